@@ -1,0 +1,258 @@
+/* sim/mm/internal.h - functions shared between the modelled kernel files.
+ *
+ * Grouped by the kernel file that defines them (sim/mm/<file>.c mirrors
+ * mm/<file>.c). The syscall-level entry points the trace engine calls are at
+ * the end of each group and are named sys_* or after the ioctl.
+ */
+#ifndef MMSIM_MM_INTERNAL_H
+#define MMSIM_MM_INTERNAL_H
+
+#include "linux/khugepaged.h"
+#include "linux/mm.h"
+#include "linux/userfaultfd_k.h"
+#include "model/swap.h"
+
+/* ---------------------------------------------------------------- global state */
+struct thp_settings {
+	int enabled; /* 0 always, 1 madvise, 2 never */
+	unsigned max_ptes_none, max_ptes_swap, max_ptes_shared, pages_to_scan;
+};
+extern struct thp_settings thp_settings;
+
+/* ------------------------------------------------------------- mm/memory.c */
+vm_fault_t handle_mm_fault(struct vm_area_struct *vma, uint64_t address, unsigned flags);
+struct page *vm_normal_page(struct vm_area_struct *vma, uint64_t addr, pte_t pte);
+struct folio *vm_normal_folio(struct vm_area_struct *vma, uint64_t addr, pte_t pte);
+vm_fault_t do_swap_page(struct vm_fault *vmf);
+vm_fault_t do_set_pmd(struct vm_fault *vmf, struct folio *folio, struct page *page);
+/* Zap [start, end) of one VMA. drop_markers: ZAP_FLAG_DROP_MARKER. */
+void zap_page_range_single(struct vm_area_struct *vma, uint64_t start, uint64_t end,
+			   bool drop_markers);
+/* unmap_mapping_range: zap every mapping of file pages [first, first+nr). */
+void unmap_mapping_pages(struct address_space *mapping, uint64_t first, uint64_t nr,
+			 bool even_cows);
+/* The PMD slot of addr in vma's mm, allocating upper levels when alloc. */
+pmd_t *mm_find_pmd(struct mm_struct *mm, uint64_t addr, bool alloc);
+
+/* ------------------------------------------------------------- mm/rmap.c */
+void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma, uint64_t address,
+			     bool exclusive);
+void folio_add_anon_rmap_ptes(struct folio *folio, struct page *page, int nr,
+			      struct vm_area_struct *vma, bool exclusive);
+void folio_add_file_rmap_ptes(struct folio *folio, struct page *page, int nr,
+			      struct vm_area_struct *vma);
+void folio_add_file_rmap_pmd(struct folio *folio, struct vm_area_struct *vma);
+void folio_add_anon_rmap_pmd(struct folio *folio, struct vm_area_struct *vma, bool exclusive);
+void folio_remove_rmap_ptes(struct folio *folio, struct page *page, int nr,
+			    struct vm_area_struct *vma);
+void folio_remove_rmap_pmd(struct folio *folio, struct vm_area_struct *vma);
+/* anon_vma_prepare: give an anon (or private file) VMA its anon_vma. */
+int anon_vma_prepare(struct vm_area_struct *vma);
+
+struct rmap_walk_control {
+	void *arg;
+	/* Return false to stop the walk. */
+	bool (*rmap_one)(struct folio *folio, struct vm_area_struct *vma, uint64_t address,
+			 void *arg);
+	bool (*done)(struct folio *folio);
+};
+void rmap_walk(struct folio *folio, struct rmap_walk_control *rwc);
+
+enum ttu_flags {
+	TTU_SPLIT_HUGE_PMD = 0x4,
+	TTU_IGNORE_MLOCK = 0x8,
+	TTU_SYNC = 0x10,
+	TTU_HWPOISON = 0x20,
+	TTU_BATCH_FLUSH = 0x40,
+	TTU_RMAP_LOCKED = 0x80,
+};
+/* try_to_unmap: unmap folio from every VMA; true when it ends up unmapped. */
+bool try_to_unmap(struct folio *folio, enum ttu_flags flags);
+/* The batch folio_unmap_pte_batch() chose last (for tests and traces). */
+extern unsigned rmap_last_batch;
+
+/* folio_pte_batch (mm/internal.h): PTEs from ptep mapping consecutive pages
+ * of folio identical but for the ignored bits; at most max_nr. */
+unsigned folio_pte_batch(struct folio *folio, pte_t *ptep, pte_t pte, unsigned max_nr);
+
+/* ------------------------------------------------------------- mm/huge_memory.c */
+bool thp_vma_allowable_order(struct vm_area_struct *vma, vm_flags_t vm_flags, bool forced,
+			     unsigned order);
+vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf);
+vm_fault_t do_huge_pmd_uffd_rwp(struct vm_fault *vmf);
+vm_fault_t do_huge_pmd_numa_page(struct vm_fault *vmf);
+vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf);
+void huge_pmd_set_accessed(struct vm_fault *vmf);
+/* change_huge_pmd: 0 when the PMD is no longer huge (caller falls back to PTEs). */
+long change_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, uint64_t addr, pgprot_t newprot,
+		     unsigned cp_flags);
+void __split_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, uint64_t address, bool freeze);
+void split_huge_pmd_address(struct vm_area_struct *vma, uint64_t address);
+int zap_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, uint64_t addr);
+void pgtable_trans_huge_deposit(struct mm_struct *mm, uint64_t haddr, uint64_t table);
+uint64_t pgtable_trans_huge_withdraw(struct mm_struct *mm, uint64_t haddr);
+void set_huge_zero_folio_pmd(struct vm_area_struct *vma, pmd_t *pmd, uint64_t haddr);
+
+/* ------------------------------------------------------------- mm/mprotect.c */
+long change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end,
+		       unsigned cp_flags);
+bool can_change_pte_writable(struct vm_area_struct *vma, uint64_t addr, pte_t pte);
+bool can_change_pmd_writable(struct vm_area_struct *vma, uint64_t addr, pmd_t pmd);
+long sys_mprotect(struct mm_struct *mm, uint64_t start, uint64_t len, unsigned prot);
+
+/* ------------------------------------------------------------- mm/mmap.c */
+#define PROT_NONE 0x0
+#define PROT_READ 0x1
+#define PROT_WRITE 0x2
+#define PROT_EXEC 0x4
+#define MAP_SHARED 0x01
+#define MAP_PRIVATE 0x02
+#define MAP_FIXED 0x10
+vm_flags_t calc_vm_prot_bits(unsigned prot);
+/* Returns the address, or a negative errno. align 0 means PAGE_SIZE. */
+int64_t sys_mmap(struct mm_struct *mm, uint64_t addr, uint64_t len, unsigned prot, unsigned flags,
+		 struct address_space *file, uint64_t pgoff, uint64_t align);
+long sys_munmap(struct mm_struct *mm, uint64_t start, uint64_t len);
+/* Split VMAs so that [start, end) is covered by whole VMAs. */
+void vma_split_range(struct mm_struct *mm, uint64_t start, uint64_t end);
+/* Re-merge neighbours around [start, end) (vma_merge after a flag change). */
+void vma_merge_range(struct mm_struct *mm, uint64_t start, uint64_t end);
+/* Tear down a whole mm (exit_mmap). */
+void exit_mmap(struct mm_struct *mm);
+
+/* ------------------------------------------------------------- mm/madvise.c */
+#define MADV_DONTNEED 4
+#define MADV_FREE 8
+#define MADV_HUGEPAGE 14
+#define MADV_NOHUGEPAGE 15
+#define MADV_PAGEOUT 21
+#define MADV_POPULATE_READ 22
+#define MADV_POPULATE_WRITE 23
+#define MADV_COLLAPSE 25
+long sys_madvise(struct mm_struct *mm, uint64_t start, uint64_t len, int advice);
+
+/* ------------------------------------------------------------- mm/shmem.c */
+enum sgp_type { SGP_READ, SGP_NOALLOC, SGP_CACHE, SGP_WRITE, SGP_FALLOC };
+/* Find or create the folio at index. May deliver MISSING/MINOR userfaults
+ * when vmf is given. Returns 0 or a VM_FAULT_* code (vmf) / -errno. */
+int shmem_get_folio(struct address_space *mapping, uint64_t index, enum sgp_type sgp,
+		    struct folio **foliop, struct vm_fault *vmf, vm_fault_t *fault_type);
+vm_fault_t shmem_fault(struct vm_fault *vmf);
+/* Add a new folio to the page cache at index (takes the cache's references). */
+void shmem_add_to_page_cache(struct address_space *mapping, struct folio *folio, uint64_t index);
+/* Remove folio from the page cache (drops the cache's references). */
+void filemap_remove_folio(struct address_space *mapping, struct folio *folio);
+long shmem_fallocate_punch(struct address_space *mapping, uint64_t first, uint64_t nr);
+/* shmem_writeout: move an unmapped shmem folio to swap (value entries). */
+bool shmem_writeout(struct folio *folio);
+
+/* ------------------------------------------------------------- mm/vmscan.c, mm/swap_state.c */
+/* Reclaim the folios mapped in [start, end) of mm. Returns folios freed. */
+long reclaim_range(struct mm_struct *mm, uint64_t start, uint64_t end);
+/* shrink_folio_list: try to reclaim each folio; returns the number freed. */
+unsigned shrink_folio_list(GPtrArray *folios);
+/* add_to_swap: give an anon folio swap slots and put it in the swap cache. */
+bool add_to_swap(struct folio *folio);
+/* The swap-cache folio for a slot, or NULL. */
+struct folio *swap_cache_get_folio(uint64_t slot);
+void swap_cache_del_folio(struct folio *folio);
+
+/* ------------------------------------------------------------- mm/khugepaged.c */
+struct collapse_control {
+	bool is_khugepaged;
+	enum scan_result last; /* result reported to the trace */
+};
+enum scan_result hpage_collapse_scan_pmd(struct mm_struct *mm, struct vm_area_struct *vma,
+					 uint64_t address, struct collapse_control *cc);
+enum scan_result hpage_collapse_scan_file(struct mm_struct *mm, uint64_t addr,
+					  struct address_space *file, uint64_t start,
+					  struct collapse_control *cc);
+enum scan_result collapse_pte_mapped_thp(struct mm_struct *mm, uint64_t addr, bool install_pmd);
+bool file_backed_vma_is_retractable(struct vm_area_struct *vma);
+/* One khugepaged_scan_mm_slot pass over every VMA of mm. */
+enum scan_result khugepaged_scan_mm(struct mm_struct *mm);
+/* khugepaged on the single PMD range containing addr. */
+enum scan_result khugepaged_scan_address(struct mm_struct *mm, uint64_t addr);
+/* MADV_COLLAPSE; returns 0 or -errno, and stores the last SCAN_* result. */
+long madvise_collapse(struct vm_area_struct *vma, uint64_t start, uint64_t end);
+extern enum scan_result khugepaged_last_result;
+
+/* ------------------------------------------------------------- mm/gup.c */
+bool gup_can_follow_protnone(struct vm_area_struct *vma, unsigned flags);
+/* __get_user_pages over nr pages from start. On return *done holds the
+ * number of pages obtained; pages[] (may be NULL) gets their struct page.
+ * Returns 0, -errno, -EBUSY when the task went to sleep in a userfault,
+ * or -ELOOP when the retry bound was exceeded (a livelock). */
+long __get_user_pages(struct mm_struct *mm, uint64_t start, uint64_t nr_pages, unsigned gup_flags,
+		      struct page **pages, uint64_t *done);
+/* GUP-fast over the range: how many pages it could take without the slow path. */
+uint64_t gup_fast(struct mm_struct *mm, uint64_t start, uint64_t nr_pages, unsigned gup_flags,
+		  struct page **pages);
+#define GUP_MAX_RETRIES 64
+/* Caller presets; index = gup_caller_names[] value. */
+struct gup_preset {
+	const char *name;
+	unsigned flags;   /* exactly the kernel's FOLL_* for this caller */
+	bool fast_first;  /* tries GUP-fast before the slow path */
+	bool unpin;       /* pins are released after the access */
+	const char *kernel_source; /* where the flags come from */
+};
+extern const struct gup_preset gup_presets[];
+extern const unsigned nr_gup_presets;
+/* Run a caller over [start, start + nr pages). write_value is stored for
+ * write callers. Emits EV_ACCESS per page touched. Returns 0, -errno, -EBUSY
+ * (blocked; *done pages were completed) or -ELOOP. */
+long gup_caller_run(struct mm_struct *mm, unsigned caller, unsigned explicit_flags,
+		    uint64_t start, uint64_t nr_pages, uint64_t write_value, uint64_t *done);
+
+/* ------------------------------------------------------------- mm/userfaultfd.c */
+long mfill_atomic_copy(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, uint64_t value,
+		       uint64_t mode);
+long mfill_atomic_zeropage(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len);
+long mfill_atomic_continue(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, uint64_t mode);
+long mwriteprotect_range(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len, bool enable_wp);
+long mrwprotect_range(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len, bool enable_rwp);
+long uffd_wp_range(struct vm_area_struct *vma, uint64_t start, uint64_t len, bool enable_wp);
+void userfaultfd_clear_vma(struct vm_area_struct *vma, uint64_t start, uint64_t end);
+
+/* ------------------------------------------------------------- fs/userfaultfd.c */
+vm_fault_t handle_userfault(struct vm_fault *vmf, vm_flags_t reason);
+struct userfaultfd_ctx *sys_userfaultfd(struct mm_struct *mm);
+long userfaultfd_api(struct userfaultfd_ctx *ctx, uint64_t *features, uint64_t *ioctls);
+long userfaultfd_register(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len,
+			  uint64_t mode, uint64_t *ioctls);
+long userfaultfd_unregister(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len);
+long userfaultfd_writeprotect(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len,
+			      uint64_t mode);
+long userfaultfd_rwprotect(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len,
+			   uint64_t mode);
+long userfaultfd_set_mode(struct userfaultfd_ctx *ctx, uint64_t enable, uint64_t disable);
+long userfaultfd_copy(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, uint64_t value,
+		      uint64_t mode);
+long userfaultfd_zeropage(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, uint64_t mode);
+long userfaultfd_continue(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, uint64_t mode);
+long userfaultfd_wake(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len);
+void userfaultfd_release(struct userfaultfd_ctx *ctx);
+
+/* ------------------------------------------------------------- fs/proc/task_mmu.c */
+uint64_t pagemap_read_word(struct mm_struct *mm, uint64_t addr);
+/* PAGEMAP_SCAN: fills out[] with the matching page addresses (one per page,
+ * in order) up to max_pages (0 = no limit); returns the count or -errno. */
+long pagemap_scan(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t category_mask,
+		  uint64_t category_inverted, uint64_t category_anyof_mask, uint64_t return_mask,
+		  uint64_t max_pages, GArray *out);
+
+/* ------------------------------------------------------------- arch/x86/mm/fault.c */
+#define USER_FAULT_MAX_RETRIES 64
+/* A user load (write=false) or store: do_user_addr_fault until the MMU can
+ * translate, then access the data. Returns RESULT_* from trace.h. */
+int user_access(struct mm_struct *mm, uint64_t addr, bool write, uint64_t value_in,
+		uint64_t *value_out);
+/* The hardware walk: the page addr translates to, for this access, or NULL. */
+struct page *mmu_translate(struct mm_struct *mm, uint64_t addr, bool write);
+
+/* ------------------------------------------------------------- sim/machine.c */
+void machine_init(uint64_t frames, uint64_t swap_slots);
+void machine_destroy(void);
+
+#endif

@@ -1,0 +1,70 @@
+/* sim/patch.c - the patch-08 switch table and the named levels. */
+#include "patch.h"
+
+#include <string.h>
+
+const struct hunk_desc hunk_descs[NR_HUNKS] = {
+	[HUNK_08A] = { "08a", "try_collapse_pte_mapped_thp",
+		       "refuse with SCAN_PTE_UFFD when userfaultfd_protected(vma), not only WP" },
+	[HUNK_08B] = { "08b", "file_backed_vma_is_retractable",
+		       "never retract the page table of a userfaultfd_protected VMA" },
+	[HUNK_08C] = { "08c", "folio_unmap_pte_batch",
+		       "batch of 1 in userfaultfd_protected VMAs, not only WP" },
+	[HUNK_08D] = { "08d", "gup_can_follow_protnone",
+		       "GUP must fault on protnone in a VM_UFFD_RWP VMA" },
+	[HUNK_08E] = { "08e", "gup_can_follow_protnone",
+		       "... but only when vma_is_accessible(vma) (v6 gate)" },
+	[HUNK_UNSAFE_BATCH] = { "unsafe-batch", "folio_pte_batch",
+				"mutation: the batch comparison ignores the uffd bit" },
+};
+
+const struct patch_level_desc patch_levels[] = {
+	{ "no08", "the series without patch 08", { false, false, false, false, false, false } },
+	{ "v5", "patch 08 as in v5 11/18: no vma_is_accessible() gate",
+	  { true, true, true, true, false, false } },
+	{ "v6", "patch 08 as merged (v6 08/15 onwards)", { true, true, true, true, true, false } },
+};
+const unsigned nr_patch_levels = sizeof(patch_levels) / sizeof(patch_levels[0]);
+
+bool patch_hunks[NR_HUNKS] = { true, true, true, true, true, false };
+
+bool patch_set_level(const char *name)
+{
+	for (unsigned i = 0; i < nr_patch_levels; i++) {
+		if (!strcmp(name, patch_levels[i].name)) {
+			memcpy(patch_hunks, patch_levels[i].hunks, sizeof(patch_hunks));
+			return true;
+		}
+	}
+	return false;
+}
+
+bool patch_set_hunk(const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	if (!eq)
+		return false;
+	bool on;
+	if (!strcmp(eq + 1, "on"))
+		on = true;
+	else if (!strcmp(eq + 1, "off"))
+		on = false;
+	else
+		return false;
+	for (int h = 0; h < NR_HUNKS; h++) {
+		size_t n = strlen(hunk_descs[h].name);
+		if ((size_t)(eq - spec) == n && !strncmp(spec, hunk_descs[h].name, n)) {
+			patch_hunks[h] = on;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *patch_current_level(void)
+{
+	for (unsigned i = 0; i < nr_patch_levels; i++)
+		if (!memcmp(patch_hunks, patch_levels[i].hunks, sizeof(patch_hunks)))
+			return patch_levels[i].name;
+	return NULL;
+}

@@ -1,0 +1,51 @@
+/* sim/patch.h - patch levels and the hunks of RWP patch 08/15 as data.
+ *
+ * Each hunk of "mm: handle VM_UFFD_RWP in khugepaged, rmap, and GUP" is one
+ * named switch, consulted in exactly one place in sim/mm/. A patch level is
+ * a named set of switches. Everything outside patch 08 always follows the
+ * final series.
+ */
+#ifndef MMSIM_PATCH_H
+#define MMSIM_PATCH_H
+
+#include <stdbool.h>
+
+enum hunk {
+	HUNK_08A, /* try_collapse_pte_mapped_thp: userfaultfd_protected() */
+	HUNK_08B, /* file_backed_vma_is_retractable: userfaultfd_protected() */
+	HUNK_08C, /* folio_unmap_pte_batch: no batching in protected VMAs */
+	HUNK_08D, /* gup_can_follow_protnone: RWP VMAs must fault */
+	HUNK_08E, /* ... only when vma_is_accessible() (added in v6) */
+	HUNK_UNSAFE_BATCH, /* mutation: batch comparison ignores the uffd bit */
+	NR_HUNKS
+};
+
+struct hunk_desc {
+	const char *name;     /* "08a", ..., "unsafe-batch" */
+	const char *function; /* the kernel function it changes */
+	const char *summary;
+};
+
+struct patch_level_desc {
+	const char *name;    /* "no08", "v5", "v6" */
+	const char *summary;
+	bool hunks[NR_HUNKS];
+};
+
+extern const struct hunk_desc hunk_descs[NR_HUNKS];
+extern const struct patch_level_desc patch_levels[];
+extern const unsigned nr_patch_levels;
+
+/* The switches in force. */
+extern bool patch_hunks[NR_HUNKS];
+
+static inline bool patch_hunk(enum hunk h) { return patch_hunks[h]; }
+
+/* Select a level by name ("v6" is the default). Returns false if unknown. */
+bool patch_set_level(const char *name);
+/* Apply "NAME=on" or "NAME=off". Returns false if malformed or unknown. */
+bool patch_set_hunk(const char *spec);
+/* Name of the level whose switches equal the current ones, or NULL. */
+const char *patch_current_level(void);
+
+#endif
