@@ -117,6 +117,9 @@ pgprot_t vm_get_page_prot(vm_flags_t vm_flags);
 /* --- mm and VMA data operations (model/vma.c) --- */
 struct mm_struct *mm_alloc(const char *name);
 void mm_free(struct mm_struct *mm); /* caller has zapped all mappings */
+/* Free the host memory of an mm, its VMAs and anon_vmas without touching
+ * page tables or frames (whole-machine teardown; the pools go next). */
+void mm_discard(struct mm_struct *mm);
 struct vm_area_struct *find_vma(struct mm_struct *mm, uint64_t addr); /* first with end > addr */
 struct vm_area_struct *vma_lookup(struct mm_struct *mm, uint64_t addr); /* containing addr */
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
@@ -137,6 +140,8 @@ void anon_vma_put(struct anon_vma *av);
 
 struct address_space *shmem_file_alloc(const char *name, uint64_t nr_pages, bool huge);
 void shmem_file_put(struct address_space *mapping);
+/* Free a file's host memory without touching frames (machine teardown). */
+void shmem_file_discard(struct address_space *mapping);
 /* Page-cache lookup: the folio covering index, or NULL (value entries are NULL). */
 struct folio *filemap_get_folio(struct address_space *mapping, uint64_t index);
 

@@ -34,7 +34,7 @@ struct mm_struct *mm_alloc(const char *name)
 	mm->name = g_strdup(name);
 	mm->pgd = pt_alloc(PT_PGD, mm->id);
 	mm->vmas = g_ptr_array_new();
-	mm->deposit = g_hash_table_new(g_int64_hash, g_int64_equal);
+	mm->deposit = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	mm->mm_users = 1;
 	return mm;
 }
@@ -51,7 +51,6 @@ void mm_free(struct mm_struct *mm)
 	gpointer k, v;
 	g_hash_table_iter_init(&it, mm->deposit);
 	while (g_hash_table_iter_next(&it, &k, &v)) {
-		g_free(k);
 		uint64_t t = (uint64_t)(uintptr_t)v;
 		while (t) {
 			uint64_t next = pt_get(t)->next_deposit;
@@ -255,4 +254,46 @@ struct folio *filemap_get_folio(struct address_space *m, uint64_t index)
 	if (!e || xa_is_value(e))
 		return NULL;
 	return pfn_folio(xa_to_pfn(e));
+}
+
+void mm_discard(struct mm_struct *mm)
+{
+	GHashTable *avs = g_hash_table_new(g_direct_hash, g_direct_equal);
+	for (guint i = 0; i < mm->vmas->len; i++) {
+		struct vm_area_struct *vma = g_ptr_array_index(mm->vmas, i);
+		if (vma->anon_vma)
+			g_hash_table_add(avs, vma->anon_vma);
+		if (vma->vm_file)
+			g_ptr_array_remove(vma->vm_file->i_mmap, vma);
+		g_free(vma);
+	}
+	GHashTableIter it;
+	gpointer k;
+	g_hash_table_iter_init(&it, avs);
+	while (g_hash_table_iter_next(&it, &k, NULL)) {
+		struct anon_vma *av = k;
+		/* Drop only this mm's references; another mm may still use it. */
+		for (guint i = av->vmas->len; i-- > 0;)
+			if (((struct vm_area_struct *)g_ptr_array_index(av->vmas, i))->vm_mm == mm) {
+				g_ptr_array_remove_index(av->vmas, i);
+				av->refcount--;
+			}
+		if (av->refcount <= 0) {
+			g_ptr_array_free(av->vmas, TRUE);
+			g_free(av);
+		}
+	}
+	g_hash_table_destroy(avs);
+	g_ptr_array_free(mm->vmas, TRUE);
+	g_hash_table_destroy(mm->deposit);
+	g_free(mm->name);
+	g_free(mm);
+}
+
+void shmem_file_discard(struct address_space *m)
+{
+	g_ptr_array_free(m->i_mmap, TRUE);
+	g_free(m->i_pages);
+	g_free(m->name);
+	g_free(m);
 }

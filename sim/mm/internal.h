@@ -15,6 +15,7 @@
 /* ---------------------------------------------------------------- global state */
 struct thp_settings {
 	int enabled; /* 0 always, 1 madvise, 2 never */
+	unsigned mthp_order; /* anon mTHP order enabled for faults (2-4), 0 none */
 	unsigned max_ptes_none, max_ptes_swap, max_ptes_shared, pages_to_scan;
 };
 extern struct thp_settings thp_settings;
@@ -70,6 +71,16 @@ enum ttu_flags {
 bool try_to_unmap(struct folio *folio, enum ttu_flags flags);
 /* The batch folio_unmap_pte_batch() chose last (for tests and traces). */
 extern unsigned rmap_last_batch;
+/* page_vma_mapped_walk: one mapping of a folio that try_to_unmap_one() is at. */
+struct page_vma_mapped_walk {
+	struct vm_area_struct *vma;
+	uint64_t address;
+	pmd_t *pmd;
+	pte_t *pte; /* NULL when the folio is PMD-mapped here */
+};
+/* How many PTEs from pvmw->pte try_to_unmap_one() clears as one batch. */
+unsigned folio_unmap_pte_batch(struct folio *folio, struct page_vma_mapped_walk *pvmw,
+			       enum ttu_flags flags, pte_t pte);
 
 /* folio_pte_batch (mm/internal.h): PTEs from ptep mapping consecutive pages
  * of folio identical but for the ignored bits; at most max_nr. */
@@ -99,6 +110,9 @@ long change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end,
 bool can_change_pte_writable(struct vm_area_struct *vma, uint64_t addr, pte_t pte);
 bool can_change_pmd_writable(struct vm_area_struct *vma, uint64_t addr, pmd_t pmd);
 long sys_mprotect(struct mm_struct *mm, uint64_t start, uint64_t len, unsigned prot);
+/* vma_set_page_prot (mm/mmap.c; modelled in mprotect.c): vm_page_prot from
+ * vm_flags, without write for a shared uffd-wp VMA (writenotify). */
+void vma_set_page_prot(struct vm_area_struct *vma);
 
 /* ------------------------------------------------------------- mm/mmap.c */
 #define PROT_NONE 0x0
@@ -151,11 +165,22 @@ bool shmem_writeout(struct folio *folio);
 long reclaim_range(struct mm_struct *mm, uint64_t start, uint64_t end);
 /* shrink_folio_list: try to reclaim each folio; returns the number freed. */
 unsigned shrink_folio_list(GPtrArray *folios);
+/* reclaim_pages: isolate each folio of the list (skipping those already
+ * isolated or off the LRU), then shrink_folio_list(). Returns folios freed. */
+unsigned reclaim_pages(GPtrArray *folios);
+/* folio_free_swap: drop a folio from the swap cache when no swap PTE still
+ * uses its slots (only the cache's own slot references remain). */
+bool folio_free_swap(struct folio *folio);
 /* add_to_swap: give an anon folio swap slots and put it in the swap cache. */
 bool add_to_swap(struct folio *folio);
 /* The swap-cache folio for a slot, or NULL. */
 struct folio *swap_cache_get_folio(uint64_t slot);
 void swap_cache_del_folio(struct folio *folio);
+/* split_folio_to_list() for what reclaim and MADV_FREE split: a large anon
+ * folio mapped by PTEs only, outside the swap cache. New folios of an
+ * isolated folio inherit isolation and are appended to list (may be NULL).
+ * Returns false when the folio cannot be split (pinned, extra references). */
+bool split_anon_folio_ptemapped(struct folio *folio, GPtrArray *list);
 
 /* ------------------------------------------------------------- mm/khugepaged.c */
 struct collapse_control {
@@ -204,6 +229,11 @@ extern const unsigned nr_gup_presets;
  * (blocked; *done pages were completed) or -ELOOP. */
 long gup_caller_run(struct mm_struct *mm, unsigned caller, unsigned explicit_flags,
 		    uint64_t start, uint64_t nr_pages, uint64_t write_value, uint64_t *done);
+/* faultin_page_range: MADV_POPULATE_READ/WRITE over [start, end). Returns 0,
+ * -errno (-ENOMEM no VMA, -EINVAL bad VMA, -EFAULT/-EHWPOISON from a fault),
+ * -EBUSY (asleep in a userfault after *done pages) or -ELOOP. */
+long faultin_page_range(struct mm_struct *mm, uint64_t start, uint64_t end, bool write,
+			uint64_t *done);
 
 /* ------------------------------------------------------------- mm/userfaultfd.c */
 long mfill_atomic_copy(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, uint64_t value,
@@ -214,6 +244,12 @@ long mwriteprotect_range(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t l
 long mrwprotect_range(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len, bool enable_rwp);
 long uffd_wp_range(struct vm_area_struct *vma, uint64_t start, uint64_t len, bool enable_wp);
 void userfaultfd_clear_vma(struct vm_area_struct *vma, uint64_t start, uint64_t end);
+/* Register [start, end) (already validated by userfaultfd_register) with
+ * ctx and the VM_UFFD_* bits in vm_flags: split, set, merge. */
+long userfaultfd_register_range(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t end,
+				vm_flags_t vm_flags);
+/* close(): clear every VMA of mm registered with ctx. */
+void userfaultfd_release_all(struct mm_struct *mm, struct userfaultfd_ctx *ctx);
 
 /* ------------------------------------------------------------- fs/userfaultfd.c */
 vm_fault_t handle_userfault(struct vm_fault *vmf, vm_flags_t reason);

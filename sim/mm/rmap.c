@@ -3,6 +3,7 @@
  * in step with the page tables; the oracle re-derives both independently.
  */
 #include "internal.h"
+#include "patch.h"
 
 /* models __folio_set_anon()/anon rmap bookkeeping of folio_add_new_anon_rmap() */
 void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma, uint64_t address,
@@ -123,4 +124,322 @@ void rmap_walk(struct folio *folio, struct rmap_walk_control *rwc)
 		if (rwc->done && rwc->done(folio))
 			break;
 	}
+}
+
+/* ------------------------------------------------------------------ unmapping */
+
+unsigned rmap_last_batch;
+
+/* x86 has no "unused" PTE hint (only s390 does). */
+static inline bool pte_unused(pte_t pte)
+{
+	(void)pte;
+	return false;
+}
+
+/*
+ * The bits folio_pte_batch() ignores when comparing neighbours. The
+ * HUNK_UNSAFE_BATCH mutation models an arch whose compare also drops the uffd
+ * bit and the protection, which is what makes a single-pteval restore able
+ * to copy one PTE's armed state over another's (trace R2).
+ */
+static inline pteval_t pte_batch_ignored_bits(void)
+{
+	pteval_t ign = _PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_RW;
+
+	if (patch_hunk(HUNK_UNSAFE_BATCH))
+		ign |= _PAGE_UFFD | _PAGE_PRESENT | _PAGE_PROTNONE | _PAGE_USER | _PAGE_NX;
+	return ign;
+}
+
+/* models folio_pte_batch() */
+unsigned folio_pte_batch(struct folio *folio, pte_t *ptep, pte_t pte, unsigned max_nr)
+{
+	/* Compare with the PFN taken out: L1TF stores it inverted in protnone
+	 * entries, and the unsafe compare must still see consecutive pages. */
+	const pteval_t keep = ~(pte_batch_ignored_bits() | PTE_PFN_MASK);
+	uint64_t pfn = pte_pfn(pte);
+	uint64_t folio_end = folio_pfn(folio) + folio_nr_pages(folio);
+	unsigned nr;
+
+	if (pfn + max_nr > folio_end)
+		max_nr = (unsigned)(folio_end - pfn);
+	for (nr = 1; nr < max_nr; nr++) {
+		pte_t next = ptep[nr];
+
+		if (!pte_present(next) || pte_pfn(next) != pfn + nr)
+			break;
+		if ((pte_val(next) & keep) != (pte_val(pte) & keep))
+			break;
+	}
+	return nr;
+}
+
+/* models folio_unmap_pte_batch() */
+unsigned folio_unmap_pte_batch(struct folio *folio, struct page_vma_mapped_walk *pvmw,
+			       enum ttu_flags flags, pte_t pte)
+{
+	struct vm_area_struct *vma = pvmw->vma;
+	uint64_t end_addr;
+	unsigned max_nr, nr = 1;
+	bool protected_vma;
+
+	if (flags & TTU_HWPOISON)
+		goto out;
+	if (!folio_test_large(folio))
+		goto out;
+	/* Anon folios going to swap get one swap entry per PTE. */
+	if (folio_test_anon(folio) && folio_test_swapbacked(folio))
+		goto out;
+	if (pte_unused(pte))
+		goto out;
+	/*
+	 * Hunk 08c: the restore and marker paths handle one pteval per batch,
+	 * so a VMA with per-PTE uffd state (WP or RWP) must not batch.
+	 */
+	protected_vma = patch_hunk(HUNK_08C) ? userfaultfd_protected(vma) : userfaultfd_wp(vma);
+	if (protected_vma)
+		goto out;
+	/* One VMA and one page table at most. */
+	end_addr = pmd_addr_end(pvmw->address, vma->vm_end);
+	max_nr = (unsigned)((end_addr - pvmw->address) >> PAGE_SHIFT);
+	nr = folio_pte_batch(folio, pvmw->pte, pte, max_nr);
+out:
+	rmap_last_batch = nr;
+	return nr;
+}
+
+/*
+ * models get_and_clear_full_ptes(): one value for the whole batch, the first
+ * PTE's bits with the batch's dirty and young ORed in. Every other per-PTE
+ * bit of the neighbours is gone from here on.
+ */
+static pte_t get_and_clear_ptes(pte_t *ptep, unsigned nr)
+{
+	pte_t pteval = ptep[0];
+
+	for (unsigned i = 0; i < nr; i++) {
+		pteval = pte_set_flags(pteval, pte_val(ptep[i]) & (_PAGE_DIRTY | _PAGE_ACCESSED));
+		ptep[i] = __pte(0);
+	}
+	return pteval;
+}
+
+/* models set_ptes(): nr consecutive pages from one value, the PFN advancing. */
+static void set_ptes(pte_t *ptep, pte_t pte, unsigned nr)
+{
+	uint64_t pfn = pte_pfn(pte);
+
+	for (unsigned i = 0; i < nr; i++) {
+		uint64_t v = (pte_val(pte) & ~PTE_PFN_MASK) |
+			     ((((pfn + i) << PAGE_SHIFT) ^ protnone_mask(pte_val(pte))) & PTE_PFN_MASK);
+		ptep[i] = __pte(v);
+	}
+}
+
+/* models pte_install_uffd_wp_if_needed() (mm_inline.h): one PTE only */
+static void pte_install_uffd_wp_if_needed(struct vm_area_struct *vma, pte_t *ptep, pte_t pteval)
+{
+	bool arm;
+
+	/* Anon memory carries the bit in the swap entry instead. */
+	if (vma_is_anonymous(vma) || !userfaultfd_wp(vma))
+		return;
+	if (!pte_none(*ptep))
+		return;
+	arm = pte_present(pteval) ? pte_uffd(pteval) : pte_swp_uffd_any(pteval);
+	if (arm)
+		*ptep = make_pte_marker(PTE_MARKER_UFFD_WP);
+}
+
+/* models unmap_huge_pmd_locked() -> __discard_anon_folio_pmd_locked() */
+static bool discard_lazyfree_pmd(struct vm_area_struct *vma, uint64_t haddr, pmd_t *pmdp,
+				 struct folio *folio)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	int ref_count = folio_ref_count(folio);
+	int expected = folio_mapcount(folio) + (folio->flags & FOLIO_isolated ? 1 : 0);
+
+	/* Redirtied or referenced elsewhere since MADV_FREE: it is live data. */
+	if (pmd_dirty(*pmdp) || folio_test_dirty(folio) || ref_count != expected) {
+		folio_set_flag(folio, FOLIO_swapbacked);
+		return false;
+	}
+	*pmdp = __pmd(0);
+	uint64_t table = pgtable_trans_huge_withdraw(mm, haddr);
+	if (table)
+		pt_free(table);
+	folio_remove_rmap_pmd(folio, vma);
+	folio_put(folio);
+	return true;
+}
+
+struct ttu_arg {
+	enum ttu_flags flags;
+};
+
+/* The swap slot backing page i of a folio in the swap cache. */
+static inline swp_entry_t page_swap_entry(struct folio *folio, uint64_t i)
+{
+	return swp_entry(swp_type(folio->swap), swp_offset(folio->swap) + i);
+}
+
+/*
+ * Unmap the PTE batch at pvmw. Returns false to abort the whole walk (the
+ * PTEs were restored).
+ */
+static bool try_to_unmap_pte(struct folio *folio, struct page_vma_mapped_walk *pvmw,
+			     enum ttu_flags flags, unsigned *nr_out)
+{
+	struct vm_area_struct *vma = pvmw->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	pte_t *ptep = pvmw->pte;
+	uint64_t idx = pte_pfn(*ptep) - folio_pfn(folio);
+	struct page *page = folio_page(folio, idx);
+	unsigned nr = folio_unmap_pte_batch(folio, pvmw, flags, *ptep);
+	pte_t pteval = get_and_clear_ptes(ptep, nr);
+
+	*nr_out = nr;
+	pte_install_uffd_wp_if_needed(vma, ptep, pteval);
+	if (pte_dirty(pteval))
+		folio_set_flag(folio, FOLIO_dirty);
+
+	if (flags & TTU_HWPOISON) {
+		/* Deliberately overwrites any marker: the WP state dies with the page. */
+		*ptep = swp_entry_to_pte(swp_entry(SWP_HWPOISON, page_to_pfn(page)));
+		goto discard;
+	}
+	if (pte_unused(pteval) && !userfaultfd_armed(vma))
+		goto discard;
+
+	if (!folio_test_anon(folio))
+		goto discard; /* file: the PTE stays none (or a uffd-wp marker) */
+
+	if (!folio_test_swapbacked(folio)) {
+		/* Lazyfree: freeable only if nothing but the mappings (and the
+		 * isolation) holds it and nobody wrote to it since MADV_FREE. */
+		int ref_count = folio_ref_count(folio);
+		int map_count = folio_mapcount(folio);
+		int isolated = folio->flags & FOLIO_isolated ? 1 : 0;
+
+		if (ref_count == map_count + isolated && !folio_test_dirty(folio))
+			goto discard;
+		set_ptes(ptep, pteval, nr);
+		folio_set_flag(folio, FOLIO_swapbacked);
+		return false;
+	}
+
+	if (!folio_test_swapcache(folio)) {
+		/* swapbacked without swapcache: the kernel WARNs and restores. */
+		set_ptes(ptep, pteval, nr);
+		return false;
+	}
+	g_assert(nr == 1);
+	swp_entry_t entry = page_swap_entry(folio, idx);
+	bool anon_exclusive = PageAnonExclusive(page);
+
+	/* folio_try_share_anon_rmap_pte() refuses a pinned exclusive page. */
+	if (anon_exclusive && folio_maybe_dma_pinned(folio)) {
+		set_ptes(ptep, pteval, nr);
+		return false;
+	}
+	swap_dup(swp_offset(entry));
+	if (anon_exclusive)
+		page->flags &= ~PG_anon_exclusive;
+	mm->nr_swapents++;
+
+	pte_t swp_pte = swp_entry_to_pte(entry);
+	if (anon_exclusive)
+		swp_pte = pte_swp_mkexclusive(swp_pte);
+	if (pte_present(pteval)) {
+		if (pte_soft_dirty(pteval))
+			swp_pte = pte_swp_mksoft_dirty(swp_pte);
+		/* The existing path that keeps the RWP/WP bit across swap-out;
+		 * protnone has no swap encoding and is rebuilt at swap-in. */
+		if (pte_uffd(pteval))
+			swp_pte = pte_swp_mkuffd(swp_pte);
+	}
+	*ptep = swp_pte;
+
+discard:
+	folio_remove_rmap_ptes(folio, page, (int)nr, vma);
+	folio_put_refs(folio, (int)nr);
+	return true;
+}
+
+/* models try_to_unmap_one() */
+static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, uint64_t address,
+			     void *arg)
+{
+	struct ttu_arg *ta = arg;
+	struct mm_struct *mm = vma->vm_mm;
+	uint64_t nr_pages = folio_nr_pages(folio);
+	uint64_t pfn0 = folio_pfn(folio);
+	/* The pages of the folio that can be mapped in this VMA. */
+	uint64_t first = vma->vm_pgoff > folio->index ? vma->vm_pgoff - folio->index : 0;
+	uint64_t last = nr_pages;
+
+	(void)address;
+	if (folio->index + last > vma->vm_pgoff + vma_pages(vma))
+		last = vma->vm_pgoff + vma_pages(vma) - folio->index;
+
+	/* mlock: kernel moves the folio to the unevictable list and aborts. */
+	if ((vma->vm_flags & VM_LOCKED) && !(ta->flags & TTU_IGNORE_MLOCK))
+		return false;
+
+	for (uint64_t i = first; i < last;) {
+		uint64_t addr = vma_address(vma, folio->index + i);
+		struct page_vma_mapped_walk pvmw = { .vma = vma, .address = addr };
+
+		pvmw.pmd = pmd_lookup(mm->pgd, addr, false, 0);
+		if (!pvmw.pmd || pmd_none(*pvmw.pmd)) {
+			i = (pmd_addr_end(addr, vma->vm_end) - vma->vm_start) / PAGE_SIZE +
+			    vma->vm_pgoff - folio->index;
+			continue;
+		}
+		if (pmd_trans_huge(*pvmw.pmd)) {
+			if (pmd_pfn(*pvmw.pmd) != pfn0 || !folio_test_pmd_mappable(folio)) {
+				i = (pmd_addr_end(addr, vma->vm_end) - vma->vm_start) / PAGE_SIZE +
+				    vma->vm_pgoff - folio->index;
+				continue;
+			}
+			if (folio_test_lazyfree(folio))
+				return discard_lazyfree_pmd(vma, addr & HPAGE_PMD_MASK, pvmw.pmd,
+							    folio);
+			if (!(ta->flags & TTU_SPLIT_HUGE_PMD))
+				return false; /* VM_BUG_ON in the kernel */
+			split_huge_pmd_address(vma, addr);
+			ta->flags &= ~TTU_SPLIT_HUGE_PMD;
+			continue; /* restart at the same page, now PTE-mapped */
+		}
+		pvmw.pte = pte_offset_map(pvmw.pmd, addr);
+		if (!pvmw.pte || !pte_present(*pvmw.pte) || pte_pfn(*pvmw.pte) != pfn0 + i) {
+			i++;
+			continue;
+		}
+		unsigned nr = 1;
+		if (!try_to_unmap_pte(folio, &pvmw, ta->flags, &nr))
+			return false;
+		if (nr == nr_pages)
+			return false; /* the whole folio went in one batch: walk done */
+		i += nr;
+	}
+	return true;
+}
+
+/* models folio_not_mapped() */
+static bool folio_not_mapped(struct folio *folio) { return !folio_mapped(folio); }
+
+/* models try_to_unmap() */
+bool try_to_unmap(struct folio *folio, enum ttu_flags flags)
+{
+	struct ttu_arg ta = { .flags = flags };
+	struct rmap_walk_control rwc = {
+		.arg = &ta,
+		.rmap_one = try_to_unmap_one,
+		.done = folio_not_mapped,
+	};
+
+	rmap_walk(folio, &rwc);
+	return !folio_mapped(folio);
 }

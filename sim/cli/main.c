@@ -1,0 +1,222 @@
+/* sim/cli/main.c - the mmsim command line: replay, verdicts, list-patches. */
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "patch.h"
+
+static gchar *opt_patch;
+static gchar **opt_hunks;
+static gboolean opt_verbose;
+static gboolean opt_no_oracle;
+static gchar *opt_check;
+
+static const GOptionEntry replay_entries[] = {
+	{ "patch", 'p', 0, G_OPTION_ARG_STRING, &opt_patch,
+	  "Patch level: no08, v5 or v6 (default v6)", "LEVEL" },
+	{ "hunk", 'H', 0, G_OPTION_ARG_STRING_ARRAY, &opt_hunks,
+	  "Override one switch, e.g. 08c=on (repeatable)", "NAME=on|off" },
+	{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose, "Print every step and its result",
+	  NULL },
+	{ "no-oracle", 0, 0, G_OPTION_ARG_NONE, &opt_no_oracle,
+	  "Do not run the oracle (expectations only)", NULL },
+	{ NULL }
+};
+
+static const GOptionEntry verdict_entries[] = {
+	{ "check", 'c', 0, G_OPTION_ARG_FILENAME, &opt_check,
+	  "Compare the table with this expected-verdicts file; exit 1 on any difference", "FILE" },
+	{ NULL }
+};
+
+static bool apply_patch_options(void)
+{
+	if (!patch_set_level(opt_patch ? opt_patch : "v6")) {
+		fprintf(stderr, "mmsim: unknown patch level '%s' (see mmsim list-patches)\n", opt_patch);
+		return false;
+	}
+	for (gchar **h = opt_hunks; h && *h; h++) {
+		if (!patch_set_hunk(*h)) {
+			fprintf(stderr, "mmsim: bad --hunk '%s' (NAME=on|off, see mmsim list-patches)\n",
+				*h);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Replay one file; returns its verdict and fills first (first failure). */
+static enum verdict replay_file(const char *path, bool verbose, GString *first)
+{
+	g_autoptr(GString) err = g_string_new(NULL);
+	struct trace *t = trace_parse_file(path, err);
+	if (!t) {
+		g_string_assign(first, err->str);
+		return VERDICT_BAD_INPUT;
+	}
+	g_autoptr(GString) out = g_string_new(NULL);
+	enum verdict v = engine_replay(t, verbose, !opt_no_oracle, out, err);
+	trace_free(t);
+	if (verbose)
+		fputs(out->str, stdout);
+	g_string_assign(first, err->str);
+	return v;
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+	g_autoptr(GOptionContext) ctx = g_option_context_new("FILE... - replay traces");
+	g_option_context_add_main_entries(ctx, replay_entries, NULL);
+	g_option_context_set_summary(ctx, "Replay each trace on a fresh simulated machine and "
+					  "check the oracle after every step.\n"
+					  "Exit status: 0 all pass, 1 a violation or failed "
+					  "expectation, 2 bad input.");
+	g_autoptr(GError) error = NULL;
+	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+		fprintf(stderr, "mmsim replay: %s\n", error->message);
+		return 2;
+	}
+	if (argc < 2) {
+		fprintf(stderr, "mmsim replay: no trace given (see --help)\n");
+		return 2;
+	}
+	if (!apply_patch_options())
+		return 2;
+	int status = 0;
+	for (int i = 1; i < argc; i++) {
+		g_autoptr(GString) first = g_string_new(NULL);
+		enum verdict v = replay_file(argv[i], opt_verbose, first);
+		if (v == VERDICT_BAD_INPUT) {
+			fprintf(stderr, "%s\n", first->str);
+			status = 2;
+			continue;
+		}
+		printf("%s %s [%s]%s%s\n", v == VERDICT_PASS ? "PASS" : "FAIL", argv[i],
+		       patch_current_level() ? patch_current_level() : "custom",
+		       v == VERDICT_PASS ? "" : ": ", first->str);
+		if (v == VERDICT_FAIL && status == 0)
+			status = 1;
+	}
+	return status;
+}
+
+static int cmp_str(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Replay every *.trace of a directory at every patch level; print the
+ * verdict table; optionally compare it with an expected file. */
+static int cmd_verdicts(int argc, char **argv)
+{
+	g_autoptr(GOptionContext) ctx = g_option_context_new("DIR - the verdict table");
+	g_option_context_add_main_entries(ctx, verdict_entries, NULL);
+	g_option_context_set_summary(ctx, "Replay every DIR/*.trace at every patch level and print "
+					  "PASS/FAIL per trace and level.");
+	g_autoptr(GError) error = NULL;
+	if (!g_option_context_parse(ctx, &argc, &argv, &error) || argc != 2) {
+		fprintf(stderr, "mmsim verdicts: %s\n", error ? error->message : "give one DIR");
+		return 2;
+	}
+	g_autoptr(GDir) dir = g_dir_open(argv[1], 0, &error);
+	if (!dir) {
+		fprintf(stderr, "mmsim verdicts: %s\n", error->message);
+		return 2;
+	}
+	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+	for (const char *n; (n = g_dir_read_name(dir));)
+		if (g_str_has_suffix(n, ".trace"))
+			g_ptr_array_add(files, g_build_filename(argv[1], n, NULL));
+	g_ptr_array_sort(files, cmp_str);
+
+	g_autoptr(GString) table = g_string_new(NULL);
+	g_autoptr(GString) notes = g_string_new(NULL);
+	g_string_append_printf(table, "%-28s", "trace");
+	for (unsigned l = 0; l < nr_patch_levels; l++)
+		g_string_append_printf(table, " %-6s", patch_levels[l].name);
+	g_string_append_c(table, '\n');
+	int status = 0;
+	for (guint i = 0; i < files->len; i++) {
+		const char *path = g_ptr_array_index(files, i);
+		g_autofree char *base = g_path_get_basename(path);
+		base[strlen(base) - strlen(".trace")] = 0;
+		g_string_append_printf(table, "%-28s", base);
+		for (unsigned l = 0; l < nr_patch_levels; l++) {
+			patch_set_level(patch_levels[l].name);
+			g_autoptr(GString) first = g_string_new(NULL);
+			enum verdict v = replay_file(path, false, first);
+			const char *word = v == VERDICT_PASS ? "PASS" : v == VERDICT_FAIL ? "FAIL" : "BAD";
+			g_string_append_printf(table, " %-6s", word);
+			if (v != VERDICT_PASS)
+				g_string_append_printf(notes, "  %s @%s: %s\n", base, patch_levels[l].name,
+						       first->str);
+			if (v == VERDICT_BAD_INPUT)
+				status = 2;
+		}
+		g_string_append_c(table, '\n');
+	}
+	fputs(table->str, stdout);
+	if (notes->len)
+		printf("\nfirst failure per FAIL:\n%s", notes->str);
+	if (opt_check) {
+		g_autofree char *want = NULL;
+		if (!g_file_get_contents(opt_check, &want, NULL, &error)) {
+			fprintf(stderr, "mmsim verdicts: %s\n", error->message);
+			return 2;
+		}
+		if (strcmp(want, table->str)) {
+			printf("\nverdict table differs from %s; expected:\n%s", opt_check, want);
+			return status ? status : 1;
+		}
+		printf("\nverdict table matches %s\n", opt_check);
+	}
+	return status;
+}
+
+static int cmd_list_patches(void)
+{
+	printf("patch levels (hunks on):\n");
+	for (unsigned l = 0; l < nr_patch_levels; l++) {
+		printf("  %-5s", patch_levels[l].name);
+		for (int h = 0; h < NR_HUNKS; h++)
+			if (patch_levels[l].hunks[h])
+				printf(" %s", hunk_descs[h].name);
+		printf("  - %s\n", patch_levels[l].summary);
+	}
+	printf("hunks:\n");
+	for (int h = 0; h < NR_HUNKS; h++)
+		printf("  %-13s %-30s %s\n", hunk_descs[h].name, hunk_descs[h].function,
+		       hunk_descs[h].summary);
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mmsim COMMAND [OPTIONS]\n"
+		   "  replay [--patch L] [--hunk H=on|off] [--verbose] FILE...\n"
+		   "  verdicts [--check FILE] DIR\n"
+		   "  list-patches\n"
+		   "Run 'mmsim COMMAND --help' for the options of a command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "replay"))
+		return cmd_replay(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "verdicts"))
+		return cmd_verdicts(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "list-patches"))
+		return cmd_list_patches();
+	fprintf(stderr, "mmsim: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

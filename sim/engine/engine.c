@@ -1,0 +1,275 @@
+/* sim/engine/engine.c - replay loop, tasks, race windows and verdicts. */
+#include "engine.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "mm/internal.h"
+#include "oracle/oracle.h"
+#include "patch.h"
+
+#define REPLAY_FRAMES (1ULL << 18) /* 1 GiB of simulated RAM per trace */
+#define REPLAY_SWAP_SLOTS (1ULL << 15)
+
+static struct engine *running;
+
+bool engine_bad_input(struct engine *e, const struct step *s, const char *fmt, ...)
+{
+	if (e->verdict == VERDICT_PASS) {
+		va_list ap;
+		va_start(ap, fmt);
+		g_string_append_printf(e->error, "%s:%u: ", e->trace->path, s ? s->line : 0);
+		g_string_append_vprintf(e->error, fmt, ap);
+		va_end(ap);
+		e->verdict = VERDICT_BAD_INPUT;
+	}
+	return false;
+}
+
+void engine_fail(struct engine *e, const struct step *s, const char *fmt, ...)
+{
+	if (e->verdict != VERDICT_PASS)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	g_string_append_printf(e->error, "line %u: ", s ? s->line : 0);
+	g_string_append_vprintf(e->error, fmt, ap);
+	va_end(ap);
+	e->verdict = VERDICT_FAIL;
+}
+
+struct region *engine_region(struct engine *e, const struct step *s, const char *name)
+{
+	struct region *r = g_hash_table_lookup(e->world.region_by_name, name);
+	if (!r)
+		engine_bad_input(e, s, "region '%s' is not mapped", name);
+	return r;
+}
+
+struct userfaultfd_ctx *engine_uffd(struct engine *e, const struct step *s, const char *name)
+{
+	struct userfaultfd_ctx *ctx = g_hash_table_lookup(e->world.uffd_by_name, name);
+	if (!ctx)
+		engine_bad_input(e, s, "userfaultfd '%s' does not exist", name);
+	return ctx;
+}
+
+bool engine_pages(struct engine *e, const struct step *s, const struct region *r, GArray *pages)
+{
+	const struct arg_value *a = step_arg(s, "pages");
+	uint64_t nr = r->len >> PAGE_SHIFT;
+
+	g_array_set_size(pages, 0);
+	if (!a || !a->present) {
+		for (uint64_t p = 0; p < nr; p++)
+			g_array_append_val(pages, p);
+		return true;
+	}
+	for (guint i = 0; i < a->spans->len; i++) {
+		struct page_span sp = g_array_index(a->spans, struct page_span, i);
+		if (sp.last >= nr)
+			return engine_bad_input(e, s, "page %" G_GUINT64_FORMAT
+						" is outside region '%s' (%" G_GUINT64_FORMAT
+						" pages)", sp.last, r->name, nr);
+		for (uint64_t p = sp.first; p <= sp.last; p++)
+			g_array_append_val(pages, p);
+	}
+	return true;
+}
+
+bool engine_span(struct engine *e, const struct step *s, const struct region *r, uint64_t *start,
+		 uint64_t *len)
+{
+	g_autoptr(GArray) pages = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	if (!engine_pages(e, s, r, pages))
+		return false;
+	if (!pages->len)
+		return engine_bad_input(e, s, "empty page range");
+	uint64_t first = g_array_index(pages, uint64_t, 0);
+	uint64_t last = g_array_index(pages, uint64_t, pages->len - 1);
+	*start = region_page_addr(r, first);
+	*len = (last - first + 1) * PAGE_SIZE;
+	return true;
+}
+
+static struct task *engine_task_lookup(uint32_t id)
+{
+	for (guint i = 0; running && i < running->tasks->len; i++) {
+		struct pending_task *pt = g_ptr_array_index(running->tasks, i);
+		if (pt->task.id == id)
+			return &pt->task;
+	}
+	return NULL;
+}
+
+/* Retry every woken task until none is runnable; a retried task may block
+ * again (a new sync fault), which just leaves it pending. */
+void engine_retry_woken(struct engine *e)
+{
+	for (bool again = true; again && e->verdict == VERDICT_PASS;) {
+		again = false;
+		for (guint i = 0; i < e->tasks->len; i++) {
+			struct pending_task *pt = g_ptr_array_index(e->tasks, i);
+			if (pt->task.sleeping)
+				continue;
+			g_ptr_array_steal_index(e->tasks, i);
+			int res = engine_exec_op(e, pt->step, pt);
+			if (e->verbose)
+				g_string_append_printf(e->out, "  task %u (line %u) retried: %s\n",
+						       pt->task.id, pt->step->line,
+						       flag_name_of(result_names, res)
+							       ? flag_name_of(result_names, res)
+							       : "?");
+			if (res != RESULT_BLOCKED)
+				g_free(pt);
+			again = true;
+			break;
+		}
+	}
+}
+
+static void world_init(struct world *w)
+{
+	w->mms = g_ptr_array_new();
+	w->regions = g_ptr_array_new();
+	w->files = g_ptr_array_new();
+	w->uffds = g_ptr_array_new();
+	w->proc_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+	w->region_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+	w->file_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+	w->uffd_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+}
+
+static void world_destroy(struct world *w)
+{
+	/* The state may be broken after a violation: free host memory only;
+	 * machine_destroy() drops every frame and table at once. */
+	for (guint i = 0; i < w->uffds->len; i++)
+		userfaultfd_ctx_free(g_ptr_array_index(w->uffds, i));
+	for (guint i = 0; i < w->mms->len; i++)
+		mm_discard(g_ptr_array_index(w->mms, i));
+	for (guint i = 0; i < w->files->len; i++)
+		shmem_file_discard(g_ptr_array_index(w->files, i));
+	for (guint i = 0; i < w->regions->len; i++) {
+		struct region *r = g_ptr_array_index(w->regions, i);
+		g_free(r->name);
+		g_free(r);
+	}
+	g_ptr_array_free(w->mms, TRUE);
+	g_ptr_array_free(w->regions, TRUE);
+	g_ptr_array_free(w->files, TRUE);
+	g_ptr_array_free(w->uffds, TRUE);
+	g_hash_table_destroy(w->proc_by_name);
+	g_hash_table_destroy(w->region_by_name);
+	g_hash_table_destroy(w->file_by_name);
+	g_hash_table_destroy(w->uffd_by_name);
+}
+
+static void run_step(struct engine *e, const struct step *s);
+
+/* The race window: run the next N trace steps inside the path. */
+static void race_cb(const char *point, void *arg)
+{
+	struct engine *e = arg;
+	guint n = e->nested_until;
+	if (e->verbose)
+		g_string_append_printf(e->out, "  race window %s: running %u nested step(s)\n",
+				       point, n - e->step_index);
+	while (e->step_index < n && e->verdict == VERDICT_PASS) {
+		const struct step *s = &g_array_index(e->trace->steps, struct step, e->step_index++);
+		run_step(e, s);
+	}
+}
+
+static void run_step(struct engine *e, const struct step *s)
+{
+	if (e->verbose) {
+		g_autoptr(GString) line = g_string_new(NULL);
+		trace_write_step(line, s);
+		g_string_append_printf(e->out, "%4u: %s", s->line, line->str);
+	}
+	if (s->cmd >= CMD_EXPECT_RESULT) {
+		bool ok = engine_exec_expect(e, s);
+		if (e->verbose)
+			g_string_append_printf(e->out, "      %s\n", ok ? "ok" : "MISMATCH");
+		return;
+	}
+	uint64_t race = step_u64(s, "race", 0);
+	if (race) {
+		guint total = e->trace->steps->len;
+		if (e->step_index + race > total) {
+			engine_bad_input(e, s, "race=%" G_GUINT64_FORMAT " but only %u steps follow",
+					 race, total - e->step_index);
+			return;
+		}
+		e->nested_until = e->step_index + (guint)race;
+		race_window_set(race_cb, e);
+	}
+	if (e->oracle)
+		oracle_before_step(e->oracle, s);
+	int res = s->cmd == CMD_SERVE ? engine_serve(e, s) : engine_exec_op(e, s, NULL);
+	race_window_set(NULL, NULL);
+	if (race && e->step_index < e->nested_until)
+		e->step_index = e->nested_until; /* the window never opened */
+	if (e->verdict != VERDICT_PASS)
+		return;
+	e->last_result = res;
+	e->have_result = true;
+	engine_retry_woken(e);
+	if (e->verbose) {
+		const char *rn = flag_name_of(result_names, res);
+		g_string_append_printf(e->out, "      -> %s\n", rn ? rn : "?");
+	}
+	if (e->oracle && e->verdict == VERDICT_PASS) {
+		struct violation v = { 0 };
+		if (!oracle_after_step(e->oracle, s, res, &v)) {
+			g_autoptr(GString) msg = g_string_new(NULL);
+			violation_format(&v, &e->world, msg);
+			engine_fail(e, s, "oracle: %s", msg->str);
+		}
+		if (v.detail)
+			g_string_free(v.detail, TRUE);
+	}
+	g_array_set_size(mm_events, 0);
+}
+
+enum verdict engine_replay(const struct trace *t, bool verbose, bool oracle_on, GString *out,
+			   GString *error)
+{
+	bool saved_hunks[NR_HUNKS];
+	memcpy(saved_hunks, patch_hunks, sizeof(saved_hunks));
+
+	struct engine e = { 0 };
+	e.trace = t;
+	e.verbose = verbose;
+	e.oracle_on = oracle_on;
+	e.out = out;
+	e.error = error;
+	e.last_scan = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	e.tasks = g_ptr_array_new();
+	e.next_task_id = 1;
+	machine_init(REPLAY_FRAMES, REPLAY_SWAP_SLOTS);
+	world_init(&e.world);
+	running = &e;
+	sched_set_task_lookup(engine_task_lookup);
+	if (oracle_on)
+		e.oracle = oracle_new(&e.world);
+
+	while (e.step_index < t->steps->len && e.verdict == VERDICT_PASS) {
+		const struct step *s = &g_array_index(t->steps, struct step, e.step_index++);
+		run_step(&e, s);
+	}
+
+	if (e.oracle)
+		oracle_free(e.oracle);
+	for (guint i = 0; i < e.tasks->len; i++)
+		g_free(g_ptr_array_index(e.tasks, i));
+	g_ptr_array_free(e.tasks, TRUE);
+	g_array_free(e.last_scan, TRUE);
+	world_destroy(&e.world);
+	sched_set_task_lookup(NULL);
+	running = NULL;
+	machine_destroy();
+	memcpy(patch_hunks, saved_hunks, sizeof(saved_hunks));
+	return e.verdict;
+}

@@ -1,0 +1,762 @@
+/* sim/mm/memory.c - the page-fault paths and zap (mm/memory.c), with the RWP
+ * series: do_uffd_rwp(), the rwp_restore in do_swap_page(), the uffd-bit
+ * skip in numa_rebuild_large_mapping() and fault-around off for RWP VMAs.
+ */
+#include "internal.h"
+#include "sched.h"
+
+#define FAULT_AROUND_PAGES 16 /* fault_around_bytes = 64 KiB */
+
+pmd_t *mm_find_pmd(struct mm_struct *mm, uint64_t addr, bool alloc)
+{
+	return pmd_lookup(mm->pgd, addr, alloc, mm->id);
+}
+
+/* models vm_normal_page(): NULL for the zero page and special mappings */
+struct page *vm_normal_page(struct vm_area_struct *vma, uint64_t addr, pte_t pte)
+{
+	uint64_t pfn = pte_pfn(pte);
+	if (pte_special(pte) || is_zero_pfn(pfn) || !pfn || pfn >= mem_map.capacity)
+		return NULL;
+	return pfn_to_page(pfn);
+}
+
+/* models vm_normal_folio() */
+struct folio *vm_normal_folio(struct vm_area_struct *vma, uint64_t addr, pte_t pte)
+{
+	struct page *page = vm_normal_page(vma, addr, pte);
+	return page ? page_folio(page) : NULL;
+}
+
+/* models vmf_orig_pte_uffd_wp(): the faulting entry was a uffd-wp marker */
+static bool vmf_orig_pte_uffd_wp(struct vm_fault *vmf)
+{
+	return (vmf->flags & FAULT_FLAG_ORIG_PTE_VALID) && pte_marker_uffd_wp(vmf->orig_pte);
+}
+
+/* models set_pte_range(): map nr pages of folio from page at addr */
+static void set_pte_range(struct vm_fault *vmf, struct folio *folio, struct page *page,
+			  unsigned nr, uint64_t addr)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+	bool prefault = addr != vmf->address;
+	pte_t *ptep = pte_offset_map(vmf->pmd, addr);
+
+	for (unsigned i = 0; i < nr; i++) {
+		pte_t entry = pfn_pte(page_to_pfn(page + i), vma->vm_page_prot);
+		entry = prefault ? pte_mkold(entry) : pte_mkyoung(entry);
+		if (write && (vma->vm_flags & VM_WRITE))
+			entry = pte_mkwrite(pte_mkdirty(entry));
+		if (vmf_orig_pte_uffd_wp(vmf))
+			entry = pte_mkuffd(entry);
+		ptep[i] = entry;
+	}
+	if (folio_test_anon(folio))
+		folio_add_anon_rmap_ptes(folio, page, (int)nr, vma, true);
+	else
+		folio_add_file_rmap_ptes(folio, page, (int)nr, vma);
+}
+
+/* models do_anonymous_page() */
+static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+
+	if (vma->vm_flags & VM_SHARED)
+		return VM_FAULT_SIGBUS;
+	if (!pte_alloc(vmf->pmd, vma->vm_mm->id))
+		return 0; /* a huge PMD appeared: retry */
+	anon_vma_prepare(vma);
+	pte_t *ptep = pte_offset_map(vmf->pmd, vmf->address);
+	if (!pte_none(*ptep) && !vmf_orig_pte_uffd_wp(vmf))
+		return 0;
+
+	if (!write) {
+		/* Read fault: map the shared zero page. */
+		if (userfaultfd_missing(vma))
+			return handle_userfault(vmf, VM_UFFD_MISSING);
+		pte_t entry = pte_mkspecial(pfn_pte(mem_map.zero_pfn, vma->vm_page_prot));
+		if (vmf_orig_pte_uffd_wp(vmf))
+			entry = pte_mkuffd(entry);
+		*ptep = entry;
+		return 0;
+	}
+
+	/* alloc_anon_folio(): mTHP only when no uffd registration (A5). */
+	unsigned order = 0;
+	uint64_t nr = 1, addr = vmf->address;
+	if (thp_settings.mthp_order && !userfaultfd_armed(vma)) {
+		uint64_t n = 1ULL << thp_settings.mthp_order;
+		uint64_t a = vmf->address & ~(n * PAGE_SIZE - 1);
+		pte_t *first = pte_offset_map(vmf->pmd, a);
+		bool fits = a >= vma->vm_start && a + n * PAGE_SIZE <= vma->vm_end;
+		for (uint64_t i = 0; fits && i < n; i++)
+			fits = pte_none(first[i]);
+		if (fits) {
+			order = thp_settings.mthp_order;
+			nr = n;
+			addr = a;
+		}
+	}
+	struct folio *folio = folio_alloc(order);
+	if (!folio && order) {
+		order = 0;
+		nr = 1;
+		addr = vmf->address;
+		folio = folio_alloc(0);
+	}
+	if (!folio)
+		return VM_FAULT_OOM;
+	if (userfaultfd_missing(vma)) {
+		folio_put(folio);
+		return handle_userfault(vmf, VM_UFFD_MISSING);
+	}
+	folio_add_new_anon_rmap(folio, vma, addr, true);
+	folio->refcount = (int)nr; /* one reference per PTE mapping */
+	ptep = pte_offset_map(vmf->pmd, addr);
+	for (uint64_t i = 0; i < nr; i++) {
+		pte_t entry = pfn_pte(folio_pfn(folio) + i, vma->vm_page_prot);
+		entry = pte_mkdirty(entry);
+		if (vma->vm_flags & VM_WRITE)
+			entry = pte_mkwrite(entry);
+		if (addr + i * PAGE_SIZE == vmf->address)
+			entry = pte_mkyoung(entry);
+		if (vmf_orig_pte_uffd_wp(vmf))
+			entry = pte_mkuffd(entry);
+		ptep[i] = entry;
+	}
+	folio_add_anon_rmap_ptes(folio, folio_page(folio, 0), (int)nr, vma, true);
+	return 0;
+}
+
+/* models do_set_pmd(): map a PMD-order page-cache folio with one PMD. The
+ * PMD is built from vm_page_prot and never carries the uffd bit. */
+vm_fault_t do_set_pmd(struct vm_fault *vmf, struct folio *folio, struct page *page)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	uint64_t haddr = vmf->address & HPAGE_PMD_MASK;
+
+	if (!thp_vma_allowable_order(vma, vma->vm_flags, false, HPAGE_PMD_ORDER))
+		return VM_FAULT_FALLBACK;
+	if (folio_order(folio) != HPAGE_PMD_ORDER || haddr < vma->vm_start ||
+	    haddr + PMD_SIZE > vma->vm_end || linear_page_index(vma, haddr) != folio->index)
+		return VM_FAULT_FALLBACK;
+	if (!pmd_none(*vmf->pmd)) {
+		folio_put(folio);
+		return 0;
+	}
+	pmd_t entry = pmd_mkhuge(pfn_pmd(folio_pfn(folio), vma->vm_page_prot));
+	entry = pmd_mkyoung(entry);
+	if ((vmf->flags & FAULT_FLAG_WRITE) && (vma->vm_flags & VM_WRITE))
+		entry = pmd_mkwrite(pmd_mkdirty(entry));
+	folio_add_file_rmap_pmd(folio, vma);
+	*vmf->pmd = entry;
+	return 0;
+}
+
+/* models finish_fault() */
+static vm_fault_t finish_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct page *page = vmf->page;
+	struct folio *folio = page_folio(page);
+
+	if (pmd_none(*vmf->pmd) && folio_test_pmd_mappable(folio) && !folio_test_anon(folio)) {
+		vm_fault_t ret = do_set_pmd(vmf, folio, page);
+		if (ret != VM_FAULT_FALLBACK)
+			return ret;
+	}
+	if (!pte_alloc(vmf->pmd, vma->vm_mm->id)) {
+		folio_put(folio);
+		return 0;
+	}
+	pte_t *ptep = pte_offset_map(vmf->pmd, vmf->address);
+	/* vmf_pte_changed(): somebody mapped it meanwhile. */
+	if ((vmf->flags & FAULT_FLAG_ORIG_PTE_VALID) ? pte_val(*ptep) != pte_val(vmf->orig_pte)
+						      : !pte_none(*ptep)) {
+		folio_put(folio);
+		return 0;
+	}
+	set_pte_range(vmf, folio, page, 1, vmf->address);
+	return 0;
+}
+
+/* models do_fault_around() -> filemap_map_pages(): map other cached pages
+ * of the window without faulting them; never for uffd WP/MINOR/RWP VMAs. */
+static void do_fault_around(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct address_space *mapping = vma->vm_file;
+	uint64_t win = FAULT_AROUND_PAGES * PAGE_SIZE;
+	uint64_t start = vmf->address & ~(win - 1), end = start + win;
+
+	if (start < vma->vm_start)
+		start = vma->vm_start;
+	if (end > vma->vm_end)
+		end = vma->vm_end;
+	if (end > pmd_addr_end(vmf->address, vma->vm_end))
+		end = pmd_addr_end(vmf->address, vma->vm_end);
+	if (!pte_alloc(vmf->pmd, vma->vm_mm->id))
+		return;
+	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
+		pte_t *ptep = pte_offset_map(vmf->pmd, a);
+		if (a == vmf->address || !pte_none(*ptep))
+			continue;
+		struct folio *folio = filemap_get_folio(mapping, linear_page_index(vma, a));
+		if (!folio)
+			continue;
+		folio_get(folio);
+		struct page *page = pfn_to_page(xa_to_pfn(mapping->i_pages[linear_page_index(vma, a)]));
+		struct vm_fault around = *vmf;
+		around.flags &= ~FAULT_FLAG_WRITE;
+		set_pte_range(&around, folio, page, 1, a);
+	}
+}
+
+/* models should_fault_around() */
+static bool should_fault_around(struct vm_fault *vmf)
+{
+	return !uffd_disable_fault_around(vmf->vma);
+}
+
+/* models __do_fault() */
+static vm_fault_t __do_fault(struct vm_fault *vmf)
+{
+	return shmem_fault(vmf);
+}
+
+/* models do_read_fault() */
+static vm_fault_t do_read_fault(struct vm_fault *vmf)
+{
+	vm_fault_t ret = __do_fault(vmf);
+	if (ret)
+		return ret;
+	ret = finish_fault(vmf);
+	/* Fault-around after the faulting page, so only the window is extra. */
+	if (!ret && should_fault_around(vmf) && pmd_is_table(*vmf->pmd))
+		do_fault_around(vmf);
+	return ret;
+}
+
+/* models do_cow_fault(): a private copy of a file page */
+static vm_fault_t do_cow_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	vm_fault_t ret = __do_fault(vmf);
+	if (ret)
+		return ret;
+	struct page *src = vmf->page;
+	struct folio *new = folio_alloc(0);
+	if (!new) {
+		folio_put(page_folio(src));
+		return VM_FAULT_OOM;
+	}
+	anon_vma_prepare(vma);
+	folio_page(new, 0)->content = src->content;
+	folio_put(page_folio(src));
+	folio_add_new_anon_rmap(new, vma, vmf->address, true);
+	vmf->page = folio_page(new, 0);
+	return finish_fault(vmf);
+}
+
+/* models do_shared_fault() */
+static vm_fault_t do_shared_fault(struct vm_fault *vmf)
+{
+	vm_fault_t ret = __do_fault(vmf);
+	if (ret)
+		return ret;
+	folio_set_flag(page_folio(vmf->page), FOLIO_dirty);
+	return finish_fault(vmf);
+}
+
+/* models do_fault() */
+static vm_fault_t do_fault(struct vm_fault *vmf)
+{
+	if (!(vmf->flags & FAULT_FLAG_WRITE))
+		return do_read_fault(vmf);
+	if (!(vmf->vma->vm_flags & VM_SHARED))
+		return do_cow_fault(vmf);
+	return do_shared_fault(vmf);
+}
+
+/* models do_pte_missing() */
+static vm_fault_t do_pte_missing(struct vm_fault *vmf)
+{
+	if (vma_is_anonymous(vmf->vma))
+		return do_anonymous_page(vmf);
+	return do_fault(vmf);
+}
+
+/* models wp_page_reuse() */
+static vm_fault_t wp_page_reuse(struct vm_fault *vmf, pte_t *ptep)
+{
+	*ptep = pte_mkyoung(pte_mkwrite(pte_mkdirty(*ptep)));
+	return 0;
+}
+
+/* models wp_page_copy(): COW into a new anon folio */
+static vm_fault_t wp_page_copy(struct vm_fault *vmf, pte_t *ptep)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	pte_t orig = *ptep;
+	struct folio *old = vm_normal_folio(vma, vmf->address, orig);
+	struct folio *new = folio_alloc(0);
+	if (!new)
+		return VM_FAULT_OOM;
+	anon_vma_prepare(vma);
+	folio_page(new, 0)->content = old ? vm_normal_page(vma, vmf->address, orig)->content : 0;
+	folio_add_new_anon_rmap(new, vma, vmf->address, true);
+	pte_t entry = pte_mkyoung(pfn_pte(folio_pfn(new), vma->vm_page_prot));
+	if (vmf->flags & FAULT_FLAG_UNSHARE) {
+		if (pte_uffd(orig))
+			entry = pte_mkuffd(entry);
+	} else {
+		entry = pte_mkdirty(entry);
+		if (vma->vm_flags & VM_WRITE)
+			entry = pte_mkwrite(entry);
+	}
+	if (old) {
+		folio_remove_rmap_ptes(old, vm_normal_page(vma, vmf->address, orig), 1, vma);
+		folio_put(old);
+	}
+	*ptep = entry;
+	folio_add_anon_rmap_ptes(new, folio_page(new, 0), 1, vma, true);
+	return 0;
+}
+
+/* models do_wp_page() */
+static vm_fault_t do_wp_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	pte_t *ptep = pte_offset_map(vmf->pmd, vmf->address);
+
+	if (!(vmf->flags & FAULT_FLAG_UNSHARE) && userfaultfd_pte_wp(vma, *ptep)) {
+		if (!userfaultfd_wp_async(vma))
+			return handle_userfault(vmf, VM_UFFD_WP);
+		/* WP_ASYNC: resolve in place, then go on with the write. */
+		*ptep = pte_clear_uffd(*ptep);
+		mm_event_emit((struct mm_event){ .kind = EV_WP_FAULT, .mm_id = vma->vm_mm->id,
+						 .address = vmf->address, .write = true,
+						 .async = true });
+	}
+	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)) {
+		if (!(vma->vm_flags & VM_WRITE))
+			return VM_FAULT_SIGSEGV;
+		return wp_page_reuse(vmf, ptep);
+	}
+	struct page *page = vm_normal_page(vma, vmf->address, *ptep);
+	struct folio *folio = page ? page_folio(page) : NULL;
+	if (folio && folio_test_anon(folio) &&
+	    (PageAnonExclusive(page) ||
+	     (folio_ref_count(folio) == 1 && !folio_test_large(folio) && !folio_test_swapcache(folio)))) {
+		page->flags |= PG_anon_exclusive;
+		if (vmf->flags & FAULT_FLAG_UNSHARE)
+			return 0;
+		return wp_page_reuse(vmf, ptep);
+	}
+	return wp_page_copy(vmf, ptep);
+}
+
+/* models handle_pte_marker() */
+static vm_fault_t handle_pte_marker(struct vm_fault *vmf)
+{
+	pte_marker m = pte_marker_get(pte_to_swp_entry(vmf->orig_pte));
+	pte_t *ptep = pte_offset_map(vmf->pmd, vmf->address);
+
+	if (!m)
+		return VM_FAULT_SIGBUS;
+	if (m & PTE_MARKER_POISONED)
+		return VM_FAULT_HWPOISON;
+	if (m & PTE_MARKER_GUARD)
+		return VM_FAULT_SIGSEGV;
+	if (m & PTE_MARKER_UFFD_WP) {
+		if (!userfaultfd_wp(vmf->vma)) {
+			*ptep = __pte(0); /* a stale marker after unregister */
+			return 0;
+		}
+		return do_pte_missing(vmf);
+	}
+	return VM_FAULT_SIGBUS;
+}
+
+/* models do_swap_page(), with the RWP rwp_restore of patch 07 */
+vm_fault_t do_swap_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	swp_entry_t entry = pte_to_swp_entry(vmf->orig_pte);
+	pte_t *ptep = pte_offset_map(vmf->pmd, vmf->address);
+
+	if (non_swap_entry(entry)) {
+		if (is_migration_entry(entry))
+			return 0; /* migration_entry_wait(): the migration finishes first */
+		if (is_pte_marker_entry(entry))
+			return handle_pte_marker(vmf);
+		if (is_hwpoison_entry(entry))
+			return VM_FAULT_HWPOISON;
+		return VM_FAULT_SIGBUS;
+	}
+
+	uint64_t slot = swp_offset(entry);
+	struct folio *folio = swap_cache_get_folio(slot);
+	if (folio) {
+		folio_get(folio);
+	} else {
+		folio = folio_alloc(0);
+		if (!folio)
+			return VM_FAULT_OOM;
+		folio_page(folio, 0)->content = swap_info.slots[slot].content;
+	}
+	if (pte_val(*ptep) != pte_val(vmf->orig_pte)) {
+		folio_put(folio);
+		return 0;
+	}
+	struct page *page = folio_test_large(folio)
+				    ? folio_page(folio, slot - swp_offset(folio->swap))
+				    : folio_page(folio, 0);
+	bool exclusive = pte_swp_exclusive(vmf->orig_pte);
+
+	pte_t pte = pfn_pte(page_to_pfn(page), vma->vm_page_prot);
+	if (pte_swp_soft_dirty(vmf->orig_pte))
+		pte = __pte(pte_val(pte) | _PAGE_SOFT_DIRTY);
+	bool rwp_restore = false;
+	if (pte_swp_uffd(vmf->orig_pte)) {
+		pte = pte_mkuffd(pte);
+		/* RWP: an armed page comes back armed, and the access is then
+		 * delivered as an RWP fault on the retry. */
+		if (userfaultfd_rwp(vma)) {
+			pte = pte_modify(pte, PAGE_NONE);
+			rwp_restore = true;
+		}
+	}
+	if (!rwp_restore && exclusive && (vma->vm_flags & VM_WRITE) &&
+	    !userfaultfd_pte_wp(vma, pte)) {
+		pte = pte_mkwrite(pte);
+		if (vmf->flags & FAULT_FLAG_WRITE) {
+			pte = pte_mkdirty(pte);
+			vmf->flags &= ~FAULT_FLAG_WRITE;
+		}
+	}
+	if (!rwp_restore)
+		pte = pte_mkyoung(pte);
+	if (!folio_test_anon(folio)) {
+		anon_vma_prepare(vma);
+		folio_add_new_anon_rmap(folio, vma, vmf->address, exclusive);
+	}
+	folio_add_anon_rmap_ptes(folio, page, 1, vma, exclusive);
+	*ptep = pte;
+	vma->vm_mm->nr_swapents--;
+	swap_free_slot(slot);
+	if (folio_test_swapcache(folio) && swap_info.slots[slot].count == 0)
+		swap_cache_del_folio(folio);
+
+	if (!rwp_restore && (vmf->flags & FAULT_FLAG_WRITE)) {
+		vmf->orig_pte = *ptep;
+		return do_wp_page(vmf);
+	}
+	return 0;
+}
+
+/* models numa_rebuild_single_mapping() / numa_rebuild_large_mapping(); RWP
+ * 10/15 makes the large variant skip PTEs that carry the uffd bit. */
+static void numa_rebuild_mapping(struct vm_fault *vmf, struct folio *folio, bool writable)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	uint64_t start = vmf->address, end = vmf->address + PAGE_SIZE;
+
+	if (folio && folio_test_large(folio)) {
+		uint64_t pgoff_addr = vmf->address -
+				      ((vm_normal_page(vma, vmf->address, vmf->orig_pte) -
+					folio_page(folio, 0)) *
+				       PAGE_SIZE);
+		start = pgoff_addr > vma->vm_start ? pgoff_addr : vma->vm_start;
+		if (start < (vmf->address & PMD_MASK))
+			start = vmf->address & PMD_MASK;
+		end = pgoff_addr + folio_nr_pages(folio) * PAGE_SIZE;
+		if (end > vma->vm_end)
+			end = vma->vm_end;
+		if (end > pmd_addr_end(vmf->address, vma->vm_end))
+			end = pmd_addr_end(vmf->address, vma->vm_end);
+	}
+	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
+		pte_t *ptep = pte_offset_map(vmf->pmd, a);
+		if (!pte_protnone(*ptep) || (a != vmf->address && pte_uffd(*ptep)))
+			continue;
+		if (a != vmf->address && vm_normal_folio(vma, a, *ptep) != folio)
+			continue;
+		pte_t pte = pte_mkyoung(pte_modify(*ptep, vma->vm_page_prot));
+		if (writable)
+			pte = pte_mkwrite(pte);
+		*ptep = pte;
+	}
+}
+
+/* models do_numa_page() on a single-node machine: never migrates */
+static vm_fault_t do_numa_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	pte_t *ptep = pte_offset_map(vmf->pmd, vmf->address);
+	if (pte_val(*ptep) != pte_val(vmf->orig_pte))
+		return 0;
+	pte_t pte = pte_modify(vmf->orig_pte, vma->vm_page_prot);
+	bool writable = pte_write(pte);
+	if (!writable && vma_wants_manual_pte_write_upgrade(vma) &&
+	    can_change_pte_writable(vma, vmf->address, pte))
+		writable = true;
+	numa_rebuild_mapping(vmf, vm_normal_folio(vma, vmf->address, vmf->orig_pte), writable);
+	return 0;
+}
+
+/* models do_uffd_rwp() (RWP 10/15 + 12/15): a fault on an armed PTE */
+static vm_fault_t do_uffd_rwp(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+
+	if (!userfaultfd_rwp_async(vma))
+		return handle_userfault(vmf, VM_UFFD_RWP);
+
+	pte_t *ptep = pte_offset_map(vmf->pmd, vmf->address);
+	if (pte_val(*ptep) != pte_val(vmf->orig_pte))
+		return 0; /* changed under us: retry */
+	pte_t pte = pte_modify(vmf->orig_pte, vma->vm_page_prot);
+	pte = pte_mkyoung(pte_clear_uffd(pte));
+	if (!pte_write(pte) && vma_wants_manual_pte_write_upgrade(vma) &&
+	    can_change_pte_writable(vma, vmf->address, pte))
+		pte = pte_mkwrite(pte);
+	*ptep = pte;
+	mm_event_emit((struct mm_event){ .kind = EV_RWP_FAULT, .mm_id = vma->vm_mm->id,
+					 .address = vmf->address,
+					 .write = vmf->flags & FAULT_FLAG_WRITE, .async = true });
+	return 0;
+}
+
+/* models handle_pte_fault() in the series' order */
+static vm_fault_t handle_pte_fault(struct vm_fault *vmf)
+{
+	vmf->pte = pte_offset_map(vmf->pmd, vmf->address);
+	if (vmf->pte) {
+		vmf->orig_pte = *vmf->pte;
+		vmf->flags |= FAULT_FLAG_ORIG_PTE_VALID;
+		if (pte_none(vmf->orig_pte))
+			vmf->pte = NULL;
+	}
+	if (!vmf->pte)
+		return do_pte_missing(vmf);
+	if (!pte_present(vmf->orig_pte))
+		return do_swap_page(vmf);
+	/* Protnone in an accessible VMA: an RWP marker or a NUMA hint; in a
+	 * PROT_NONE VMA it carries no meaning and is not routed. */
+	if (pte_protnone(vmf->orig_pte) && vma_is_accessible(vmf->vma)) {
+		if (userfaultfd_pte_rwp(vmf->vma, vmf->orig_pte))
+			return do_uffd_rwp(vmf);
+		return do_numa_page(vmf);
+	}
+	pte_t *ptep = pte_offset_map(vmf->pmd, vmf->address);
+	if (pte_val(*ptep) != pte_val(vmf->orig_pte))
+		return 0;
+	if (vmf->flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE)) {
+		if (!pte_write(*ptep))
+			return do_wp_page(vmf);
+		if (vmf->flags & FAULT_FLAG_WRITE)
+			*ptep = pte_mkdirty(*ptep);
+	}
+	*ptep = pte_mkyoung(*ptep);
+	return 0;
+}
+
+/* models wp_huge_pmd() */
+static vm_fault_t wp_huge_pmd(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+
+	if (vma_is_anonymous(vma)) {
+		if (!(vmf->flags & FAULT_FLAG_UNSHARE) &&
+		    userfaultfd_huge_pmd_wp(vma, vmf->orig_pmd)) {
+			if (!userfaultfd_wp_async(vma))
+				return handle_userfault(vmf, VM_UFFD_WP);
+			__split_huge_pmd(vma, vmf->pmd, vmf->address, false);
+			return VM_FAULT_FALLBACK;
+		}
+		return do_huge_pmd_wp_page(vmf);
+	}
+	__split_huge_pmd(vma, vmf->pmd, vmf->address, false);
+	return VM_FAULT_FALLBACK;
+}
+
+/* models __handle_mm_fault() */
+static vm_fault_t __handle_mm_fault(struct vm_area_struct *vma, uint64_t address, unsigned flags)
+{
+	struct vm_fault vmf = {
+		.vma = vma,
+		.address = address & PAGE_MASK,
+		.real_address = address,
+		.flags = flags,
+		.pgoff = linear_page_index(vma, address & PAGE_MASK),
+	};
+	vmf.pmd = mm_find_pmd(vma->vm_mm, address, true);
+
+	if (pmd_none(*vmf.pmd) && thp_vma_allowable_order(vma, vma->vm_flags, false, HPAGE_PMD_ORDER) &&
+	    vma_is_anonymous(vma)) {
+		/* create_huge_pmd(); shmem has no ->huge_fault, finish_fault
+		 * maps its PMD folios. */
+		vm_fault_t ret = do_huge_pmd_anonymous_page(&vmf);
+		if (!(ret & VM_FAULT_FALLBACK))
+			return ret;
+	} else {
+		vmf.orig_pmd = *vmf.pmd;
+		if (is_pmd_migration_entry(vmf.orig_pmd))
+			return 0;
+		if (pmd_trans_huge(vmf.orig_pmd)) {
+			if (pmd_protnone(vmf.orig_pmd) && vma_is_accessible(vma)) {
+				if (userfaultfd_huge_pmd_rwp(vma, vmf.orig_pmd))
+					return do_huge_pmd_uffd_rwp(&vmf);
+				return do_huge_pmd_numa_page(&vmf);
+			}
+			if ((flags & (FAULT_FLAG_WRITE | FAULT_FLAG_UNSHARE)) &&
+			    !pmd_write(vmf.orig_pmd)) {
+				vm_fault_t ret = wp_huge_pmd(&vmf);
+				if (!(ret & VM_FAULT_FALLBACK))
+					return ret;
+			} else {
+				huge_pmd_set_accessed(&vmf);
+				return 0;
+			}
+		}
+	}
+	return handle_pte_fault(&vmf);
+}
+
+/* models sanitize_fault_flags() */
+static vm_fault_t sanitize_fault_flags(struct vm_area_struct *vma, unsigned *flags)
+{
+	if (*flags & FAULT_FLAG_UNSHARE) {
+		if (!is_cow_mapping(vma->vm_flags))
+			*flags &= ~FAULT_FLAG_UNSHARE;
+	} else if (*flags & FAULT_FLAG_WRITE) {
+		if (!(vma->vm_flags & VM_MAYWRITE))
+			return VM_FAULT_SIGSEGV;
+		if (!(vma->vm_flags & VM_WRITE) && !is_cow_mapping(vma->vm_flags))
+			return VM_FAULT_SIGSEGV;
+	}
+	return 0;
+}
+
+/* models handle_mm_fault() */
+vm_fault_t handle_mm_fault(struct vm_area_struct *vma, uint64_t address, unsigned flags)
+{
+	vm_fault_t ret = sanitize_fault_flags(vma, &flags);
+	if (ret)
+		return ret;
+	return __handle_mm_fault(vma, address, flags);
+}
+
+/* ------------------------------------------------------------------ zap */
+
+/* models zap_install_uffd_wp_if_needed(): file uffd-wp keeps a marker */
+static void zap_install_uffd_wp_if_needed(struct vm_area_struct *vma, pte_t *ptep, pte_t old,
+					  bool drop_markers)
+{
+	if (vma_is_anonymous(vma) || drop_markers || !userfaultfd_wp(vma))
+		return;
+	if ((pte_present(old) && pte_uffd(old)) || pte_swp_uffd_any(old))
+		*ptep = make_pte_marker(PTE_MARKER_UFFD_WP);
+}
+
+/* models zap_pte_range() for [addr, end) inside one PTE table */
+static void zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd, uint64_t addr, uint64_t end,
+			  bool drop_markers)
+{
+	for (; addr < end; addr += PAGE_SIZE) {
+		pte_t *ptep = pte_offset_map(pmd, addr);
+		pte_t old = *ptep;
+		if (pte_none(old))
+			continue;
+		if (pte_present(old)) {
+			struct page *page = vm_normal_page(vma, addr, old);
+			*ptep = __pte(0);
+			if (page) {
+				struct folio *folio = page_folio(page);
+				if (pte_dirty(old))
+					folio_set_flag(folio, FOLIO_dirty);
+				folio_remove_rmap_ptes(folio, page, 1, vma);
+				folio_put(folio);
+			}
+			zap_install_uffd_wp_if_needed(vma, ptep, old, drop_markers);
+			continue;
+		}
+		swp_entry_t entry = pte_to_swp_entry(old);
+		if (!non_swap_entry(entry)) {
+			*ptep = __pte(0);
+			swap_free_slot(swp_offset(entry));
+			vma->vm_mm->nr_swapents--;
+			zap_install_uffd_wp_if_needed(vma, ptep, old, drop_markers);
+		} else if (is_pte_marker_entry(entry)) {
+			pte_marker m = pte_marker_get(entry);
+			if (m & PTE_MARKER_POISONED)
+				*ptep = __pte(0);
+			else if ((m & PTE_MARKER_UFFD_WP) &&
+				 (vma_is_anonymous(vma) || drop_markers))
+				*ptep = __pte(0);
+			else if ((m & PTE_MARKER_GUARD) && drop_markers)
+				*ptep = __pte(0);
+		} else {
+			*ptep = __pte(0);
+		}
+	}
+}
+
+void zap_page_range_single(struct vm_area_struct *vma, uint64_t start, uint64_t end,
+			   bool drop_markers)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	if (start < vma->vm_start)
+		start = vma->vm_start;
+	if (end > vma->vm_end)
+		end = vma->vm_end;
+	for (uint64_t addr = start; addr < end;) {
+		uint64_t next = pmd_addr_end(addr, end);
+		pmd_t *pmd = mm_find_pmd(mm, addr, false);
+		if (pmd && pmd_leaf(*pmd)) {
+			if (!(addr & ~PMD_MASK) && next - addr == PMD_SIZE) {
+				zap_huge_pmd(vma, pmd, addr);
+				addr = next;
+				continue;
+			}
+			__split_huge_pmd(vma, pmd, addr, false);
+		}
+		if (pmd && pmd_is_table(*pmd))
+			zap_pte_range(vma, pmd, addr, next, drop_markers);
+		addr = next;
+	}
+}
+
+/* models unmap_mapping_pages(): zap every mapping of file pages [first, first+nr) */
+void unmap_mapping_pages(struct address_space *mapping, uint64_t first, uint64_t nr,
+			 bool even_cows)
+{
+	g_autoptr(GPtrArray) vmas = g_ptr_array_copy(mapping->i_mmap, NULL, NULL);
+	for (guint i = 0; i < vmas->len; i++) {
+		struct vm_area_struct *vma = g_ptr_array_index(vmas, i);
+		uint64_t v_first = vma->vm_pgoff, v_end = vma->vm_pgoff + vma_pages(vma);
+		uint64_t lo = first > v_first ? first : v_first;
+		uint64_t hi = first + nr < v_end ? first + nr : v_end;
+		if (lo >= hi)
+			continue;
+		if (even_cows || (vma->vm_flags & VM_SHARED)) {
+			zap_page_range_single(vma, vma_address(vma, lo), vma_address(vma, hi), false);
+			continue;
+		}
+		/* Private mapping: keep the CoW'd anon pages, zap file pages. */
+		for (uint64_t idx = lo; idx < hi; idx++) {
+			uint64_t a = vma_address(vma, idx);
+			pte_t *ptep = pte_lookup(vma->vm_mm->pgd, a);
+			struct folio *f = ptep && pte_present(*ptep)
+						  ? vm_normal_folio(vma, a, *ptep)
+						  : NULL;
+			pmd_t *pmd = mm_find_pmd(vma->vm_mm, a, false);
+			if ((f && !folio_test_anon(f)) || (pmd && pmd_leaf(*pmd)))
+				zap_page_range_single(vma, a, a + PAGE_SIZE, false);
+		}
+	}
+}

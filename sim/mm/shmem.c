@@ -1,0 +1,207 @@
+/* sim/mm/shmem.c - shmem page cache, faults, hole punch and writeout (mm/shmem.c).
+ *
+ * A file's huge flag stands for shmem's huge= policy: huge=1 behaves like
+ * "always" (a fault allocates a PMD-order folio when the aligned block fits
+ * and is empty), huge=0 like "advise" (only VM_HUGEPAGE VMAs get PMD folios).
+ */
+#include "internal.h"
+
+/* models filemap_add_folio()/shmem_add_to_page_cache() */
+void shmem_add_to_page_cache(struct address_space *mapping, struct folio *folio, uint64_t index)
+{
+	uint64_t nr = folio_nr_pages(folio);
+	g_assert(index + nr <= mapping->nr_pages);
+	folio->mapping = mapping;
+	folio->index = index;
+	folio_set_flag(folio, FOLIO_swapbacked | FOLIO_lru | FOLIO_uptodate);
+	folio_clear_flag(folio, FOLIO_anon);
+	for (uint64_t i = 0; i < nr; i++)
+		mapping->i_pages[index + i] = xa_mk_pfn(folio_pfn(folio) + i);
+	folio->refcount += (int)nr;
+}
+
+/* models filemap_remove_folio() */
+void filemap_remove_folio(struct address_space *mapping, struct folio *folio)
+{
+	uint64_t nr = folio_nr_pages(folio);
+	for (uint64_t i = 0; i < nr; i++)
+		mapping->i_pages[folio->index + i] = 0;
+	folio->mapping = NULL;
+	folio_clear_flag(folio, FOLIO_lru);
+	folio_put_refs(folio, (int)nr);
+}
+
+/* models shmem_allowable_huge_orders() for one index */
+static bool shmem_huge_allowed(struct address_space *mapping, struct vm_area_struct *vma,
+			       uint64_t index)
+{
+	uint64_t start = index & ~(uint64_t)(HPAGE_PMD_NR - 1);
+
+	if (start + HPAGE_PMD_NR > mapping->nr_pages || thp_settings.enabled == 2)
+		return false;
+	if (vma) {
+		if (vma->vm_flags & VM_NOHUGEPAGE)
+			return false;
+		if (!mapping->huge && !(vma->vm_flags & VM_HUGEPAGE))
+			return false;
+		/* The whole aligned block must be mapped PMD-aligned by vma. */
+		uint64_t haddr = vma_address(vma, start);
+		if ((haddr & ~PMD_MASK) || start < vma->vm_pgoff ||
+		    haddr + PMD_SIZE > vma->vm_end)
+			return false;
+	} else if (!mapping->huge) {
+		return false;
+	}
+	for (uint64_t i = 0; i < HPAGE_PMD_NR; i++)
+		if (mapping->i_pages[start + i])
+			return false;
+	return true;
+}
+
+/* models shmem_swapin_folio() */
+static struct folio *shmem_swapin_folio(struct address_space *mapping, uint64_t index)
+{
+	uint64_t slot = mapping->i_pages[index] >> 1;
+	struct folio *folio = folio_alloc(0);
+	if (!folio)
+		return NULL;
+	folio_page(folio, 0)->content = swap_info.slots[slot].content;
+	mapping->i_pages[index] = 0;
+	swap_free_slot(slot);
+	shmem_add_to_page_cache(mapping, folio, index);
+	folio_put(folio); /* the cache holds it now */
+	return folio;
+}
+
+/* models shmem_get_folio_gfp() */
+int shmem_get_folio(struct address_space *mapping, uint64_t index, enum sgp_type sgp,
+		    struct folio **foliop, struct vm_fault *vmf, vm_fault_t *fault_type)
+{
+	struct vm_area_struct *vma = vmf ? vmf->vma : NULL;
+	*foliop = NULL;
+	if (index >= mapping->nr_pages)
+		return -EINVAL;
+
+	uint64_t e = mapping->i_pages[index];
+	if (e && xa_is_value(e)) {
+		struct folio *f = shmem_swapin_folio(mapping, index);
+		if (!f)
+			return -ENOMEM;
+		e = mapping->i_pages[index];
+	}
+	if (e) {
+		struct folio *folio = pfn_folio(xa_to_pfn(e));
+		/* A MINOR fault: the page is cached but not mapped here. */
+		if (vma && userfaultfd_minor(vma)) {
+			*fault_type = handle_userfault(vmf, VM_UFFD_MINOR);
+			return 0;
+		}
+		*foliop = folio;
+		return 0;
+	}
+	if (sgp == SGP_NOALLOC || sgp == SGP_READ)
+		return 0;
+	/* A MISSING fault: nothing in the page cache. */
+	if (vma && userfaultfd_missing(vma)) {
+		*fault_type = handle_userfault(vmf, VM_UFFD_MISSING);
+		return 0;
+	}
+	unsigned order = shmem_huge_allowed(mapping, vma, index) ? HPAGE_PMD_ORDER : 0;
+	struct folio *folio = folio_alloc(order);
+	if (!folio && order)
+		folio = folio_alloc(order = 0);
+	if (!folio)
+		return -ENOMEM;
+	uint64_t start = order ? index & ~(uint64_t)(HPAGE_PMD_NR - 1) : index;
+	shmem_add_to_page_cache(mapping, folio, start);
+	folio_put(folio); /* the allocation reference; the cache holds nr */
+	*foliop = folio;
+	return 0;
+}
+
+/* models shmem_fault() */
+vm_fault_t shmem_fault(struct vm_fault *vmf)
+{
+	struct folio *folio;
+	vm_fault_t ret = 0;
+	int err = shmem_get_folio(vmf->vma->vm_file, vmf->pgoff, SGP_CACHE, &folio, vmf, &ret);
+
+	if (err)
+		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+	if (ret)
+		return ret;
+	if (!folio)
+		return VM_FAULT_SIGBUS;
+	folio_get(folio); /* the fault's reference, consumed by the mapping */
+	vmf->page = folio_page(folio, vmf->pgoff - folio->index);
+	return 0;
+}
+
+/* Split a large page-cache folio that is no longer mapped anywhere, so a
+ * punch can drop part of it (split_folio on truncate). */
+static void shmem_split_unmapped(struct address_space *mapping, struct folio *folio)
+{
+	g_assert(!folio_mapped(folio));
+	uint64_t index = folio->index, nr = folio_nr_pages(folio);
+	folio_split_to_order0(folio);
+	for (uint64_t i = 0; i < nr; i++) {
+		struct folio *f = pfn_folio(xa_to_pfn(mapping->i_pages[index + i]));
+		f->refcount = 1; /* the page cache's one reference */
+		f->mapping = mapping;
+	}
+}
+
+/* models shmem_fallocate(FALLOC_FL_PUNCH_HOLE) -> shmem_truncate_range() */
+long shmem_fallocate_punch(struct address_space *mapping, uint64_t first, uint64_t nr)
+{
+	if (first >= mapping->nr_pages)
+		return 0;
+	if (first + nr > mapping->nr_pages)
+		nr = mapping->nr_pages - first;
+	/* unmap_mapping_range() first: the data goes, so do the mappings. */
+	unmap_mapping_pages(mapping, first, nr, false);
+	for (uint64_t i = first; i < first + nr; i++) {
+		uint64_t e = mapping->i_pages[i];
+		if (!e)
+			continue;
+		if (xa_is_value(e)) {
+			swap_free_slot(e >> 1);
+			mapping->i_pages[i] = 0;
+			continue;
+		}
+		struct folio *folio = pfn_folio(xa_to_pfn(e));
+		if (folio->index < first || folio->index + folio_nr_pages(folio) > first + nr) {
+			/* Partly covered: split, then drop the covered pages. */
+			unmap_mapping_pages(mapping, folio->index, folio_nr_pages(folio), false);
+			shmem_split_unmapped(mapping, folio);
+			folio = pfn_folio(xa_to_pfn(mapping->i_pages[i]));
+		}
+		filemap_remove_folio(mapping, folio);
+	}
+	return 0;
+}
+
+/* models shmem_writeout(): an unmapped shmem folio goes to swap, leaving
+ * value entries in the page cache (no PTE keeps any state). */
+bool shmem_writeout(struct folio *folio)
+{
+	struct address_space *mapping = folio->mapping;
+	if (!mapping || folio_mapped(folio) || folio_maybe_dma_pinned(folio))
+		return false;
+	uint64_t index = folio->index;
+	uint64_t nr = folio_nr_pages(folio);
+	if (folio_test_large(folio))
+		shmem_split_unmapped(mapping, folio);
+	for (uint64_t i = 0; i < nr; i++) {
+		struct folio *f = pfn_folio(xa_to_pfn(mapping->i_pages[index + i]));
+		if (folio_ref_count(f) != 1)
+			continue; /* someone else holds it: skip this page */
+		uint64_t slot = swap_alloc_slot();
+		if (!slot)
+			return false;
+		swap_info.slots[slot].content = folio_page(f, 0)->content;
+		filemap_remove_folio(mapping, f);
+		mapping->i_pages[index + i] = (slot << 1) | XA_VALUE_BIT;
+	}
+	return true;
+}
