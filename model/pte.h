@@ -141,8 +141,7 @@ static inline uint64_t pte_pfn(pte_t p)
 }
 static inline pte_t pfn_pte(uint64_t pfn, pgprot_t prot)
 {
-	uint64_t v = (pfn << PAGE_SHIFT) & PTE_PFN_MASK;
-	v ^= protnone_mask(pgprot_val(prot));
+	uint64_t v = ((pfn << PAGE_SHIFT) ^ protnone_mask(pgprot_val(prot))) & PTE_PFN_MASK;
 	return __pte(v | pgprot_val(prot));
 }
 
@@ -195,8 +194,7 @@ static inline uint64_t pmd_pfn(pmd_t p)
 }
 static inline pmd_t pfn_pmd(uint64_t pfn, pgprot_t prot)
 {
-	uint64_t v = (pfn << PAGE_SHIFT) & PTE_PFN_MASK;
-	v ^= protnone_mask(pgprot_val(prot));
+	uint64_t v = ((pfn << PAGE_SHIFT) ^ protnone_mask(pgprot_val(prot))) & PTE_PFN_MASK;
 	return __pmd(v | pgprot_val(prot));
 }
 static inline pmd_t pmd_set_flags(pmd_t p, uint64_t f) { return __pmd(pmd_val(p) | f); }
