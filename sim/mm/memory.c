@@ -138,15 +138,15 @@ vm_fault_t do_set_pmd(struct vm_fault *vmf, struct folio *folio, struct page *pa
 	struct vm_area_struct *vma = vmf->vma;
 	uint64_t haddr = vmf->address & HPAGE_PMD_MASK;
 
-	if (!thp_vma_allowable_order(vma, vma->vm_flags, false, HPAGE_PMD_ORDER))
+	/* Only vma_thp_disabled() matters here, not the sysfs policy: a
+	 * PMD-order folio already in the page cache is mapped whole. */
+	if ((vma->vm_flags & VM_NOHUGEPAGE) || thp_settings.enabled == 2)
 		return VM_FAULT_FALLBACK;
 	if (folio_order(folio) != HPAGE_PMD_ORDER || haddr < vma->vm_start ||
 	    haddr + PMD_SIZE > vma->vm_end || linear_page_index(vma, haddr) != folio->index)
 		return VM_FAULT_FALLBACK;
-	if (!pmd_none(*vmf->pmd)) {
-		folio_put(folio);
-		return 0;
-	}
+	if (!pmd_none(*vmf->pmd))
+		return VM_FAULT_FALLBACK;
 	pmd_t entry = pmd_mkhuge(pfn_pmd(folio_pfn(folio), vma->vm_page_prot));
 	entry = pmd_mkyoung(entry);
 	if ((vmf->flags & FAULT_FLAG_WRITE) && (vma->vm_flags & VM_WRITE))
@@ -448,8 +448,8 @@ vm_fault_t do_swap_page(struct vm_fault *vmf)
 	*ptep = pte;
 	vma->vm_mm->nr_swapents--;
 	swap_free_slot(slot);
-	if (folio_test_swapcache(folio) && swap_info.slots[slot].count == 0)
-		swap_cache_del_folio(folio);
+	if (folio_test_swapcache(folio))
+		folio_free_swap(folio);
 
 	if (!rwp_restore && (vmf->flags & FAULT_FLAG_WRITE)) {
 		vmf->orig_pte = *ptep;
@@ -687,8 +687,12 @@ static void zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd, uint64_t addr,
 		}
 		swp_entry_t entry = pte_to_swp_entry(old);
 		if (!non_swap_entry(entry)) {
+			/* free_swap_and_cache(): an unmapped swap-cache folio goes too. */
+			struct folio *cached = swap_cache_get_folio(swp_offset(entry));
 			*ptep = __pte(0);
 			swap_free_slot(swp_offset(entry));
+			if (cached && !folio_mapped(cached))
+				folio_free_swap(cached);
 			vma->vm_mm->nr_swapents--;
 			zap_install_uffd_wp_if_needed(vma, ptep, old, drop_markers);
 		} else if (is_pte_marker_entry(entry)) {

@@ -231,8 +231,9 @@ static void set_ptes(pte_t *ptep, pte_t pte, unsigned nr)
 	uint64_t pfn = pte_pfn(pte);
 
 	for (unsigned i = 0; i < nr; i++) {
-		uint64_t v = (pte_val(pte) & ~PTE_PFN_MASK) |
-			     ((((pfn + i) << PAGE_SHIFT) ^ protnone_mask(pte_val(pte))) & PTE_PFN_MASK);
+		uint64_t v =
+			(pte_val(pte) & ~PTE_PFN_MASK) |
+			((((pfn + i) << PAGE_SHIFT) ^ protnone_mask(pte_val(pte))) & PTE_PFN_MASK);
 		ptep[i] = __pte(v);
 	}
 }
@@ -389,7 +390,7 @@ static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, ui
 
 	for (uint64_t i = first; i < last;) {
 		uint64_t addr = vma_address(vma, folio->index + i);
-		struct page_vma_mapped_walk pvmw = { .vma = vma, .address = addr };
+		struct page_vma_mapped_walk pvmw = {.vma = vma, .address = addr};
 
 		pvmw.pmd = pmd_lookup(mm->pgd, addr, false, 0);
 		if (!pvmw.pmd || pmd_none(*pvmw.pmd)) {
@@ -421,19 +422,22 @@ static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, ui
 		if (!try_to_unmap_pte(folio, &pvmw, ta->flags, &nr))
 			return false;
 		if (nr == nr_pages)
-			return false; /* the whole folio went in one batch: walk done */
+			break; /* the whole folio went in one batch: this VMA is done */
 		i += nr;
 	}
 	return true;
 }
 
 /* models folio_not_mapped() */
-static bool folio_not_mapped(struct folio *folio) { return !folio_mapped(folio); }
+static bool folio_not_mapped(struct folio *folio)
+{
+	return !folio_mapped(folio);
+}
 
 /* models try_to_unmap() */
 bool try_to_unmap(struct folio *folio, enum ttu_flags flags)
 {
-	struct ttu_arg ta = { .flags = flags };
+	struct ttu_arg ta = {.flags = flags};
 	struct rmap_walk_control rwc = {
 		.arg = &ta,
 		.rmap_one = try_to_unmap_one,
