@@ -2,7 +2,7 @@
  *
  * Generic swp_entry_t layout (include/linux/swapops.h): type in the top bits,
  * offset below. Arch layout on x86-64 (arch/x86/include/asm/pgtable_64.h):
- * type in bits 59..63, offset stored inverted from bit 14 upward (L1TF), and
+ * type in bits 59..63, offset stored inverted in bits 9..58 (L1TF), and
  * the soft-dirty / uffd / exclusive software bits in bits 1, 2 and 3.
  */
 #ifndef MMSIM_MODEL_SWAPOPS_H
@@ -22,14 +22,15 @@ typedef struct {
 #define MAX_SWAPFILES \
 	((1 << MAX_SWAPFILES_SHIFT) - SWP_DEVICE_NUM - SWP_MIGRATION_NUM - SWP_HWPOISON_NUM - \
 	 SWP_PTE_MARKER_NUM)
-#define SWP_DEVICE_PRIVATE_READ (MAX_SWAPFILES)
-#define SWP_DEVICE_PRIVATE_WRITE (MAX_SWAPFILES + 1)
-#define SWP_DEVICE_EXCLUSIVE (MAX_SWAPFILES + 2)
-#define SWP_MIGRATION_READ (MAX_SWAPFILES + SWP_DEVICE_NUM)
-#define SWP_MIGRATION_READ_EXCLUSIVE (MAX_SWAPFILES + SWP_DEVICE_NUM + 1)
-#define SWP_MIGRATION_WRITE (MAX_SWAPFILES + SWP_DEVICE_NUM + 2)
-#define SWP_HWPOISON (MAX_SWAPFILES + SWP_DEVICE_NUM + SWP_MIGRATION_NUM)
-#define SWP_PTE_MARKER (SWP_HWPOISON + SWP_HWPOISON_NUM)
+/* include/linux/swap.h order: hwpoison, migration, device, marker. */
+#define SWP_HWPOISON (MAX_SWAPFILES)
+#define SWP_MIGRATION_READ (MAX_SWAPFILES + SWP_HWPOISON_NUM)
+#define SWP_MIGRATION_READ_EXCLUSIVE (MAX_SWAPFILES + SWP_HWPOISON_NUM + 1)
+#define SWP_MIGRATION_WRITE (MAX_SWAPFILES + SWP_HWPOISON_NUM + 2)
+#define SWP_DEVICE_PRIVATE_WRITE (MAX_SWAPFILES + SWP_HWPOISON_NUM + SWP_MIGRATION_NUM)
+#define SWP_DEVICE_PRIVATE_READ (MAX_SWAPFILES + SWP_HWPOISON_NUM + SWP_MIGRATION_NUM + 1)
+#define SWP_DEVICE_EXCLUSIVE (MAX_SWAPFILES + SWP_HWPOISON_NUM + SWP_MIGRATION_NUM + 2)
+#define SWP_PTE_MARKER (MAX_SWAPFILES + SWP_HWPOISON_NUM + SWP_MIGRATION_NUM + SWP_DEVICE_NUM)
 
 #define SWP_TYPE_SHIFT 58 /* BITS_PER_XA_VALUE - MAX_SWAPFILES_SHIFT */
 #define SWP_OFFSET_MASK ((1ULL << SWP_TYPE_SHIFT) - 1)

@@ -15,9 +15,10 @@ pgprot_t vm_get_page_prot(vm_flags_t f)
 		return PAGE_NONE;
 	case VM_WRITE | VM_SHARED:
 	case VM_WRITE | VM_READ | VM_SHARED:
+		return PAGE_SHARED;
 	case VM_WRITE | VM_SHARED | VM_EXEC:
 	case VM_WRITE | VM_READ | VM_SHARED | VM_EXEC:
-		return PAGE_SHARED;
+		return __pgprot(pgprot_val(PAGE_SHARED) & ~_PAGE_NX); /* PAGE_SHARED_EXEC */
 	default: {
 		pgprot_t p = PAGE_COPY;
 		if (f & VM_EXEC)
@@ -258,32 +259,19 @@ struct folio *filemap_get_folio(struct address_space *m, uint64_t index)
 
 void mm_discard(struct mm_struct *mm)
 {
-	GHashTable *avs = g_hash_table_new(g_direct_hash, g_direct_equal);
+	/* First take this mm's VMAs out of their anon_vmas, then free them. */
 	for (guint i = 0; i < mm->vmas->len; i++) {
 		struct vm_area_struct *vma = g_ptr_array_index(mm->vmas, i);
-		if (vma->anon_vma)
-			g_hash_table_add(avs, vma->anon_vma);
+		struct anon_vma *av = vma->anon_vma;
 		if (vma->vm_file)
 			g_ptr_array_remove(vma->vm_file->i_mmap, vma);
-		g_free(vma);
-	}
-	GHashTableIter it;
-	gpointer k;
-	g_hash_table_iter_init(&it, avs);
-	while (g_hash_table_iter_next(&it, &k, NULL)) {
-		struct anon_vma *av = k;
-		/* Drop only this mm's references; another mm may still use it. */
-		for (guint i = av->vmas->len; i-- > 0;)
-			if (((struct vm_area_struct *)g_ptr_array_index(av->vmas, i))->vm_mm == mm) {
-				g_ptr_array_remove_index(av->vmas, i);
-				av->refcount--;
-			}
-		if (av->refcount <= 0) {
+		if (av && g_ptr_array_remove(av->vmas, vma) && --av->refcount <= 0) {
 			g_ptr_array_free(av->vmas, TRUE);
 			g_free(av);
 		}
 	}
-	g_hash_table_destroy(avs);
+	for (guint i = 0; i < mm->vmas->len; i++)
+		g_free(g_ptr_array_index(mm->vmas, i));
 	g_ptr_array_free(mm->vmas, TRUE);
 	g_hash_table_destroy(mm->deposit);
 	g_free(mm->name);

@@ -178,10 +178,26 @@ long change_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, uint64_t addr, pgp
 	pmd_t old = *pmdp;
 	bool prot_numa = cp_flags & MM_CP_PROT_NUMA;
 
+	if (is_pmd_migration_entry(old)) {
+		/* change_non_present_huge_pmd(): writable becomes readable; the
+		 * uffd bit lives in the swap-format bit. */
+		swp_entry_t e = pte_to_swp_entry(__pte(pmd_val(old)));
+		pmdval_t v = pmd_val(old);
+		if (is_writable_migration_entry(e)) {
+			uint64_t pfn = swp_offset_pfn(e);
+			e = vma_is_anonymous(vma) ? make_readable_exclusive_migration_entry(pfn)
+						  : make_readable_migration_entry(pfn);
+			v = pte_val(swp_entry_to_pte(e)) | (v & __SWP_SW_BITS);
+		}
+		if (cp_flags & (MM_CP_UFFD_WP | MM_CP_UFFD_RWP))
+			v |= _PAGE_SWP_UFFD;
+		else if (cp_flags & (MM_CP_UFFD_WP_RESOLVE | MM_CP_UFFD_RWP_RESOLVE))
+			v &= ~_PAGE_SWP_UFFD;
+		*pmdp = __pmd(v);
+		return HPAGE_PMD_NR;
+	}
 	if (!pmd_trans_huge(old))
 		return 0;
-	if (is_pmd_migration_entry(old))
-		return HPAGE_PMD_NR;
 	if (prot_numa && (is_huge_zero_pfn(pmd_pfn(old)) || pmd_protnone(old)))
 		return HPAGE_PMD_NR;
 	if ((cp_flags & MM_CP_UFFD_RWP) && pmd_protnone(old) && pmd_uffd(old))

@@ -1,0 +1,488 @@
+/* sim/fs/userfaultfd.c - the userfaultfd file: fault delivery and the ioctls
+ * (fs/userfaultfd.c), with the RWP series: MODE_RWP registration and
+ * UFFDIO_RWPROTECT (09/15), RWP fault messages and must_wait (10/15),
+ * RWP_ASYNC (12/15) and UFFDIO_SET_MODE (13/15).
+ *
+ * An ioctl's user structure is passed as arguments; copy_from_user and
+ * mmget_not_zero cannot fail in the model (no -EFAULT, no -ESRCH).
+ */
+#include "mm/internal.h"
+#include "sched.h"
+
+#define UFFDIO_CONTINUE_MODE_DONTWAKE (1ULL << 0)
+#define UFFDIO_CONTINUE_MODE_WP (1ULL << 1)
+
+/* UFFD_API_REGISTER_MODES with RWP (10/15) */
+#define UFFD_API_REGISTER_MODES                                                                    \
+	(UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP | UFFDIO_REGISTER_MODE_MINOR |     \
+	 UFFDIO_REGISTER_MODE_RWP)
+/* UFFD_API_IOCTLS with _UFFDIO_SET_MODE (13/15) */
+#define UFFD_API_IOCTLS                                                                            \
+	((1ULL << _UFFDIO_REGISTER) | (1ULL << _UFFDIO_UNREGISTER) | (1ULL << _UFFDIO_SET_MODE) |  \
+	 (1ULL << _UFFDIO_API))
+/* The range ioctls the model implements: WAKE, COPY, ZEROPAGE, WRITEPROTECT,
+ * CONTINUE and RWPROTECT (MOVE and POISON are not modelled). */
+#define UFFD_API_RANGE_IOCTLS                                                                      \
+	((1ULL << _UFFDIO_WAKE) | (1ULL << _UFFDIO_COPY) | (1ULL << _UFFDIO_ZEROPAGE) |            \
+	 (1ULL << _UFFDIO_WRITEPROTECT) | (1ULL << _UFFDIO_CONTINUE) |                             \
+	 (1ULL << _UFFDIO_RWPROTECT))
+/* Features UFFDIO_SET_MODE may toggle (13/15). */
+#define UFFD_FEATURE_TOGGLEABLE UFFD_FEATURE_RWP_ASYNC
+/* mmap_min_addr default */
+#define MMAP_MIN_ADDR 0x10000ULL
+
+/* models userfault_msg() */
+static struct uffd_msg userfault_msg(uint64_t address, unsigned flags, vm_flags_t reason)
+{
+	struct uffd_msg msg = {.event = UFFD_EVENT_PAGEFAULT};
+
+	/* Without UFFD_FEATURE_EXACT_ADDRESS the address is page aligned. */
+	msg.address = address & PAGE_MASK;
+	if (flags & FAULT_FLAG_WRITE)
+		msg.flags |= UFFD_PAGEFAULT_FLAG_WRITE;
+	if (reason & VM_UFFD_WP)
+		msg.flags |= UFFD_PAGEFAULT_FLAG_WP;
+	if (reason & VM_UFFD_RWP)
+		msg.flags |= UFFD_PAGEFAULT_FLAG_RWP;
+	if (reason & VM_UFFD_MINOR)
+		msg.flags |= UFFD_PAGEFAULT_FLAG_MINOR;
+	return msg;
+}
+
+/* models userfaultfd_must_wait() (with 10/15's protnone+uffd re-check) */
+static bool userfaultfd_must_wait(struct userfaultfd_ctx *ctx, struct vm_fault *vmf,
+				  vm_flags_t reason)
+{
+	struct mm_struct *mm = ctx->mm;
+	pmd_t *pmd = pmd_lookup(mm->pgd, vmf->address, false, 0);
+
+	if (!pmd || pmd_none(*pmd))
+		return true;
+	if (!pmd_present(*pmd))
+		return false;
+	if (pmd_trans_huge(*pmd)) {
+		if (!pmd_write(*pmd) && (reason & VM_UFFD_WP))
+			return true;
+		if ((reason & VM_UFFD_RWP) && pmd_protnone(*pmd) && pmd_uffd(*pmd))
+			return true;
+		return false;
+	}
+	pte_t *ptep = pte_offset_map(pmd, vmf->address);
+	if (!ptep)
+		return true;
+	pte_t ptent = *ptep;
+	/* A marker is as good as none: the page is still missing. */
+	if (pte_none(ptent) || is_pte_marker(ptent))
+		return true;
+	if (!pte_write(ptent) && (reason & VM_UFFD_WP))
+		return true;
+	if ((reason & VM_UFFD_RWP) && pte_protnone(ptent) && pte_uffd(ptent))
+		return true;
+	return false;
+}
+
+/* The event a delivered userfault is logged as. */
+static enum mm_event_kind userfault_event_kind(vm_flags_t reason)
+{
+	if (reason & VM_UFFD_RWP)
+		return EV_RWP_FAULT;
+	if (reason & VM_UFFD_WP)
+		return EV_WP_FAULT;
+	if (reason & VM_UFFD_MINOR)
+		return EV_MINOR_FAULT;
+	return EV_MISSING_FAULT;
+}
+
+/* models handle_userfault() */
+vm_fault_t handle_userfault(struct vm_fault *vmf, vm_flags_t reason)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct userfaultfd_ctx *ctx = vma->vm_userfaultfd_ctx;
+	uint64_t address = vmf->address & PAGE_MASK;
+
+	if (!ctx)
+		return VM_FAULT_SIGBUS;
+	if (ctx->features & UFFD_FEATURE_SIGBUS)
+		return VM_FAULT_SIGBUS;
+	/* Without ALLOW_RETRY the fault cannot drop the mmap lock to sleep. */
+	if (!(vmf->flags & FAULT_FLAG_ALLOW_RETRY)) {
+		mm_event_emit((struct mm_event){.kind = EV_SIGBUS,
+						.mm_id = vma->vm_mm->id,
+						.address = address,
+						.write = vmf->flags & FAULT_FLAG_WRITE,
+						.ctx_id = ctx->id});
+		return VM_FAULT_SIGBUS;
+	}
+	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
+		return VM_FAULT_RETRY;
+	/* A closed uffd: retry rather than SIGBUS, so a manager may close
+	 * after its last UFFDIO_COPY without unregistering first. */
+	if (ctx->released)
+		return VM_FAULT_RETRY;
+
+	if (userfaultfd_must_wait(ctx, vmf, reason)) {
+		uffd_msg_push(ctx, userfault_msg(vmf->address, vmf->flags, reason));
+		mm_event_emit((struct mm_event){.kind = userfault_event_kind(reason),
+						.mm_id = vma->vm_mm->id,
+						.address = address,
+						.write = vmf->flags & FAULT_FLAG_WRITE,
+						.async = false,
+						.ctx_id = ctx->id});
+		task_sleep_on(ctx, address);
+	}
+	return VM_FAULT_RETRY;
+}
+
+/* models userfaultfd_release() */
+void userfaultfd_release(struct userfaultfd_ctx *ctx)
+{
+	ctx->released = true;
+	/* Every armed entry becomes accessible again (test rwp-close). */
+	userfaultfd_release_all(ctx->mm, ctx);
+	/* len 0: flush every fault still waiting on this ctx. */
+	userfaultfd_wake_range(ctx, 0, 0);
+}
+
+/* models validate_unaligned_range() and validate_range() */
+static long validate_range(uint64_t start, uint64_t len)
+{
+	if (start & ~PAGE_MASK)
+		return -EINVAL;
+	if (len & ~PAGE_MASK)
+		return -EINVAL;
+	if (!len)
+		return -EINVAL;
+	if (start < MMAP_MIN_ADDR)
+		return -EINVAL;
+	if (start >= TASK_SIZE)
+		return -EINVAL;
+	if (len > TASK_SIZE - start)
+		return -EINVAL;
+	return 0;
+}
+
+/* models vma_can_userfault() */
+static bool vma_can_userfault(struct vm_area_struct *vma, vm_flags_t vm_flags, bool wp_async)
+{
+	vm_flags &= __VM_UFFD_FLAGS;
+	if ((vm_flags & VM_UFFD_MINOR) && !vma_is_shmem(vma))
+		return false;
+	if (wp_async && vm_flags == VM_UFFD_WP)
+		return true;
+	/* anon and shmem are all the model has; both may userfault. */
+	return true;
+}
+
+/* models userfaultfd_register() */
+long userfaultfd_register(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len, uint64_t mode,
+			  uint64_t *ioctls)
+{
+	struct mm_struct *mm = ctx->mm;
+	bool wp_async = ctx->features & UFFD_FEATURE_WP_ASYNC;
+	vm_flags_t vm_flags = 0;
+	long ret;
+
+	/* userfaultfd_ioctl(): nothing but UFFDIO_API before the handshake. */
+	if (!ctx->api_done)
+		return -EINVAL;
+	if (!mode || (mode & ~UFFD_API_REGISTER_MODES))
+		return -EINVAL;
+	if (mode & UFFDIO_REGISTER_MODE_MISSING)
+		vm_flags |= VM_UFFD_MISSING;
+	if (mode & UFFDIO_REGISTER_MODE_WP) {
+		if (!(ctx->features & UFFD_FEATURE_PAGEFAULT_FLAG_WP))
+			return -EINVAL;
+		vm_flags |= VM_UFFD_WP;
+	}
+	if (mode & UFFDIO_REGISTER_MODE_RWP) {
+		if (!(ctx->features & UFFD_FEATURE_RWP))
+			return -EINVAL;
+		vm_flags |= VM_UFFD_RWP;
+	}
+	/* WP and RWP would give the one uffd PTE bit two meanings. */
+	if ((vm_flags & VM_UFFD_WP) && (vm_flags & VM_UFFD_RWP))
+		return -EINVAL;
+	if (mode & UFFDIO_REGISTER_MODE_MINOR)
+		vm_flags |= VM_UFFD_MINOR;
+
+	ret = validate_range(start, len);
+	if (ret)
+		return ret;
+	uint64_t end = start + len;
+
+	struct vm_area_struct *cur = find_vma(mm, start);
+	if (!cur || cur->vm_start >= end)
+		return -EINVAL;
+	/* Pre-scan: refuse before changing any VMA. */
+	for (uint64_t prev_end = start; cur && cur->vm_start < end;
+	     cur = find_vma(mm, cur->vm_end)) {
+		if (cur->vm_start > prev_end)
+			return -EINVAL; /* a hole */
+		prev_end = cur->vm_end;
+		if (!vma_can_userfault(cur, vm_flags, wp_async))
+			return -EINVAL;
+		if ((vm_flags & VM_UFFD_MINOR) && !(ctx->features & UFFD_FEATURE_MINOR_SHMEM))
+			return -EINVAL;
+		/* RWP resolves to vm_page_prot, which is PAGE_NONE here; checked
+		 * at register time only so unregister still works later. */
+		if ((vm_flags & VM_UFFD_RWP) && !vma_is_accessible(cur))
+			return -EINVAL;
+		/* UFFDIO_COPY fills holes even without PROT_WRITE. */
+		if (!(cur->vm_flags & VM_MAYWRITE))
+			return -EPERM;
+		if (cur->vm_userfaultfd_ctx && cur->vm_userfaultfd_ctx != ctx)
+			return -EBUSY;
+		/* Dropping WP or RWP would strand the per-PTE state. */
+		if (cur->vm_userfaultfd_ctx == ctx &&
+		    (cur->vm_flags & (VM_UFFD_WP | VM_UFFD_RWP) & ~vm_flags))
+			return -EBUSY;
+	}
+
+	ret = userfaultfd_register_range(ctx, start, end, vm_flags);
+	if (ret)
+		return ret;
+
+	uint64_t ioctls_out = UFFD_API_RANGE_IOCTLS;
+	if (!(mode & UFFDIO_REGISTER_MODE_WP))
+		ioctls_out &= ~(1ULL << _UFFDIO_WRITEPROTECT);
+	if (!(mode & UFFDIO_REGISTER_MODE_MINOR))
+		ioctls_out &= ~(1ULL << _UFFDIO_CONTINUE);
+	if (!(mode & UFFDIO_REGISTER_MODE_RWP))
+		ioctls_out &= ~(1ULL << _UFFDIO_RWPROTECT);
+	if (ioctls)
+		*ioctls = ioctls_out;
+	return 0;
+}
+
+/* models userfaultfd_unregister() */
+long userfaultfd_unregister(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len)
+{
+	struct mm_struct *mm = ctx->mm;
+	bool wp_async = ctx->features & UFFD_FEATURE_WP_ASYNC;
+	struct vm_area_struct *vma;
+	long ret;
+
+	if (!ctx->api_done)
+		return -EINVAL;
+	ret = validate_range(start, len);
+	if (ret)
+		return ret;
+	uint64_t end = start + len;
+
+	vma = find_vma(mm, start);
+	if (!vma || vma->vm_start >= end)
+		return -EINVAL;
+	for (struct vm_area_struct *cur = vma; cur && cur->vm_start < end;
+	     cur = find_vma(mm, cur->vm_end)) {
+		/* No accessibility check: a VMA made PROT_NONE after
+		 * registration must still unregister. */
+		if (!vma_can_userfault(cur, cur->vm_flags, wp_async))
+			return -EINVAL;
+	}
+
+	for (uint64_t addr = start;
+	     addr < end && (vma = find_vma(mm, addr)) && vma->vm_start < end;) {
+		uint64_t vma_start = vma->vm_start > start ? vma->vm_start : start;
+		uint64_t vma_end = vma->vm_end < end ? vma->vm_end : end;
+
+		if (!vma->vm_userfaultfd_ctx) {
+			addr = vma->vm_end;
+			continue;
+		}
+		/* Wake MISSING waiters so they do not hang after unregister. */
+		if (userfaultfd_missing(vma))
+			userfaultfd_wake_range(vma->vm_userfaultfd_ctx, vma_start,
+					       vma_end - vma_start);
+		userfaultfd_clear_vma(vma, vma_start, vma_end);
+		addr = vma_end;
+	}
+	return 0;
+}
+
+/* models userfaultfd_wake() */
+long userfaultfd_wake(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len)
+{
+	if (!ctx->api_done)
+		return -EINVAL;
+	long ret = validate_range(start, len);
+	if (ret)
+		return ret;
+	userfaultfd_wake_range(ctx, start, len);
+	return 0;
+}
+
+/* models userfaultfd_copy() */
+long userfaultfd_copy(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, uint64_t value,
+		      uint64_t mode)
+{
+	if (!ctx->api_done)
+		return -EINVAL;
+	if (ctx->mmap_changing)
+		return -EAGAIN;
+	long ret = validate_range(dst, len);
+	if (ret)
+		return ret;
+	if (mode & ~(UFFDIO_COPY_MODE_DONTWAKE | UFFDIO_COPY_MODE_WP))
+		return -EINVAL;
+	ret = mfill_atomic_copy(ctx, dst, len, value, mode);
+	if (ret < 0)
+		return ret;
+	/* Wake only what was filled: len 0 would wake everything. */
+	if (!(mode & UFFDIO_COPY_MODE_DONTWAKE))
+		userfaultfd_wake_range(ctx, dst, (uint64_t)ret);
+	return (uint64_t)ret == len ? 0 : -EAGAIN;
+}
+
+/* models userfaultfd_zeropage() */
+long userfaultfd_zeropage(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, uint64_t mode)
+{
+	if (!ctx->api_done)
+		return -EINVAL;
+	if (ctx->mmap_changing)
+		return -EAGAIN;
+	long ret = validate_range(dst, len);
+	if (ret)
+		return ret;
+	if (mode & ~UFFDIO_ZEROPAGE_MODE_DONTWAKE)
+		return -EINVAL;
+	ret = mfill_atomic_zeropage(ctx, dst, len);
+	if (ret < 0)
+		return ret;
+	if (!(mode & UFFDIO_ZEROPAGE_MODE_DONTWAKE))
+		userfaultfd_wake_range(ctx, dst, (uint64_t)ret);
+	return (uint64_t)ret == len ? 0 : -EAGAIN;
+}
+
+/* models userfaultfd_writeprotect() */
+long userfaultfd_writeprotect(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len,
+			      uint64_t mode)
+{
+	if (!ctx->api_done)
+		return -EINVAL;
+	if (ctx->mmap_changing)
+		return -EAGAIN;
+	long ret = validate_range(start, len);
+	if (ret)
+		return ret;
+	if (mode & ~(UFFDIO_WRITEPROTECT_MODE_DONTWAKE | UFFDIO_WRITEPROTECT_MODE_WP))
+		return -EINVAL;
+	bool mode_wp = mode & UFFDIO_WRITEPROTECT_MODE_WP;
+	bool mode_dontwake = mode & UFFDIO_WRITEPROTECT_MODE_DONTWAKE;
+	if (mode_wp && mode_dontwake)
+		return -EINVAL;
+	ret = mwriteprotect_range(ctx, start, len, mode_wp);
+	if (ret)
+		return ret;
+	if (!mode_wp && !mode_dontwake)
+		userfaultfd_wake_range(ctx, start, len);
+	return 0;
+}
+
+/* models userfaultfd_rwprotect() (RWP 09/15) */
+long userfaultfd_rwprotect(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len, uint64_t mode)
+{
+	if (!ctx->api_done)
+		return -EINVAL;
+	if (ctx->mmap_changing)
+		return -EAGAIN;
+	long ret = validate_range(start, len);
+	if (ret)
+		return ret;
+	if (mode & ~(UFFDIO_RWPROTECT_MODE_DONTWAKE | UFFDIO_RWPROTECT_MODE_RWP))
+		return -EINVAL;
+	bool mode_rwp = mode & UFFDIO_RWPROTECT_MODE_RWP;
+	bool mode_dontwake = mode & UFFDIO_RWPROTECT_MODE_DONTWAKE;
+	/* Arming has no waiters to leave asleep. */
+	if (mode_rwp && mode_dontwake)
+		return -EINVAL;
+	ret = mrwprotect_range(ctx, start, len, mode_rwp);
+	if (ret)
+		return ret;
+	if (!mode_rwp && !mode_dontwake)
+		userfaultfd_wake_range(ctx, start, len);
+	return 0;
+}
+
+/* models uffd_api_available_features() (13/15) */
+static uint64_t uffd_api_available_features(void)
+{
+	/* x86-64 has protnone, the uffd PTE bit and WP markers: everything. */
+	return UFFD_API_FEATURES;
+}
+
+/* models userfaultfd_set_mode() (RWP 13/15) */
+long userfaultfd_set_mode(struct userfaultfd_ctx *ctx, uint64_t enable, uint64_t disable)
+{
+	if (!ctx->api_done)
+		return -EINVAL;
+	if (enable & disable)
+		return -EINVAL;
+	if ((enable | disable) & ~(uffd_api_available_features() & UFFD_FEATURE_TOGGLEABLE))
+		return -EINVAL;
+	if ((enable & UFFD_FEATURE_RWP_ASYNC) && !(ctx->features & UFFD_FEATURE_RWP))
+		return -EINVAL;
+	/* Under the mmap write lock and every VMA's write lock: a fault sees
+	 * one mode for its whole duration. */
+	ctx->features = (ctx->features | enable) & ~disable;
+	/* Sleeping sync faulters retry and resolve in place. */
+	if (enable & UFFD_FEATURE_RWP_ASYNC)
+		userfaultfd_wake_range(ctx, 0, 0);
+	return 0;
+}
+
+/* models userfaultfd_continue() */
+long userfaultfd_continue(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, uint64_t mode)
+{
+	if (!ctx->api_done)
+		return -EINVAL;
+	if (ctx->mmap_changing)
+		return -EAGAIN;
+	long ret = validate_range(dst, len);
+	if (ret)
+		return ret;
+	if (mode & ~(UFFDIO_CONTINUE_MODE_DONTWAKE | UFFDIO_CONTINUE_MODE_WP))
+		return -EINVAL;
+	ret = mfill_atomic_continue(ctx, dst, len, mode);
+	if (ret < 0)
+		return ret;
+	if (!(mode & UFFDIO_CONTINUE_MODE_DONTWAKE))
+		userfaultfd_wake_range(ctx, dst, (uint64_t)ret);
+	return (uint64_t)ret == len ? 0 : -EAGAIN;
+}
+
+/* models userfaultfd_api() */
+long userfaultfd_api(struct userfaultfd_ctx *ctx, uint64_t *features, uint64_t *ioctls)
+{
+	uint64_t requested = *features;
+	uint64_t available = uffd_api_available_features();
+
+	/* WP_ASYNC relies on WP_UNPOPULATED: chosen unconditionally. */
+	if (requested & UFFD_FEATURE_WP_ASYNC)
+		requested |= UFFD_FEATURE_WP_UNPOPULATED;
+	if (requested & ~available)
+		goto err_out;
+	if ((requested & UFFD_FEATURE_WP_ASYNC) && !(requested & UFFD_FEATURE_PAGEFAULT_FLAG_WP))
+		goto err_out;
+	if ((requested & UFFD_FEATURE_RWP_ASYNC) && !(requested & UFFD_FEATURE_RWP))
+		goto err_out;
+	/* The features can be set once (the kernel's cmpxchg from 0). */
+	if (ctx->api_done)
+		goto err_out;
+	ctx->features = requested;
+	ctx->api_done = true;
+	*features = available;
+	*ioctls = UFFD_API_IOCTLS;
+	return 0;
+
+err_out:
+	/* The user's uffdio_api comes back zeroed. */
+	*features = 0;
+	*ioctls = 0;
+	return -EINVAL;
+}
+
+/* models userfaultfd() / new_userfaultfd() */
+struct userfaultfd_ctx *sys_userfaultfd(struct mm_struct *mm)
+{
+	return userfaultfd_ctx_alloc(mm);
+}

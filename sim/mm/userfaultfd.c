@@ -1,0 +1,370 @@
+/* sim/mm/userfaultfd.c - UFFDIO_COPY/ZEROPAGE/CONTINUE, (R)WP range changes
+ * and the VMA side of register/unregister (mm/userfaultfd.c), with the RWP
+ * series: mrwprotect_range() (09/15) and the combined resolve pass of
+ * userfaultfd_clear_vma().
+ *
+ * No mmap lock, map_changing_lock or PTL exists in the model; the
+ * mmap_changing check is kept because user space can observe its -EAGAIN.
+ */
+#include "internal.h"
+
+#ifndef EIO
+#define EIO 5 /* not in the shared errno list: only CONTINUE onto hwpoison returns it */
+#endif
+
+/* MFILL_ATOMIC_WP: UFFDIO_COPY_MODE_WP and UFFDIO_CONTINUE_MODE_WP share bit 1. */
+#define MFILL_ATOMIC_WP (1ULL << 1)
+
+enum mfill_atomic_mode { MFILL_ATOMIC_COPY, MFILL_ATOMIC_ZEROPAGE, MFILL_ATOMIC_CONTINUE };
+
+/* models find_dst_vma() */
+static struct vm_area_struct *find_dst_vma(struct mm_struct *mm, uint64_t dst_start, uint64_t len)
+{
+	struct vm_area_struct *dst_vma = find_vma(mm, dst_start);
+
+	if (!dst_vma || dst_start < dst_vma->vm_start || dst_start + len > dst_vma->vm_end)
+		return NULL;
+	/* Registration is where VM_MAYWRITE was checked. */
+	if (!dst_vma->vm_userfaultfd_ctx)
+		return NULL;
+	return dst_vma;
+}
+
+/* models mfill_atomic_install_pte() */
+static long mfill_atomic_install_pte(pte_t *dst_pte, struct vm_area_struct *dst_vma,
+				     uint64_t dst_addr, struct page *page, uint64_t flags)
+{
+	struct folio *folio = page_folio(page);
+	bool page_in_cache = !folio_test_anon(folio) && folio->mapping;
+	bool vm_shared = dst_vma->vm_flags & VM_SHARED;
+	bool writable;
+
+	/* A uffd-wp marker may be overwritten: MISSING|WP on a none PTE. */
+	if (!pte_none(*dst_pte) && !pte_marker_uffd_wp(*dst_pte))
+		return -EEXIST;
+
+	/* The entry comes from vm_page_prot: into an RWP VMA it is unarmed. */
+	pte_t entry = pte_mkdirty(pfn_pte(page_to_pfn(page), dst_vma->vm_page_prot));
+	if (page_in_cache && !vm_shared)
+		writable = false; /* a private mapping of a cache page: COW later */
+	else
+		writable = dst_vma->vm_flags & VM_WRITE;
+	if (writable)
+		entry = pte_mkwrite(entry);
+	if (flags & MFILL_ATOMIC_WP)
+		entry = pte_mkuffd(entry);
+
+	if (page_in_cache) {
+		folio_add_file_rmap_ptes(folio, page, 1, dst_vma);
+	} else {
+		folio_add_new_anon_rmap(folio, dst_vma, dst_addr, true);
+		folio_add_anon_rmap_ptes(folio, page, 1, dst_vma, true);
+	}
+	*dst_pte = entry;
+	return 0;
+}
+
+/* models mfill_atomic_pte_copy() */
+static long mfill_atomic_pte_copy(pte_t *dst_pte, struct vm_area_struct *dst_vma, uint64_t dst_addr,
+				  uint64_t value, uint64_t flags)
+{
+	if (!pte_none(*dst_pte) && !pte_marker_uffd_wp(*dst_pte))
+		return -EEXIST;
+	struct folio *folio = folio_alloc(0);
+	if (!folio)
+		return -ENOMEM;
+	folio_page(folio, 0)->content = value;
+	/* The allocation reference becomes the PTE mapping's reference. */
+	long ret =
+		mfill_atomic_install_pte(dst_pte, dst_vma, dst_addr, folio_page(folio, 0), flags);
+	if (ret)
+		folio_put(folio);
+	return ret;
+}
+
+/* models mfill_atomic_pte_zeropage() */
+static long mfill_atomic_pte_zeropage(pte_t *dst_pte, struct vm_area_struct *dst_vma)
+{
+	if (!pte_none(*dst_pte) && !pte_marker_uffd_wp(*dst_pte))
+		return -EEXIST;
+	*dst_pte = pte_mkspecial(pfn_pte(mem_map.zero_pfn, dst_vma->vm_page_prot));
+	return 0;
+}
+
+/* models mfill_atomic_pte_continue() */
+static long mfill_atomic_pte_continue(pte_t *dst_pte, struct vm_area_struct *dst_vma,
+				      uint64_t dst_addr, uint64_t flags)
+{
+	struct folio *folio;
+	uint64_t pgoff = linear_page_index(dst_vma, dst_addr);
+	int ret = shmem_get_folio(dst_vma->vm_file, pgoff, SGP_NOALLOC, &folio, NULL, NULL);
+
+	/* Not in the page cache: the caller reports -EFAULT. */
+	if (ret || !folio)
+		return -EFAULT;
+	struct page *page = folio_page(folio, pgoff - folio->index);
+	if (page->flags & PG_hwpoison)
+		return -EIO;
+	folio_get(folio);
+	long err = mfill_atomic_install_pte(dst_pte, dst_vma, dst_addr, page, flags);
+	if (err)
+		folio_put(folio);
+	return err;
+}
+
+/* models shmem_mfill_atomic_pte() (mm/shmem.c) */
+static long shmem_mfill_atomic_pte(pte_t *dst_pte, struct vm_area_struct *dst_vma,
+				   uint64_t dst_addr, uint64_t value, bool zeropage, uint64_t flags)
+{
+	struct address_space *mapping = dst_vma->vm_file;
+	uint64_t pgoff = linear_page_index(dst_vma, dst_addr);
+
+	if (pgoff >= mapping->nr_pages)
+		return -EFAULT;
+	/* shmem_add_to_page_cache() fails on an occupied index. */
+	if (mapping->i_pages[pgoff])
+		return -EEXIST;
+	/* The kernel finds a busy PTE only after adding to the cache and
+	 * then deletes the folio again; checking first has the same result. */
+	if (!pte_none(*dst_pte) && !pte_marker_uffd_wp(*dst_pte))
+		return -EEXIST;
+	struct folio *folio = folio_alloc(0);
+	if (!folio)
+		return -ENOMEM;
+	folio_page(folio, 0)->content = zeropage ? 0 : value;
+	shmem_add_to_page_cache(mapping, folio, pgoff);
+	return mfill_atomic_install_pte(dst_pte, dst_vma, dst_addr, folio_page(folio, 0), flags);
+}
+
+/* models mfill_atomic_pte() */
+static long mfill_atomic_pte(pte_t *dst_pte, struct vm_area_struct *dst_vma, uint64_t dst_addr,
+			     uint64_t value, enum mfill_atomic_mode mode, uint64_t flags)
+{
+	if (mode == MFILL_ATOMIC_CONTINUE)
+		return mfill_atomic_pte_continue(dst_pte, dst_vma, dst_addr, flags);
+	/* A private mapping (anon or private shmem) gets anonymous pages. */
+	if (!(dst_vma->vm_flags & VM_SHARED)) {
+		if (mode == MFILL_ATOMIC_COPY)
+			return mfill_atomic_pte_copy(dst_pte, dst_vma, dst_addr, value, flags);
+		return mfill_atomic_pte_zeropage(dst_pte, dst_vma);
+	}
+	return shmem_mfill_atomic_pte(dst_pte, dst_vma, dst_addr, value,
+				      mode == MFILL_ATOMIC_ZEROPAGE, flags);
+}
+
+/* models mfill_atomic(): returns the bytes filled, or -errno if none */
+static long mfill_atomic(struct userfaultfd_ctx *ctx, uint64_t dst_start, uint64_t len,
+			 uint64_t value, enum mfill_atomic_mode mode, uint64_t flags)
+{
+	struct mm_struct *dst_mm = ctx->mm;
+	uint64_t copied = 0;
+	long err;
+
+	if (ctx->mmap_changing)
+		return -EAGAIN;
+	struct vm_area_struct *dst_vma = find_dst_vma(dst_mm, dst_start, len);
+	if (!dst_vma)
+		return -ENOENT;
+	/* Shared anon memory is shmem in the kernel; the model has none. */
+	if (vma_is_anonymous(dst_vma) && (dst_vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	/* A write-protected fill needs a WP registration. */
+	if ((flags & MFILL_ATOMIC_WP) && !(dst_vma->vm_flags & VM_UFFD_WP))
+		return -EINVAL;
+	if (!vma_is_shmem(dst_vma) && mode == MFILL_ATOMIC_CONTINUE)
+		return -EINVAL;
+	if (!(dst_vma->vm_flags & VM_SHARED))
+		anon_vma_prepare(dst_vma);
+
+	for (uint64_t dst_addr = dst_start; dst_addr < dst_start + len; dst_addr += PAGE_SIZE) {
+		pmd_t *dst_pmd = pmd_lookup(dst_mm->pgd, dst_addr, true, dst_mm->id);
+		/* A huge PMD is already a mapping: nothing to fill. */
+		if (pmd_leaf(*dst_pmd) || is_pmd_migration_entry(*dst_pmd)) {
+			err = -EEXIST;
+			break;
+		}
+		pte_alloc(dst_pmd, dst_mm->id);
+		pte_t *dst_pte = pte_offset_map(dst_pmd, dst_addr);
+		err = mfill_atomic_pte(dst_pte, dst_vma, dst_addr, value, mode, flags);
+		if (err)
+			break;
+		copied += PAGE_SIZE;
+	}
+	return copied ? (long)copied : err;
+}
+
+/* models mfill_atomic_copy() */
+long mfill_atomic_copy(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, uint64_t value,
+		       uint64_t mode)
+{
+	return mfill_atomic(ctx, dst, len, value, MFILL_ATOMIC_COPY, mode & MFILL_ATOMIC_WP);
+}
+
+/* models mfill_atomic_zeropage() */
+long mfill_atomic_zeropage(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len)
+{
+	return mfill_atomic(ctx, dst, len, 0, MFILL_ATOMIC_ZEROPAGE, 0);
+}
+
+/* models mfill_atomic_continue() */
+long mfill_atomic_continue(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, uint64_t mode)
+{
+	return mfill_atomic(ctx, dst, len, 0, MFILL_ATOMIC_CONTINUE, mode & MFILL_ATOMIC_WP);
+}
+
+/* models uffd_wp_range() */
+long uffd_wp_range(struct vm_area_struct *dst_vma, uint64_t start, uint64_t len, bool enable_wp)
+{
+	unsigned mm_cp_flags = enable_wp ? MM_CP_UFFD_WP : MM_CP_UFFD_WP_RESOLVE;
+
+	/* vm_page_prot is already write-protected where needed; only try to
+	 * upgrade what the fault handler could upgrade anyway. */
+	if (!enable_wp && vma_wants_manual_pte_write_upgrade(dst_vma))
+		mm_cp_flags |= MM_CP_TRY_CHANGE_WRITABLE;
+	return change_protection(dst_vma, start, start + len, mm_cp_flags);
+}
+
+/* models mwriteprotect_range() */
+long mwriteprotect_range(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len, bool enable_wp)
+{
+	struct mm_struct *dst_mm = ctx->mm;
+	uint64_t end = start + len;
+	long err = -ENOENT;
+
+	if (ctx->mmap_changing)
+		return -EAGAIN;
+	/* No pre-scan: VMAs before a non-WP one stay changed. */
+	for (uint64_t addr = start; addr < end;) {
+		struct vm_area_struct *dst_vma = find_vma(dst_mm, addr);
+		if (!dst_vma || dst_vma->vm_start >= end)
+			break;
+		if (!userfaultfd_wp(dst_vma))
+			return -ENOENT;
+		uint64_t _start = dst_vma->vm_start > start ? dst_vma->vm_start : start;
+		uint64_t _end = dst_vma->vm_end < end ? dst_vma->vm_end : end;
+		err = uffd_wp_range(dst_vma, _start, _end - _start, enable_wp);
+		if (err < 0)
+			return err;
+		err = 0;
+		addr = _end;
+	}
+	return err;
+}
+
+/* models mrwprotect_range() (RWP 09/15) */
+long mrwprotect_range(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len, bool enable_rwp)
+{
+	struct mm_struct *dst_mm = ctx->mm;
+	uint64_t end = start + len;
+	unsigned mm_cp_flags = enable_rwp ? MM_CP_UFFD_RWP : MM_CP_UFFD_RWP_RESOLVE;
+	bool found = false;
+	struct vm_area_struct *dst_vma;
+
+	if (ctx->mmap_changing)
+		return -EAGAIN;
+	/* Validate every VMA first, so a failure cannot leave only a prefix
+	 * of the range changed. Holes are skipped. */
+	for (uint64_t addr = start; (dst_vma = find_vma(dst_mm, addr)) && dst_vma->vm_start < end;
+	     addr = dst_vma->vm_end) {
+		if (!userfaultfd_rwp(dst_vma) || dst_vma->vm_userfaultfd_ctx != ctx)
+			return -ENOENT;
+		found = true;
+	}
+	if (!found)
+		return -ENOENT;
+
+	for (uint64_t addr = start; (dst_vma = find_vma(dst_mm, addr)) && dst_vma->vm_start < end;
+	     addr = dst_vma->vm_end) {
+		uint64_t vma_start = dst_vma->vm_start > start ? dst_vma->vm_start : start;
+		uint64_t vma_end = dst_vma->vm_end < end ? dst_vma->vm_end : end;
+		unsigned flags = mm_cp_flags;
+
+		/* Per VMA: RWP may be registered on a read-only mapping. */
+		if (!enable_rwp && vma_wants_manual_pte_write_upgrade(dst_vma))
+			flags |= MM_CP_TRY_CHANGE_WRITABLE;
+		change_protection(dst_vma, vma_start, vma_end, flags);
+	}
+	return 0;
+}
+
+/* models userfaultfd_set_vm_flags() */
+static void userfaultfd_set_vm_flags(struct vm_area_struct *vma, vm_flags_t flags)
+{
+	const bool uffd_wp_changed = (vma->vm_flags ^ flags) & VM_UFFD_WP;
+
+	vma->vm_flags = flags;
+	/* Shared mappings need writenotify exactly while uffd-wp is on. */
+	if ((vma->vm_flags & VM_SHARED) && uffd_wp_changed)
+		vma_set_page_prot(vma);
+}
+
+/* models userfaultfd_clear_vma() */
+void userfaultfd_clear_vma(struct vm_area_struct *vma, uint64_t start, uint64_t end)
+{
+	struct mm_struct *mm = vma->vm_mm;
+
+	/* One pass for whichever mode the VMA had; it must work even when
+	 * the VMA was made PROT_NONE after registration. */
+	if (userfaultfd_protected(vma)) {
+		unsigned mm_cp_flags = 0;
+
+		if (userfaultfd_wp(vma))
+			mm_cp_flags |= MM_CP_UFFD_WP_RESOLVE;
+		if (userfaultfd_rwp(vma))
+			mm_cp_flags |= MM_CP_UFFD_RWP_RESOLVE;
+		if (vma_wants_manual_pte_write_upgrade(vma))
+			mm_cp_flags |= MM_CP_TRY_CHANGE_WRITABLE;
+		change_protection(vma, start, end, mm_cp_flags);
+	}
+
+	vma_split_range(mm, start, end);
+	vma = vma_lookup(mm, start);
+	userfaultfd_set_vm_flags(vma, vma->vm_flags & ~__VM_UFFD_FLAGS);
+	vma->vm_userfaultfd_ctx = NULL;
+	vma_merge_range(mm, start, end);
+}
+
+/* models userfaultfd_register_range() */
+long userfaultfd_register_range(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t end,
+				vm_flags_t vm_flags)
+{
+	struct mm_struct *mm = ctx->mm;
+	struct vm_area_struct *vma;
+
+	for (uint64_t addr = start;
+	     addr < end && (vma = find_vma(mm, addr)) && vma->vm_start < end;) {
+		uint64_t vma_start = vma->vm_start > start ? vma->vm_start : start;
+		uint64_t vma_end = vma->vm_end < end ? vma->vm_end : end;
+
+		/* Already registered with this ctx in exactly this mode. */
+		if (vma->vm_userfaultfd_ctx == ctx &&
+		    (vma->vm_flags & __VM_UFFD_FLAGS) == vm_flags) {
+			addr = vma->vm_end;
+			continue;
+		}
+		vma_split_range(mm, vma_start, vma_end);
+		vma = vma_lookup(mm, vma_start);
+		userfaultfd_set_vm_flags(vma, (vma->vm_flags & ~__VM_UFFD_FLAGS) | vm_flags);
+		vma->vm_userfaultfd_ctx = ctx;
+		vma_merge_range(mm, vma_start, vma_end);
+		addr = vma_end;
+	}
+	return 0;
+}
+
+/* models userfaultfd_release_all() */
+void userfaultfd_release_all(struct mm_struct *mm, struct userfaultfd_ctx *ctx)
+{
+	struct vm_area_struct *vma;
+
+	for (uint64_t addr = 0; (vma = find_vma(mm, addr));) {
+		uint64_t start = vma->vm_start, end = vma->vm_end;
+
+		if (vma->vm_userfaultfd_ctx != ctx) {
+			addr = end;
+			continue;
+		}
+		userfaultfd_clear_vma(vma, start, end);
+		addr = end;
+	}
+}
