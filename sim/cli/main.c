@@ -174,6 +174,30 @@ static int cmd_verdicts(int argc, char **argv)
 	return status;
 }
 
+/* Print each trace in its canonical form (parse, then write). */
+static int cmd_format(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "mmsim format: no trace given\n");
+		return 2;
+	}
+	int status = 0;
+	for (int i = 1; i < argc; i++) {
+		g_autoptr(GString) err = g_string_new(NULL);
+		struct trace *t = trace_parse_file(argv[i], err);
+		if (!t) {
+			fprintf(stderr, "%s\n", err->str);
+			status = 2;
+			continue;
+		}
+		g_autoptr(GString) out = g_string_new(NULL);
+		trace_write(out, t);
+		fputs(out->str, stdout);
+		trace_free(t);
+	}
+	return status;
+}
+
 static int cmd_list_patches(void)
 {
 	printf("patch levels (hunks on):\n");
@@ -196,6 +220,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: mmsim COMMAND [OPTIONS]\n"
 		   "  replay [--patch L] [--hunk H=on|off] [--verbose] FILE...\n"
 		   "  verdicts [--check FILE] DIR\n"
+		   "  format FILE...      print traces in canonical form\n"
 		   "  list-patches\n"
 		   "Run 'mmsim COMMAND --help' for the options of a command.\n");
 }
@@ -214,6 +239,8 @@ int main(int argc, char **argv)
 		return cmd_replay(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "verdicts"))
 		return cmd_verdicts(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "format"))
+		return cmd_format(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "list-patches"))
 		return cmd_list_patches();
 	fprintf(stderr, "mmsim: unknown command '%s'\n", argv[1]);
