@@ -132,6 +132,7 @@ static int cmd_verdicts(int argc, char **argv)
 
 	g_autoptr(GString) table = g_string_new(NULL);
 	g_autoptr(GString) notes = g_string_new(NULL);
+	g_autoptr(GString) kinds = g_string_new("\nfailures (trace @level: first failed check):\n");
 	g_string_append_printf(table, "%-28s", "trace");
 	for (unsigned l = 0; l < nr_patch_levels; l++)
 		g_string_append_printf(table, " %-6s", patch_levels[l].name);
@@ -148,17 +149,21 @@ static int cmd_verdicts(int argc, char **argv)
 			enum verdict v = replay_file(path, false, first);
 			const char *word = v == VERDICT_PASS ? "PASS" : v == VERDICT_FAIL ? "FAIL" : "BAD";
 			g_string_append_printf(table, " %-6s", word);
-			if (v != VERDICT_PASS)
+			if (v != VERDICT_PASS) {
 				g_string_append_printf(notes, "  %s @%s: %s\n", base, patch_levels[l].name,
 						       first->str);
+				g_string_append_printf(kinds, "  %s @%s: %s\n", base, patch_levels[l].name,
+						       engine_failure_kind ? engine_failure_kind : "?");
+			}
 			if (v == VERDICT_BAD_INPUT)
 				status = 2;
 		}
 		g_string_append_c(table, '\n');
 	}
+	g_string_append(table, kinds->str);
 	fputs(table->str, stdout);
 	if (notes->len)
-		printf("\nfirst failure per FAIL:\n%s", notes->str);
+		printf("\ndetails:\n%s", notes->str);
 	if (opt_check) {
 		g_autofree char *want = NULL;
 		if (!g_file_get_contents(opt_check, &want, NULL, &error)) {

@@ -12,6 +12,7 @@
 #define REPLAY_SWAP_SLOTS (1ULL << 15)
 
 static struct engine *running;
+const char *engine_failure_kind;
 
 bool engine_bad_input(struct engine *e, const struct step *s, const char *fmt, ...)
 {
@@ -24,6 +25,15 @@ bool engine_bad_input(struct engine *e, const struct step *s, const char *fmt, .
 		e->verdict = VERDICT_BAD_INPUT;
 	}
 	return false;
+}
+
+/* The oracle's report already names the step's line. */
+static void engine_fail_oracle(struct engine *e, const char *report)
+{
+	if (e->verdict != VERDICT_PASS)
+		return;
+	g_string_append_printf(e->error, "%s", report);
+	e->verdict = VERDICT_FAIL;
 }
 
 void engine_fail(struct engine *e, const struct step *s, const char *fmt, ...)
@@ -175,10 +185,12 @@ static void race_cb(const char *point, void *arg)
 	if (e->verbose)
 		g_string_append_printf(e->out, "  race window %s: running %u nested step(s)\n",
 				       point, n - e->step_index);
+	e->depth++;
 	while (e->step_index < n && e->verdict == VERDICT_PASS) {
 		const struct step *s = &g_array_index(e->trace->steps, struct step, e->step_index++);
 		run_step(e, s);
 	}
+	e->depth--;
 }
 
 static void run_step(struct engine *e, const struct step *s)
@@ -209,8 +221,13 @@ static void run_step(struct engine *e, const struct step *s)
 		oracle_before_step(e->oracle, s);
 	int res = s->cmd == CMD_SERVE ? engine_serve(e, s) : engine_exec_op(e, s, NULL);
 	race_window_set(NULL, NULL);
-	if (race && e->step_index < e->nested_until)
-		e->step_index = e->nested_until; /* the window never opened */
+	if (race && e->step_index < e->nested_until) {
+		/* Never skip steps silently: the trace named a race that the
+		 * path never offered. */
+		engine_bad_input(e, s, "race=%" G_GUINT64_FORMAT " but the path opened no race window",
+				 race);
+		return;
+	}
 	if (e->verdict != VERDICT_PASS)
 		return;
 	e->last_result = res;
@@ -225,12 +242,15 @@ static void run_step(struct engine *e, const struct step *s)
 		if (!oracle_after_step(e->oracle, s, res, &v)) {
 			g_autoptr(GString) msg = g_string_new(NULL);
 			violation_format(&v, &e->world, msg);
-			engine_fail(e, s, "oracle: %s", msg->str);
+			engine_fail_oracle(e, msg->str);
+			engine_failure_kind = v.invariant;
 		}
 		if (v.detail)
 			g_string_free(v.detail, TRUE);
 	}
-	g_array_set_size(mm_events, 0);
+	/* Events of nested (race window) steps belong to the outer step. */
+	if (!e->depth)
+		g_array_set_size(mm_events, 0);
 }
 
 enum verdict engine_replay(const struct trace *t, bool verbose, bool oracle_on, GString *out,
@@ -240,6 +260,7 @@ enum verdict engine_replay(const struct trace *t, bool verbose, bool oracle_on, 
 	memcpy(saved_hunks, patch_hunks, sizeof(saved_hunks));
 
 	struct engine e = { 0 };
+	engine_failure_kind = NULL;
 	e.trace = t;
 	e.verbose = verbose;
 	e.oracle_on = oracle_on;
@@ -271,5 +292,9 @@ enum verdict engine_replay(const struct trace *t, bool verbose, bool oracle_on, 
 	running = NULL;
 	machine_destroy();
 	memcpy(patch_hunks, saved_hunks, sizeof(saved_hunks));
+	if (!engine_failure_kind && e.verdict == VERDICT_FAIL)
+		engine_failure_kind = "expectation";
+	if (e.verdict == VERDICT_BAD_INPUT)
+		engine_failure_kind = "bad input";
 	return e.verdict;
 }

@@ -46,6 +46,7 @@ struct engine {
 	uint32_t next_task_id;
 	guint step_index;   /* next step to run */
 	guint nested_until; /* steps consumed by a race window */
+	unsigned depth;     /* race-window nesting of the step being run */
 	enum verdict verdict;
 };
 
@@ -54,6 +55,10 @@ struct engine {
  * them for the rest of the trace; they are restored afterwards). */
 enum verdict engine_replay(const struct trace *t, bool verbose, bool oracle_on, GString *out,
 			   GString *error);
+
+/* What made the last replay fail: an oracle invariant's name,
+ * "expectation" or "bad input"; NULL after a pass. */
+extern const char *engine_failure_kind;
 
 /* --- internal to sim/engine --- */
 int engine_exec_op(struct engine *e, const struct step *s, struct pending_task *resume);

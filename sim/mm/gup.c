@@ -505,6 +505,13 @@ long __get_user_pages(struct mm_struct *mm, uint64_t start, uint64_t nr_pages, u
 
 		if (pages)
 			pages[i] = page;
+		/* MADV_POPULATE_* faults pages in "as if manually reading (or
+		 * writing) each page": the populated page counts as accessed. */
+		if ((gup_flags & FOLL_MADV_POPULATE) && page)
+			mm_event_emit((struct mm_event){ .kind = EV_ACCESS, .mm_id = mm->id,
+							 .address = start, .who = ACCESS_GUP,
+							 .foll_flags = gup_flags,
+							 .value = page->content });
 		i++;
 		start += PAGE_SIZE;
 		nr_pages--;

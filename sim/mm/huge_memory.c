@@ -153,7 +153,10 @@ vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf)
 		if (PageAnonExclusive(folio_page(folio, 0))) {
 			if (vmf->flags & FAULT_FLAG_UNSHARE)
 				return 0;
-			*vmf->pmd = pmd_mkyoung(pmd_mkdirty(pmd_mkwrite(pmd)));
+			pmd = pmd_mkyoung(pmd_mkdirty(pmd));
+			if (vma->vm_flags & VM_WRITE) /* maybe_pmd_mkwrite() */
+				pmd = pmd_mkwrite(pmd);
+			*vmf->pmd = pmd;
 			return 0;
 		}
 	}

@@ -40,12 +40,11 @@ static void set_pte_range(struct vm_fault *vmf, struct folio *folio, struct page
 {
 	struct vm_area_struct *vma = vmf->vma;
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
-	bool prefault = addr != vmf->address;
 	pte_t *ptep = pte_offset_map(vmf->pmd, addr);
 
 	for (unsigned i = 0; i < nr; i++) {
-		pte_t entry = pfn_pte(page_to_pfn(page + i), vma->vm_page_prot);
-		entry = prefault ? pte_mkold(entry) : pte_mkyoung(entry);
+		/* x86 does not want old prefaulted PTEs: always young. */
+		pte_t entry = pte_mkyoung(pfn_pte(page_to_pfn(page + i), vma->vm_page_prot));
 		if (write && (vma->vm_flags & VM_WRITE))
 			entry = pte_mkwrite(pte_mkdirty(entry));
 		if (vmf_orig_pte_uffd_wp(vmf))
@@ -292,7 +291,12 @@ static vm_fault_t do_pte_missing(struct vm_fault *vmf)
 /* models wp_page_reuse() */
 static vm_fault_t wp_page_reuse(struct vm_fault *vmf, pte_t *ptep)
 {
-	*ptep = pte_mkyoung(pte_mkwrite(pte_mkdirty(*ptep)));
+	pte_t pte = pte_mkyoung(pte_mkdirty(*ptep));
+	/* maybe_mkwrite(): a FOLL_FORCE write never makes the PTE writable
+	 * in a VMA without VM_WRITE. */
+	if (vmf->vma->vm_flags & VM_WRITE)
+		pte = pte_mkwrite(pte);
+	*ptep = pte;
 	return 0;
 }
 

@@ -18,6 +18,8 @@ uint64_t pagemap_read_word(struct mm_struct *mm, uint64_t addr)
 		flags |= PM_PRESENT;
 		if (pmd_uffd(*pmd))
 			flags |= PM_UFFD_WP;
+		if (pmd_val(*pmd) & _PAGE_SOFT_DIRTY)
+			flags |= PM_SOFT_DIRTY;
 		if (!vma_is_anonymous(vma))
 			flags |= PM_FILE;
 		struct folio *f = pfn_folio(pmd_pfn(*pmd));
@@ -34,6 +36,8 @@ uint64_t pagemap_read_word(struct mm_struct *mm, uint64_t addr)
 		flags |= PM_PRESENT;
 		if (pte_uffd(pte))
 			flags |= PM_UFFD_WP;
+		if (pte_soft_dirty(pte))
+			flags |= PM_SOFT_DIRTY;
 		struct page *page = vm_normal_page(vma, addr, pte);
 		if (page && !folio_test_anon(page_folio(page)))
 			flags |= PM_FILE;
@@ -43,10 +47,12 @@ uint64_t pagemap_read_word(struct mm_struct *mm, uint64_t addr)
 		swp_entry_t e = pte_to_swp_entry(pte);
 		if (pte_swp_uffd_any(pte))
 			flags |= PM_UFFD_WP;
-		if (is_pte_marker_entry(e))
-			return flags;
+		if (pte_swp_soft_dirty(pte))
+			flags |= PM_SOFT_DIRTY;
+		/* Every non-present entry, markers included, reads as swap. */
 		flags |= PM_SWAP;
-		frame = swp_type(e) | (swp_offset(e) << 5);
+		if (!is_pte_marker_entry(e))
+			frame = swp_type(e) | (swp_offset(e) << 5);
 	}
 	return flags | (frame & PM_PFRAME_MASK);
 }
@@ -58,7 +64,8 @@ static uint64_t pagemap_page_category(struct vm_area_struct *vma, uint64_t addr)
 	uint64_t cat = 0;
 	pmd_t *pmd = pmd_lookup(vma->vm_mm->pgd, addr, false, 0);
 
-	if (wp)
+	/* pagemap_scan_test_walk(): only async uffd-wp VMAs with markers. */
+	if (userfaultfd_wp_async(vma) && userfaultfd_wp_use_markers(vma))
 		cat |= PAGE_IS_WPALLOWED;
 	if (pmd && pmd_trans_huge(*pmd)) {
 		cat |= PAGE_IS_PRESENT | PAGE_IS_HUGE;
@@ -95,11 +102,8 @@ static uint64_t pagemap_page_category(struct vm_area_struct *vma, uint64_t addr)
 		return cat;
 	}
 	swp_entry_t e = pte_to_swp_entry(pte);
-	if (is_pte_marker_entry(e)) {
-		if (pte_marker_get(e) & PTE_MARKER_GUARD)
-			cat |= PAGE_IS_GUARD;
-		return cat;
-	}
+	if (is_pte_marker_entry(e) && (pte_marker_get(e) & PTE_MARKER_GUARD))
+		cat |= PAGE_IS_GUARD;
 	cat |= PAGE_IS_SWAPPED;
 	if (pte_swp_soft_dirty(pte))
 		cat |= PAGE_IS_SOFT_DIRTY;

@@ -1,0 +1,194 @@
+/* sim/oracle/data.c - the content shadow: the last value written per backing.
+ *
+ * Backings: shared shmem is (file, index); private anon is (mm, page
+ * address); private shmem is its own writes (COW copies), else the file's.
+ * Reads must return the expected value; a page never written reads 0.
+ */
+#include "oracle_internal.h"
+
+#include "linux/mm.h"
+
+static GHashTable *new_table(void)
+{
+	return g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+}
+
+void data_init(struct oracle *o)
+{
+	o->data_mm = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
+					   (GDestroyNotify)g_hash_table_destroy);
+	o->data_file = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+					     (GDestroyNotify)g_hash_table_destroy);
+}
+
+void data_free(struct oracle *o)
+{
+	g_hash_table_destroy(o->data_mm);
+	g_hash_table_destroy(o->data_file);
+}
+
+static GHashTable *mm_table(struct oracle *o, uint64_t mm_id, bool create)
+{
+	GHashTable *t = g_hash_table_lookup(o->data_mm, &mm_id);
+	if (!t && create) {
+		uint64_t *key = g_new(uint64_t, 1);
+		*key = mm_id;
+		t = new_table();
+		g_hash_table_insert(o->data_mm, key, t);
+	}
+	return t;
+}
+
+static GHashTable *file_table(struct oracle *o, struct address_space *f, bool create)
+{
+	GHashTable *t = g_hash_table_lookup(o->data_file, f);
+	if (!t && create) {
+		t = new_table();
+		g_hash_table_insert(o->data_file, f, t);
+	}
+	return t;
+}
+
+static void set_value(GHashTable *t, uint64_t key, uint64_t value)
+{
+	struct dval *d = g_hash_table_lookup(t, GSIZE_TO_POINTER(key));
+	if (!d) {
+		d = g_new0(struct dval, 1);
+		g_hash_table_insert(t, GSIZE_TO_POINTER(key), d);
+	}
+	d->value = value;
+	d->lazy = false;
+}
+
+/* The shadow slot a write at addr lands in. */
+static GHashTable *write_table(struct oracle *o, const struct vm_area_struct *vma, uint64_t mm_id,
+			       uint64_t addr, uint64_t *key)
+{
+	if (vma->vm_file && (vma->vm_flags & VM_SHARED)) {
+		*key = linear_page_index(vma, addr);
+		return file_table(o, vma->vm_file, true);
+	}
+	*key = addr;
+	return mm_table(o, mm_id, true);
+}
+
+/* The value a read at addr must return (own copy first, then the file). */
+static struct dval *expected(struct oracle *o, const struct vm_area_struct *vma, uint64_t mm_id,
+			     uint64_t addr)
+{
+	struct dval *d = NULL;
+	if (!(vma->vm_file && (vma->vm_flags & VM_SHARED))) {
+		GHashTable *t = mm_table(o, mm_id, false);
+		d = t ? g_hash_table_lookup(t, GSIZE_TO_POINTER(addr)) : NULL;
+		if (d || !vma->vm_file)
+			return d;
+	}
+	GHashTable *t = file_table(o, vma->vm_file, false);
+	return t ? g_hash_table_lookup(t, GSIZE_TO_POINTER(linear_page_index(vma, addr))) : NULL;
+}
+
+bool data_event(struct oracle *o, const struct mm_event *ev)
+{
+	if (ev->kind != EV_ACCESS && !(ev->kind == EV_UFFD_FILL && !ev->continue_fill))
+		return true;
+	struct mm_struct *mm = oracle_mm(o, ev->mm_id);
+	if (!mm)
+		return true;
+	uint64_t n =
+		ev->kind == EV_UFFD_FILL && ev->len ? (ev->len + PAGE_SIZE - 1) / PAGE_SIZE : 1;
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t addr = ev->address + i * PAGE_SIZE, key;
+		struct vm_area_struct *vma = vma_lookup(mm, addr);
+		if (!vma)
+			continue;
+		if (ev->kind == EV_UFFD_FILL || ev->write) {
+			GHashTable *t = write_table(o, vma, mm->id, addr, &key);
+			set_value(t, key, ev->value);
+			continue;
+		}
+		struct dval *d = expected(o, vma, mm->id, addr);
+		uint64_t want = d ? d->value : 0;
+		if (ev->value == want)
+			continue;
+		if (d && d->lazy && ev->value == 0) {
+			d->value = 0; /* discarded: it reads 0 until written */
+			d->lazy = false;
+			continue;
+		}
+		return oracle_fail(
+			o, "data loss", mm->id, addr, want, ev->value,
+			"a %s read returned 0x%" G_GINT64_MODIFIER
+			"x, the last value stored to this backing is 0x%" G_GINT64_MODIFIER "x%s",
+			ev->who == ACCESS_GUP ? "GUP" : "user", ev->value, want,
+			d && d->lazy ? " (lazyfree: 0 also allowed)" : "");
+	}
+	return true;
+}
+
+/* Apply fn to the shadow entries of mm table t inside the step's range. */
+static void range_apply(GHashTable *t, const struct step *s, const struct region *r, bool drop,
+			bool lazy)
+{
+	GHashTableIter it;
+	gpointer k, val;
+	if (!t)
+		return;
+	g_hash_table_iter_init(&it, t);
+	while (g_hash_table_iter_next(&it, &k, &val)) {
+		uint64_t addr = GPOINTER_TO_SIZE(k);
+		if (addr < r->start || addr >= r->start + r->len)
+			continue;
+		if (s && !step_page_in_range(s, "pages", (addr - r->start) / PAGE_SIZE))
+			continue;
+		if (drop)
+			g_hash_table_iter_remove(&it);
+		else if (lazy)
+			((struct dval *)val)->lazy = true;
+	}
+}
+
+void data_step_end(struct oracle *o, const struct step *s, int result)
+{
+	if (result != RESULT_OK)
+		return;
+	struct region *r;
+	uint64_t adv = step_u64(s, "advice", 0);
+
+	switch (s->cmd) {
+	case CMD_MMAP: /* fresh memory over whatever was there */
+		r = step_region(o, s);
+		if (r)
+			range_apply(mm_table(o, r->mm->id, false), NULL, r, true, false);
+		break;
+	case CMD_MUNMAP:
+	case CMD_MADVISE:
+		r = step_region(o, s);
+		if (!r)
+			break;
+		if (s->cmd == CMD_MADVISE && adv == O_MADV_FREE && !r->file)
+			range_apply(mm_table(o, r->mm->id, false), s, r, false, true);
+		/* Private memory (anon, or private COW copies of shmem) goes back to
+		 * zero-fill or to the file; shared shmem keeps its page cache. */
+		if ((s->cmd == CMD_MUNMAP || adv == O_MADV_DONTNEED) && !(r->file && r->shared))
+			range_apply(mm_table(o, r->mm->id, false), s, r, true, false);
+		break;
+	case CMD_FALLOCATE: {
+		struct address_space *f =
+			s->pos[0] && o->w->file_by_name
+				? g_hash_table_lookup(o->w->file_by_name, s->pos[0])
+				: NULL;
+		GHashTable *t = f ? file_table(o, f, false) : NULL;
+		GHashTableIter it;
+		gpointer k, val;
+		if (!t)
+			break;
+		g_hash_table_iter_init(&it, t);
+		while (g_hash_table_iter_next(&it, &k, &val))
+			if (step_page_in_range(s, "pages", GPOINTER_TO_SIZE(k)))
+				g_hash_table_iter_remove(&it);
+		break;
+	}
+	default:
+		break;
+	}
+}

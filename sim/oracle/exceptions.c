@@ -1,0 +1,44 @@
+/* sim/oracle/exceptions.c - the documented exceptions to the ledger rules.
+ *
+ * One table, each row with its source. A rule in ledger.c that tolerates a
+ * state the plain ledger would flag must name its row here.
+ */
+#include "oracle_internal.h"
+
+#include "linux/mm.h"
+
+const struct oracle_exception oracle_exceptions[NR_EXCEPTIONS] = {
+	[EXC_FORCE_PROT_NONE] =
+		{
+			"unobserved access",
+			"FOLL_FORCE access through an inaccessible (PROT_NONE) VMA is not an RWP "
+			"access; "
+			"arming untouched",
+			"rwp-series.md §4.6, §3.11 (v6 vma_is_accessible gate in "
+			"gup_can_follow_protnone)",
+		},
+	[EXC_ASYNC_PMD] =
+		{
+			"false access",
+			"async resolution of an armed anon PMD rewrites the whole PMD: all 512 "
+			"pages become "
+			"accessed at once",
+			"rwp-series.md §2.4 (\"the 2 MiB becomes accessed at once\"), §3.3",
+		},
+	[EXC_POPULATE] =
+		{
+			"false access",
+			"MADV_POPULATE_READ/WRITE faults pages in at the user's own request; a "
+			"dropped page "
+			"it maps counts as accessed",
+			"rwp-series.md §3.11 (MADV_POPULATE_* is a GUP caller; armed pages still "
+			"fault) "
+			"[analysis]",
+		},
+};
+
+bool exception_force_prot_none(const struct mm_event *ev, const struct vm_area_struct *vma)
+{
+	return ev->kind == EV_ACCESS && ev->who == ACCESS_GUP && (ev->foll_flags & FOLL_FORCE) &&
+	       vma && !(vma->vm_flags & VM_ACCESS_FLAGS);
+}

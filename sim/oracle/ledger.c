@@ -1,0 +1,573 @@
+/* sim/oracle/ledger.c - the RWP and WP ledgers: what a VMM using the uffd API
+ * has been told about each registered page, compared with the page tables.
+ *
+ * The ledger moves only on user-visible events (registration, arm/resolve,
+ * faults delivered or resolved in place, accesses). Drop permissions come
+ * from the step itself (its command and range) and from state snapshots,
+ * never from which kernel function ran.
+ */
+#include "oracle_internal.h"
+
+#include "linux/mm.h"
+
+static void lpage_free(gpointer p)
+{
+	g_free(p);
+}
+
+struct mm_ledger *ledger_get(struct oracle *o, uint64_t mm_id, bool create)
+{
+	struct mm_ledger *l = g_hash_table_lookup(o->ledgers, &mm_id);
+	if (!l && create) {
+		l = g_new0(struct mm_ledger, 1);
+		l->mm_id = mm_id;
+		l->pages = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, lpage_free);
+		g_hash_table_insert(o->ledgers, &l->mm_id, l);
+	}
+	return l;
+}
+
+struct lpage *ledger_page(struct oracle *o, uint64_t mm_id, uint64_t addr, bool create)
+{
+	struct mm_ledger *l = ledger_get(o, mm_id, create);
+	if (!l)
+		return NULL;
+	gpointer key = GSIZE_TO_POINTER(addr);
+	struct lpage *lp = g_hash_table_lookup(l->pages, key);
+	if (!lp && create) {
+		lp = g_new0(struct lpage, 1);
+		lp->addr = addr;
+		g_hash_table_insert(l->pages, key, lp);
+	}
+	return lp;
+}
+
+void ledger_free(struct mm_ledger *l)
+{
+	g_hash_table_destroy(l->pages);
+	g_free(l);
+}
+
+/* ------------------------------------------------------------ permissions */
+
+static bool is_pagecache_step(const struct step *s)
+{
+	uint64_t adv = step_u64(s, "advice", 0);
+	switch (s->cmd) {
+	case CMD_RECLAIM:
+	case CMD_KHUGEPAGED_PASS:
+	case CMD_KHUGEPAGED_SCAN:
+		return true;
+	case CMD_MADVISE:
+		return adv == O_MADV_PAGEOUT || adv == O_MADV_COLLAPSE;
+	default:
+		return false;
+	}
+}
+
+static bool is_reclaim_step(const struct step *s)
+{
+	return s->cmd == CMD_RECLAIM ||
+	       (s->cmd == CMD_MADVISE && step_u64(s, "advice", 0) == O_MADV_PAGEOUT);
+}
+
+/* A page of region r named by the step's "pages" (whole region if absent). */
+static bool in_step_range(const struct step *s, const struct region *r, uint64_t mm_id,
+			  uint64_t addr)
+{
+	if (!r || r->mm->id != mm_id || addr < r->start || addr >= r->start + r->len)
+		return false;
+	return step_page_in_range(s, "pages", (addr - r->start) / PAGE_SIZE);
+}
+
+/* Anon lazyfree page that reclaim may discard: O_MADV_FREE'd and clean. */
+static bool lazyfree_clean(const struct pview *pv)
+{
+	if (pv->kind != PV_PRESENT || !pv->pfn || pv->pfn >= mem_map.next_pfn)
+		return false;
+	struct folio *f = pfn_folio(pv->pfn);
+	return f->in_use && folio_test_lazyfree(f) && !folio_test_dirty(f) &&
+	       !(pv->val & _PAGE_DIRTY);
+}
+
+static void page_permissions(struct oracle *o, const struct step *s, struct mm_struct *mm,
+			     struct lpage *lp, const struct pview *pv)
+{
+	struct region *r = step_region(o, s);
+	uint64_t adv = step_u64(s, "advice", 0);
+
+	switch (s->cmd) {
+	case CMD_MUNMAP:
+		if (in_step_range(s, r, mm->id, lp->addr))
+			lp->perm |= PERM_DROP;
+		break;
+	case CMD_MADVISE:
+		if (adv == O_MADV_DONTNEED && in_step_range(s, r, mm->id, lp->addr))
+			lp->perm |= PERM_DROP;
+		if ((adv == O_MADV_POPULATE_READ || adv == O_MADV_POPULATE_WRITE) &&
+		    in_step_range(s, r, mm->id, lp->addr))
+			lp->perm |= PERM_POPULATE;
+		break;
+	case CMD_FALLOCATE: {
+		struct address_space *file =
+			s->pos[0] && o->w->file_by_name
+				? g_hash_table_lookup(o->w->file_by_name, s->pos[0])
+				: NULL;
+		struct vm_area_struct *vma = vma_lookup(mm, lp->addr);
+		if (file && vma && vma->vm_file == file &&
+		    step_page_in_range(s, "pages", linear_page_index(vma, lp->addr)))
+			lp->perm |= PERM_DROP;
+		break;
+	}
+	default:
+		break;
+	}
+
+	if (is_pagecache_step(s) && !(lp->perm & PERM_CACHE)) {
+		struct vm_area_struct *vma = vma_lookup(mm, lp->addr);
+		if (vma && vma->vm_file) {
+			uint64_t idx = linear_page_index(vma, lp->addr);
+			if (idx < vma->vm_file->nr_pages) {
+				lp->perm |= PERM_CACHE;
+				lp->file = vma->vm_file;
+				lp->index = idx;
+				lp->cache_before = vma->vm_file->i_pages[idx];
+			}
+		}
+	}
+	if (is_reclaim_step(s) && lazyfree_clean(pv))
+		lp->perm |= PERM_DROP;
+}
+
+void ledger_step_begin(struct oracle *o, const struct step *s, bool outermost)
+{
+	GHashTableIter li, pi;
+	gpointer k, val;
+
+	g_hash_table_iter_init(&li, o->ledgers);
+	while (g_hash_table_iter_next(&li, &k, &val)) {
+		struct mm_ledger *l = val;
+		struct mm_struct *mm = oracle_mm(o, l->mm_id);
+		if (!mm)
+			continue;
+		g_hash_table_iter_init(&pi, l->pages);
+		while (g_hash_table_iter_next(&pi, &k, &val)) {
+			struct lpage *lp = val;
+			struct pview pv = oracle_view(mm, lp->addr);
+			if (outermost) {
+				lp->perm = 0;
+				lp->file = NULL;
+				lp->before = pv.val;
+			}
+			if (s)
+				page_permissions(o, s, mm, lp, &pv);
+		}
+	}
+}
+
+void ledger_step_end(struct oracle *o)
+{
+	GHashTableIter li, pi;
+	gpointer k, val;
+
+	g_hash_table_iter_init(&li, o->ledgers);
+	while (g_hash_table_iter_next(&li, &k, &val)) {
+		g_hash_table_iter_init(&pi, ((struct mm_ledger *)val)->pages);
+		while (g_hash_table_iter_next(&pi, &k, &val)) {
+			struct lpage *lp = val;
+			lp->perm = 0;
+			lp->file = NULL;
+		}
+	}
+}
+
+static bool drop_permitted(const struct lpage *lp)
+{
+	if (lp->perm & PERM_DROP)
+		return true;
+	return (lp->perm & PERM_CACHE) && lp->file &&
+	       lp->file->i_pages[lp->index] != lp->cache_before;
+}
+
+/* ------------------------------------------------------------ events */
+
+static const char *const rwp_state_names[] = {"untracked", "armed", "accessed", "dropped"};
+
+/* WP protects none pages too where markers are used (shmem, WP_UNPOPULATED). */
+static bool wp_uses_markers(struct oracle *o, const struct vm_area_struct *vma, uint32_t ctx_id)
+{
+	if (vma->vm_file)
+		return true;
+	for (guint i = 0; o->w->uffds && i < o->w->uffds->len; i++) {
+		struct userfaultfd_ctx *c = g_ptr_array_index(o->w->uffds, i);
+		if (c->id == ctx_id)
+			return c->features & UFFD_FEATURE_WP_UNPOPULATED;
+	}
+	return false;
+}
+
+static uint64_t ev_pages(const struct mm_event *ev)
+{
+	return ev->len ? (ev->len + PAGE_SIZE - 1) / PAGE_SIZE : 1;
+}
+
+static void ev_register(struct oracle *o, const struct mm_event *ev, struct mm_struct *mm)
+{
+	bool rwp = ev->mode & UFFDIO_REGISTER_MODE_RWP, wp = ev->mode & UFFDIO_REGISTER_MODE_WP;
+	if (!mm || !(rwp || wp))
+		return;
+	for (uint64_t i = 0; i < ev_pages(ev); i++) {
+		uint64_t addr = ev->address + i * PAGE_SIZE;
+		if (!vma_lookup(mm, addr))
+			continue;
+		struct lpage *lp = ledger_page(o, mm->id, addr, true);
+		/* Re-registering keeps what the page already is. */
+		if (rwp && !lp->rwp) {
+			lp->rwp = true;
+			lp->rwp_state = L_UNTRACKED;
+			lp->rwp_delivered = false;
+		}
+		if (wp && !lp->wp) {
+			lp->wp = true;
+			lp->wp_state = W_UNPROT;
+			lp->wp_delivered = false;
+		}
+		lp->ctx_id = ev->ctx_id;
+	}
+}
+
+static void ev_unregister(struct oracle *o, const struct mm_event *ev)
+{
+	struct mm_ledger *l = ledger_get(o, ev->mm_id, false);
+	for (uint64_t i = 0; l && i < ev_pages(ev); i++)
+		g_hash_table_remove(l->pages, GSIZE_TO_POINTER(ev->address + i * PAGE_SIZE));
+}
+
+static void ev_close(struct oracle *o, const struct mm_event *ev)
+{
+	struct mm_ledger *l = ledger_get(o, ev->mm_id, false);
+	GHashTableIter it;
+	gpointer k, val;
+	if (!l)
+		return;
+	g_hash_table_iter_init(&it, l->pages);
+	while (g_hash_table_iter_next(&it, &k, &val))
+		if (((struct lpage *)val)->ctx_id == ev->ctx_id)
+			g_hash_table_iter_remove(&it);
+}
+
+static void ev_range(struct oracle *o, const struct mm_event *ev, struct mm_struct *mm)
+{
+	for (uint64_t i = 0; mm && i < ev_pages(ev); i++) {
+		uint64_t addr = ev->address + i * PAGE_SIZE;
+		struct lpage *lp = ledger_page(o, ev->mm_id, addr, false);
+		if (!lp)
+			continue;
+		struct pview pv = oracle_view(mm, addr);
+		switch (ev->kind) {
+		case EV_UFFD_ARM:
+			/* A none page cannot be armed (no markers), but it must not be
+			 * populated without an access either: fault-around is off for
+			 * RWP VMAs and collapse must not fill none PTEs. */
+			if (lp->rwp && pv_populated(&pv))
+				lp->rwp_state = L_ARMED;
+			else if (lp->rwp && lp->rwp_state != L_ARMED)
+				lp->rwp_state = L_DROPPED;
+			lp->rwp_delivered = false;
+			break;
+		case EV_UFFD_RESOLVE:
+			if (lp->rwp && lp->rwp_state == L_ARMED)
+				lp->rwp_state = L_ACCESSED;
+			lp->rwp_delivered = false;
+			break;
+		case EV_UFFD_WP: {
+			struct vm_area_struct *vma = vma_lookup(mm, addr);
+			if (lp->wp &&
+			    (pv_populated(&pv) || (vma && wp_uses_markers(o, vma, lp->ctx_id)))) {
+				lp->wp_state = W_PROT;
+				lp->wp_delivered = false;
+			}
+			break;
+		}
+		case EV_UFFD_UNWP:
+			lp->wp_state = W_UNPROT;
+			lp->wp_delivered = false;
+			break;
+		case EV_UFFD_FILL:
+			/* An ioctl fill installs an unarmed entry (rwp-series §7.5). */
+			if (lp->rwp)
+				lp->rwp_state = L_ACCESSED;
+			if (lp->wp)
+				lp->wp_state = (ev->mode & UFFDIO_COPY_MODE_WP) ? W_PROT : W_UNPROT;
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* The entry at addr now (for reports of event-time violations). */
+static uint64_t cur_val(struct mm_struct *mm, uint64_t addr)
+{
+	return mm ? oracle_view(mm, addr).val : 0;
+}
+
+static bool ev_rwp_fault(struct oracle *o, const struct mm_event *ev, struct mm_struct *mm)
+{
+	struct lpage *lp = ledger_page(o, ev->mm_id, ev->address, false);
+	if (!lp || !lp->rwp || lp->rwp_state != L_ARMED)
+		return oracle_fail(
+			o, "false fault", ev->mm_id, ev->address, lp ? lp->before : 0,
+			cur_val(mm, ev->address), "an RWP fault (%s) for a page the ledger has %s",
+			ev->async ? "async" : "sync",
+			!lp || !lp->rwp ? "not registered RWP" : rwp_state_names[lp->rwp_state]);
+	if (!ev->async) {
+		lp->rwp_delivered = true;
+		return true;
+	}
+	lp->rwp_state = L_ACCESSED;
+	lp->rwp_delivered = false;
+	/* Exceptions table EXC_ASYNC_PMD: the whole PMD is resolved at once. */
+	struct pview pv = mm ? oracle_view(mm, ev->address) : (struct pview){0};
+	if (pv.kind == PV_PRESENT && pv.huge) {
+		uint64_t haddr = ev->address & PMD_MASK;
+		for (uint64_t i = 0; i < HPAGE_PMD_NR; i++) {
+			struct lpage *q = ledger_page(o, ev->mm_id, haddr + i * PAGE_SIZE, false);
+			if (q && q->rwp && q->rwp_state == L_ARMED) {
+				q->rwp_state = L_ACCESSED;
+				q->rwp_delivered = false;
+			}
+		}
+	}
+	return true;
+}
+
+static bool ev_wp_fault(struct oracle *o, const struct mm_event *ev)
+{
+	struct lpage *lp = ledger_page(o, ev->mm_id, ev->address, false);
+	if (!lp || !lp->wp || lp->wp_state != W_PROT)
+		return oracle_fail(o, "false fault", ev->mm_id, ev->address, 0, 0,
+				   "a WP fault (%s) for a page the ledger has %s",
+				   ev->async ? "async" : "sync",
+				   !lp || !lp->wp ? "not registered WP" : "unprotected");
+	if (ev->async) {
+		lp->wp_state = W_UNPROT;
+		lp->wp_delivered = false;
+	} else {
+		lp->wp_delivered = true;
+	}
+	return true;
+}
+
+static bool ev_access(struct oracle *o, const struct mm_event *ev, struct mm_struct *mm)
+{
+	struct lpage *lp = ledger_page(o, ev->mm_id, ev->address, false);
+	if (!lp)
+		return true;
+	if (lp->rwp) {
+		if (lp->rwp_state == L_ARMED) {
+			struct vm_area_struct *vma = mm ? vma_lookup(mm, ev->address) : NULL;
+			if (lp->rwp_delivered) {
+				lp->rwp_state = L_ACCESSED;
+				lp->rwp_delivered = false;
+			} else if (!exception_force_prot_none(ev, vma)) {
+				return oracle_fail(o, "unobserved access", ev->mm_id, ev->address,
+						   lp->before, cur_val(mm, ev->address),
+						   "a %s %s of an armed page completed with no RWP "
+						   "fault delivered or resolved since the arm",
+						   ev->who == ACCESS_GUP ? "GUP" : "user",
+						   ev->write ? "write" : "read");
+			}
+		} else if (lp->rwp_state == L_DROPPED) {
+			lp->rwp_state = L_ACCESSED;
+		}
+	}
+	if (lp->wp && ev->write && lp->wp_state == W_PROT) {
+		if (!lp->wp_delivered)
+			return oracle_fail(o, "unobserved write", ev->mm_id, ev->address,
+					   lp->before, cur_val(mm, ev->address),
+					   "a %s write to a write-protected page completed with no "
+					   "WP fault",
+					   ev->who == ACCESS_GUP ? "GUP" : "user");
+		lp->wp_state = W_UNPROT;
+		lp->wp_delivered = false;
+	}
+	return true;
+}
+
+bool ledger_event(struct oracle *o, const struct mm_event *ev)
+{
+	struct mm_struct *mm = oracle_mm(o, ev->mm_id);
+	switch (ev->kind) {
+	case EV_UFFD_REGISTER:
+		ev_register(o, ev, mm);
+		return true;
+	case EV_UFFD_UNREGISTER:
+		ev_unregister(o, ev);
+		return true;
+	case EV_UFFD_CLOSE:
+		ev_close(o, ev);
+		return true;
+	case EV_UFFD_ARM:
+	case EV_UFFD_RESOLVE:
+	case EV_UFFD_WP:
+	case EV_UFFD_UNWP:
+	case EV_UFFD_FILL:
+		ev_range(o, ev, mm);
+		return true;
+	case EV_RWP_FAULT:
+		return ev_rwp_fault(o, ev, mm);
+	case EV_WP_FAULT:
+		return ev_wp_fault(o, ev);
+	case EV_ACCESS:
+		return ev_access(o, ev, mm);
+	default:
+		return true;
+	}
+}
+
+/* ------------------------------------------------------------ state check */
+
+static bool check_rwp_page(struct oracle *o, struct mm_struct *mm, struct lpage *lp,
+			   const struct pview *pv)
+{
+	switch (lp->rwp_state) {
+	case L_ARMED:
+		if (pv_rwp_armed(pv))
+			return true;
+		if (pv_pagemap_accessed(pv))
+			return oracle_fail(
+				o, "false access", mm->id, lp->addr, lp->before, pv->val,
+				"ledger armed, but the entry is %s: PAGEMAP_SCAN reports "
+				"ACCESSED with no RWP fault or resolve",
+				pview_name(pv, true));
+		if (pv_gone(pv) || pv->kind == PV_MARKER) {
+			if (drop_permitted(lp)) {
+				lp->rwp_state = L_DROPPED;
+				return true;
+			}
+			return oracle_fail(o, "lost arming", mm->id, lp->addr, lp->before, pv->val,
+					   "ledger armed, entry now %s, and the step has no drop "
+					   "permission for this page",
+					   pview_name(pv, true));
+		}
+		return true; /* present+uffd without protnone: "rwp encoding" reports it */
+	case L_DROPPED:
+		if (pv_pagemap_accessed(pv)) {
+			if (lp->perm & PERM_POPULATE) { /* exceptions table EXC_POPULATE */
+				lp->rwp_state = L_ACCESSED;
+				return true;
+			}
+			return oracle_fail(o, "false access", mm->id, lp->addr, lp->before, pv->val,
+					   "ledger dropped (not accessed since), but the entry is "
+					   "%s: PAGEMAP_SCAN reports ACCESSED with no access",
+					   pview_name(pv, true));
+		}
+		/* fall through */
+	default:
+		if (pv_rwp_armed(pv))
+			return oracle_fail(o, "false fault", mm->id, lp->addr, lp->before, pv->val,
+					   "ledger %s, but the entry is armed: the next access "
+					   "raises an RWP fault nobody asked for",
+					   rwp_state_names[lp->rwp_state]);
+		return true;
+	}
+}
+
+static bool check_wp_page(struct oracle *o, struct mm_struct *mm, struct lpage *lp,
+			  const struct pview *pv)
+{
+	if (lp->wp_state == W_UNPROT) {
+		if (pv_wp_protected(pv))
+			return oracle_fail(o, "false fault", mm->id, lp->addr, lp->before, pv->val,
+					   "ledger unprotected, but the entry is write-protected "
+					   "(%s)",
+					   pview_name(pv, false));
+		return true;
+	}
+	if (pv->kind == PV_PRESENT && pv->write)
+		return oracle_fail(o, "unobserved write", mm->id, lp->addr, lp->before, pv->val,
+				   "ledger write-protected, but the entry is writable");
+	if (pv_wp_protected(pv))
+		return true;
+	if (pv_gone(pv) && drop_permitted(lp)) {
+		lp->wp_state = W_UNPROT;
+		return true;
+	}
+	return oracle_fail(o, "lost wp", mm->id, lp->addr, lp->before, pv->val,
+			   "ledger write-protected, entry now %s without the uffd bit or marker",
+			   pview_name(pv, false));
+}
+
+static bool check_page(struct oracle *o, struct mm_struct *mm, const struct vm_area_struct *vma,
+		       struct lpage *lp)
+{
+	struct pview pv = oracle_view(mm, lp->addr);
+	if (lp->rwp && (vma->vm_flags & VM_UFFD_RWP) && !check_rwp_page(o, mm, lp, &pv))
+		return false;
+	if (lp->wp && (vma->vm_flags & VM_UFFD_WP) && !check_wp_page(o, mm, lp, &pv))
+		return false;
+	return true;
+}
+
+static bool check_registration(struct oracle *o, struct mm_struct *mm,
+			       const struct vm_area_struct *vma, struct lpage *lp, uint64_t addr)
+{
+	bool rwp = vma->vm_flags & VM_UFFD_RWP, wp = vma->vm_flags & VM_UFFD_WP;
+	bool lrwp = lp && lp->rwp, lwp = lp && lp->wp;
+	if (rwp == lrwp && wp == lwp)
+		return true;
+	return oracle_fail(o, "registration", mm->id, addr, 0, 0,
+			   "VMA [0x%" G_GINT64_MODIFIER "x, 0x%" G_GINT64_MODIFIER
+			   "x) has%s%s but the registration events say%s%s%s",
+			   vma->vm_start, vma->vm_end, rwp ? " VM_UFFD_RWP" : "",
+			   wp ? " VM_UFFD_WP" : "", lrwp ? " RWP" : "", lwp ? " WP" : "",
+			   !lrwp && !lwp ? " unregistered" : "");
+}
+
+bool ledger_check(struct oracle *o)
+{
+	o->epoch++;
+	for (guint m = 0; o->w->mms && m < o->w->mms->len; m++) {
+		struct mm_struct *mm = g_ptr_array_index(o->w->mms, m);
+		struct mm_ledger *l = ledger_get(o, mm->id, false);
+		for (guint i = 0; i < mm->vmas->len; i++) {
+			struct vm_area_struct *vma = g_ptr_array_index(mm->vmas, i);
+			if (!(vma->vm_flags & (VM_UFFD_RWP | VM_UFFD_WP)))
+				continue;
+			for (uint64_t a = vma->vm_start; a < vma->vm_end; a += PAGE_SIZE) {
+				struct lpage *lp =
+					l ? g_hash_table_lookup(l->pages, GSIZE_TO_POINTER(a))
+					  : NULL;
+				if (!check_registration(o, mm, vma, lp, a))
+					return false;
+				lp->seen = o->epoch;
+				if (!check_page(o, mm, vma, lp))
+					return false;
+			}
+		}
+	}
+
+	/* Tracked pages whose VMA lost its flags: unmapped, or a stray clear. */
+	GHashTableIter li, pi;
+	gpointer k, val;
+	g_hash_table_iter_init(&li, o->ledgers);
+	while (g_hash_table_iter_next(&li, &k, &val)) {
+		struct mm_ledger *l = val;
+		struct mm_struct *mm = oracle_mm(o, l->mm_id);
+		g_hash_table_iter_init(&pi, l->pages);
+		while (g_hash_table_iter_next(&pi, &k, &val)) {
+			struct lpage *lp = val;
+			if (lp->seen == o->epoch)
+				continue;
+			struct vm_area_struct *vma = mm ? vma_lookup(mm, lp->addr) : NULL;
+			if (!vma || (o->outer && o->outer->cmd == CMD_MMAP)) {
+				g_hash_table_iter_remove(&pi); /* unmapped: registration ends */
+				continue;
+			}
+			if (!check_registration(o, mm, vma, lp, lp->addr))
+				return false;
+		}
+	}
+	return true;
+}

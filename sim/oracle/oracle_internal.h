@@ -1,0 +1,182 @@
+/* sim/oracle/oracle_internal.h - state shared between the oracle's files.
+ *
+ * Not part of the engine API (that is oracle.h). Everything here is the
+ * oracle's own: its page walk, its ledger and its data shadow.
+ */
+#ifndef MMSIM_ORACLE_INTERNAL_H
+#define MMSIM_ORACLE_INTERNAL_H
+
+#include "oracle.h"
+
+#include "model/mm_types.h"
+#include "model/swap.h"
+#include "sched.h"
+
+/* madvise advice values (UAPI, include/uapi/asm-generic/mman-common.h); the
+ * oracle keeps its own copy rather than include sim/mm/internal.h. */
+#define O_MADV_DONTNEED 4
+#define O_MADV_FREE 8
+#define O_MADV_PAGEOUT 21
+#define O_MADV_POPULATE_READ 22
+#define O_MADV_POPULATE_WRITE 23
+#define O_MADV_COLLAPSE 25
+
+/* ---------------------------------------------------------------- page view */
+enum pv_kind {
+	PV_NOTABLE, /* a level above the PTE is missing (PMD none included) */
+	PV_NONE,    /* pte_none */
+	PV_PRESENT, /* present PTE or PMD leaf (protnone included) */
+	PV_SWAP,    /* swap, migration or device entry */
+	PV_MARKER,  /* a PTE marker */
+	PV_BAD,	    /* a table on the way is not live (reported by "freed table") */
+};
+
+struct pview {
+	enum pv_kind kind;
+	bool huge; /* mapped (or migrating) at PMD level */
+	bool uffd; /* pte_uffd / pmd_uffd / pte_swp_uffd_any / pmd_swp_uffd */
+	bool protnone;
+	bool write;
+	uint64_t pfn; /* present: the 4 KiB page mapped at the address */
+	uint64_t val; /* raw entry (PTE, or PMD for huge) */
+};
+
+/* The oracle's own walk of mm's tables at addr (never allocates). */
+struct pview oracle_view(const struct mm_struct *mm, uint64_t addr);
+const char *pview_name(const struct pview *pv, bool rwp);
+/* Name the state a raw entry value encodes ("armed", "present", ...). */
+const char *entry_state_name(uint64_t val);
+
+static inline bool pv_populated(const struct pview *pv)
+{
+	return pv->kind == PV_PRESENT || pv->kind == PV_SWAP;
+}
+/* What PAGEMAP_SCAN reports as PAGE_IS_ACCESSED in an RWP VMA. */
+static inline bool pv_pagemap_accessed(const struct pview *pv)
+{
+	return pv_populated(pv) && !pv->uffd;
+}
+/* The RWP-armed encoding: protnone + uffd, or a swap-form entry with the bit. */
+static inline bool pv_rwp_armed(const struct pview *pv)
+{
+	return (pv->kind == PV_PRESENT && pv->protnone && pv->uffd) ||
+	       (pv->kind == PV_SWAP && pv->uffd);
+}
+/* The WP-protected encoding: uffd bit on a present/swap entry, or a marker. */
+static inline bool pv_wp_protected(const struct pview *pv)
+{
+	return (pv->kind == PV_PRESENT || pv->kind == PV_SWAP || pv->kind == PV_MARKER) && pv->uffd;
+}
+static inline bool pv_gone(const struct pview *pv)
+{
+	return pv->kind == PV_NOTABLE || pv->kind == PV_NONE || pv->kind == PV_BAD;
+}
+
+/* ---------------------------------------------------------------- ledger */
+enum rwp_state { L_UNTRACKED, L_ARMED, L_ACCESSED, L_DROPPED };
+enum wp_state { W_UNPROT, W_PROT };
+
+/* Drop permissions of the current (outermost plus nested) step. */
+#define PERM_DROP (1u << 0)	/* munmap, DONTNEED, punch, lazyfree reclaim */
+#define PERM_CACHE (1u << 1)	/* allowed if the page-cache slot changes */
+#define PERM_POPULATE (1u << 2) /* MADV_POPULATE_* in range (exceptions table) */
+
+struct lpage {
+	uint64_t addr;
+	bool rwp, wp;	    /* tracked in the RWP / WP ledger */
+	uint8_t rwp_state;  /* enum rwp_state */
+	uint8_t wp_state;   /* enum wp_state */
+	bool rwp_delivered; /* a sync RWP fault was queued since the arm */
+	bool wp_delivered;
+	uint8_t perm;
+	uint32_t ctx_id;
+	uint32_t seen;		    /* check epoch */
+	uint64_t before;	    /* raw entry at the outermost before_step */
+	struct address_space *file; /* PERM_CACHE: the slot to compare */
+	uint64_t index;
+	uint64_t cache_before;
+};
+
+struct mm_ledger {
+	uint64_t mm_id;
+	GHashTable *pages; /* page address -> struct lpage * */
+};
+
+/* ---------------------------------------------------------------- oracle */
+struct oracle {
+	const struct world *w;
+	GHashTable *ledgers; /* mm id -> struct mm_ledger * */
+	int depth;	     /* nesting of before/after_step */
+	const struct step *outer;
+	guint cursor;	      /* next mm_events index to consume */
+	struct mm_event last; /* the event at cursor - 1, to notice a cleared log */
+	uint32_t epoch;
+	/* structure check scratch, grown (never per page) */
+	int32_t *pte_maps, *pmd_maps, *pc_refs;
+	uint64_t pfn_cap;
+	uint32_t *slot_refs;
+	uint64_t slot_cap;
+	uint32_t *table_seen;
+	uint64_t table_cap;
+	uint32_t walk_epoch;
+	/* data shadow */
+	GHashTable *data_mm;   /* mm id -> GHashTable(addr -> struct dval *) */
+	GHashTable *data_file; /* struct address_space * -> GHashTable(index -> struct dval *) */
+	/* the first violation of this check */
+	struct violation *v;
+	bool failed;
+};
+
+struct dval {
+	uint64_t value;
+	bool lazy; /* MADV_FREE'd and not written since: 0 is also allowed */
+};
+
+/* oracle.c */
+struct mm_struct *oracle_mm(const struct oracle *o, uint64_t mm_id);
+/* Record the first violation; returns false so callers can "return fail(...)". */
+bool oracle_fail(struct oracle *o, const char *invariant, uint64_t mm_id, uint64_t addr,
+		 uint64_t before, uint64_t after, const char *fmt, ...) G_GNUC_PRINTF(7, 8);
+/* The region and the page range (inclusive, region-relative) named by a step. */
+struct region *step_region(const struct oracle *o, const struct step *s);
+bool step_page_in_range(const struct step *s, const char *key, uint64_t page);
+
+/* ledger.c */
+struct mm_ledger *ledger_get(struct oracle *o, uint64_t mm_id, bool create);
+struct lpage *ledger_page(struct oracle *o, uint64_t mm_id, uint64_t addr, bool create);
+void ledger_free(struct mm_ledger *l);
+void ledger_step_begin(struct oracle *o, const struct step *s, bool outermost);
+bool ledger_event(struct oracle *o, const struct mm_event *ev);
+bool ledger_check(struct oracle *o);
+void ledger_step_end(struct oracle *o);
+
+/* encoding.c + structure.c: one walk over every table of every mm */
+bool structure_check(struct oracle *o);
+void structure_free(struct oracle *o);
+/* encoding.c: per VMA and per leaf */
+bool encoding_check_vma(struct oracle *o, const struct vm_area_struct *vma);
+bool encoding_check_leaf(struct oracle *o, const struct vm_area_struct *vma, uint64_t addr,
+			 uint64_t val, bool pmd);
+
+/* data.c */
+void data_init(struct oracle *o);
+void data_free(struct oracle *o);
+void data_step_end(struct oracle *o, const struct step *s, int result);
+bool data_event(struct oracle *o, const struct mm_event *ev);
+
+/* exceptions.c */
+enum exception_id {
+	EXC_FORCE_PROT_NONE, /* FOLL_FORCE through an inaccessible VMA */
+	EXC_ASYNC_PMD,	     /* async resolution of an armed PMD covers 2 MiB */
+	EXC_POPULATE,	     /* MADV_POPULATE_* maps dropped pages at the user's request */
+	NR_EXCEPTIONS
+};
+struct oracle_exception {
+	const char *invariant; /* the invariant it qualifies */
+	const char *statement;
+	const char *source;
+};
+extern const struct oracle_exception oracle_exceptions[NR_EXCEPTIONS];
+bool exception_force_prot_none(const struct mm_event *ev, const struct vm_area_struct *vma);
+
+#endif
