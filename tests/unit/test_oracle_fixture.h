@@ -73,6 +73,12 @@ static inline int fx_teardown(void **state)
 		g_free(r->name);
 		g_free(r);
 	}
+	/* A hand-corrupted state cannot be torn down through the paths:
+	 * free host memory only, then the machine's pools wholesale. */
+	for (guint i = 0; i < fx->w.mms->len; i++)
+		mm_discard(g_ptr_array_index(fx->w.mms, i));
+	for (guint i = 0; i < fx->w.files->len; i++)
+		shmem_file_discard(g_ptr_array_index(fx->w.files, i));
 	g_ptr_array_free(fx->w.mms, TRUE);
 	g_ptr_array_free(fx->w.regions, TRUE);
 	g_ptr_array_free(fx->w.files, TRUE);
@@ -81,8 +87,6 @@ static inline int fx_teardown(void **state)
 	g_hash_table_destroy(fx->w.region_by_name);
 	g_hash_table_destroy(fx->w.file_by_name);
 	g_hash_table_destroy(fx->w.uffd_by_name);
-	/* The machine's memory goes away wholesale; mms and files leak by design
-	 * of a hand-corrupted state that cannot be torn down cleanly. */
 	machine_destroy();
 	g_free(fx);
 	return 0;
