@@ -90,8 +90,8 @@ static void folio_mark_lazyfree(struct folio *folio)
 }
 
 /*
- * The number of PTEs from ptep (at most up to end) that map folio's pages
- * as one batch, as madvise_folio_pte_batch() does. It uses the same compare
+ * models madvise_folio_pte_batch(): the number of PTEs from ptep (at most up
+ * to end) that map folio's pages as one batch. It uses the same compare
  * as reclaim, so a folio with armed and unarmed PTEs is "not fully mapped"
  * and gets split before it can become a mixed lazyfree folio.
  */

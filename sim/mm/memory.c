@@ -7,6 +7,7 @@
 
 #define FAULT_AROUND_PAGES 16 /* fault_around_bytes = 64 KiB */
 
+/* models mm_find_pmd() (with allocation, as the fault path's pmd_alloc) */
 pmd_t *mm_find_pmd(struct mm_struct *mm, uint64_t addr, bool alloc)
 {
 	return pmd_lookup(mm->pgd, addr, alloc, mm->id);
@@ -714,6 +715,7 @@ static void zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd, uint64_t addr,
 	}
 }
 
+/* models zap_page_range_single() (zap_page_range_single_batched) */
 void zap_page_range_single(struct vm_area_struct *vma, uint64_t start, uint64_t end,
 			   bool drop_markers)
 {

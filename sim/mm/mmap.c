@@ -98,6 +98,7 @@ static void unmap_region(struct vm_area_struct *vma)
 
 /* free_pgtables(): free the PTE tables wholly inside [start, end) that no
  * VMA uses any more. */
+/* models free_pgtables() */
 static void free_pgtables(struct mm_struct *mm, uint64_t start, uint64_t end)
 {
 	for (uint64_t a = start & PMD_MASK; a < end; a += PMD_SIZE) {

@@ -130,7 +130,7 @@ void rmap_walk(struct folio *folio, struct rmap_walk_control *rwc)
 
 unsigned rmap_last_batch;
 
-/* x86 has no "unused" PTE hint (only s390 does). */
+/* models pte_unused(): x86 has no "unused" PTE hint (only s390 does). */
 static inline bool pte_unused(pte_t pte)
 {
 	(void)pte;
@@ -279,7 +279,7 @@ struct ttu_arg {
 	enum ttu_flags flags;
 };
 
-/* The swap slot backing page i of a folio in the swap cache. */
+/* models page_swap_entry(): the swap slot backing page i of a swap-cache folio */
 static inline swp_entry_t page_swap_entry(struct folio *folio, uint64_t i)
 {
 	return swp_entry(swp_type(folio->swap), swp_offset(folio->swap) + i);
