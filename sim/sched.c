@@ -17,6 +17,7 @@ void sched_init(void)
 	g_array_set_size(mm_events, 0);
 	current = &idle_task;
 	race_fn = NULL;
+	race_wait_lock = NULL;
 }
 
 void sched_destroy(void)
@@ -65,6 +66,14 @@ void race_window(const char *point)
 		race_fn = NULL; /* one window per armed race */
 		fn(point, race_arg);
 	}
+}
+
+const char *race_wait_lock;
+
+void race_window_would_wait(const char *lock)
+{
+	if (!race_wait_lock)
+		race_wait_lock = lock;
 }
 
 void race_window_set(race_window_fn fn, void *arg)

@@ -43,6 +43,11 @@ void userfaultfd_wake_range(struct userfaultfd_ctx *ctx, uint64_t start, uint64_
 typedef void (*race_window_fn)(const char *point, void *arg);
 void race_window(const char *point);
 void race_window_set(race_window_fn fn, void *arg);
+/* A step run inside a race window would sleep on a lock (name) that the
+ * suspended path holds, so it cannot complete there; the engine refuses the
+ * step. Set by the path, read and cleared by the engine. */
+void race_window_would_wait(const char *lock);
+extern const char *race_wait_lock;
 
 enum mm_event_kind {
 	EV_RWP_FAULT,    /* an RWP fault: message queued (sync) or resolved in place (async) */
@@ -52,8 +57,10 @@ enum mm_event_kind {
 	EV_ACCESS,       /* a user or GUP access to a page's data completed */
 	EV_SIGBUS,       /* a userfault could not sleep (no FAULT_FLAG_ALLOW_RETRY) */
 	EV_LIVELOCK,     /* a retry bound was exceeded without progress */
-	/* Successful userfaultfd ioctls, emitted by the engine in the order the
-	 * user issued them (trace steps and the serve handler alike). */
+	/* Successful userfaultfd ioctls, in the order the user issued them
+	 * (trace steps and the serve handler alike): emitted by the engine,
+	 * except WP/UNWP and FILL, which the paths emit for the part they
+	 * changed (a range ioctl that fails midway keeps its prefix). */
 	EV_UFFD_REGISTER,   /* mode = UFFDIO_REGISTER_MODE_* */
 	EV_UFFD_UNREGISTER,
 	EV_UFFD_ARM,        /* UFFDIO_RWPROTECT with MODE_RWP */

@@ -59,8 +59,14 @@ struct region *engine_region(struct engine *e, const struct step *s, const char 
 struct userfaultfd_ctx *engine_uffd(struct engine *e, const struct step *s, const char *name)
 {
 	struct userfaultfd_ctx *ctx = g_hash_table_lookup(e->world.uffd_by_name, name);
-	if (!ctx)
+	if (!ctx) {
 		engine_bad_input(e, s, "userfaultfd '%s' does not exist", name);
+	} else if (ctx->released) {
+		/* After close() the fd is gone: an ioctl or read would be EBADF
+		 * on whatever fd number the program still holds. */
+		engine_bad_input(e, s, "userfaultfd '%s' is closed", name);
+		ctx = NULL;
+	}
 	return ctx;
 }
 
@@ -97,6 +103,11 @@ bool engine_span(struct engine *e, const struct step *s, const struct region *r,
 		return engine_bad_input(e, s, "empty page range");
 	uint64_t first = g_array_index(pages, uint64_t, 0);
 	uint64_t last = g_array_index(pages, uint64_t, pages->len - 1);
+	/* A syscall takes one start and length: widening a list with holes to
+	 * first..last would act on pages the trace did not name. */
+	if (last - first + 1 != pages->len)
+		return engine_bad_input(e, s, "%s takes one contiguous page range, not a list",
+					cmd_descs[s->cmd].name);
 	*start = region_page_addr(r, first);
 	*len = (last - first + 1) * PAGE_SIZE;
 	return true;
@@ -220,6 +231,18 @@ static void run_step(struct engine *e, const struct step *s)
 	if (e->oracle)
 		oracle_before_step(e->oracle, s);
 	int res = s->cmd == CMD_SERVE ? engine_serve(e, s) : engine_exec_op(e, s, NULL);
+	if (race_wait_lock) {
+		/* The kernel would run this step only after the window closes. */
+		if (e->depth)
+			engine_bad_input(e, s,
+					 "this step would sleep on a %s that the path in the "
+					 "race window holds; it cannot run inside the window",
+					 race_wait_lock);
+		else
+			engine_fail(e, s, "a %s was found held outside any race window",
+				    race_wait_lock);
+		race_wait_lock = NULL;
+	}
 	race_window_set(NULL, NULL);
 	if (race && e->step_index < e->nested_until) {
 		/* Never skip steps silently: the trace named a race that the

@@ -212,10 +212,8 @@ static int exec_uffd(struct engine *e, const struct step *s, struct region *r)
 			emit_uffd(ctx, EV_UFFD_UNREGISTER, start, len, 0, 0);
 		break;
 	case CMD_UFFD_WRITEPROTECT:
+		/* mwriteprotect_range() reports EV_UFFD_WP/UNWP per VMA it changed. */
 		ret = userfaultfd_writeprotect(ctx, start, len, mode);
-		if (!ret)
-			emit_uffd(ctx, mode & UFFDIO_WRITEPROTECT_MODE_WP ? EV_UFFD_WP : EV_UFFD_UNWP,
-				  start, len, mode, 0);
 		break;
 	case CMD_UFFD_RWPROTECT:
 		ret = userfaultfd_rwprotect(ctx, start, len, mode);
@@ -226,24 +224,15 @@ static int exec_uffd(struct engine *e, const struct step *s, struct region *r)
 	case CMD_UFFD_SET_MODE:
 		ret = userfaultfd_set_mode(ctx, step_u64(s, "enable", 0), step_u64(s, "disable", 0));
 		break;
+	/* The fills report EV_UFFD_FILL for what they filled themselves. */
 	case CMD_UFFD_COPY:
 		ret = userfaultfd_copy(ctx, start, len, step_u64(s, "value", 0), mode);
-		if (!ret)
-			emit_uffd(ctx, EV_UFFD_FILL, start, len, mode, step_u64(s, "value", 0));
 		break;
 	case CMD_UFFD_ZEROPAGE:
 		ret = userfaultfd_zeropage(ctx, start, len, mode);
-		if (!ret)
-			emit_uffd(ctx, EV_UFFD_FILL, start, len, mode, 0);
 		break;
 	case CMD_UFFD_CONTINUE:
 		ret = userfaultfd_continue(ctx, start, len, mode);
-		if (!ret) {
-			struct mm_event ev = { .kind = EV_UFFD_FILL, .mm_id = ctx->mm->id,
-					       .address = start, .len = len, .mode = mode,
-					       .ctx_id = ctx->id, .continue_fill = true };
-			mm_event_emit(ev);
-		}
 		break;
 	case CMD_UFFD_WAKE:
 		ret = userfaultfd_wake(ctx, start, len);

@@ -283,21 +283,17 @@ int engine_serve(struct engine *e, const struct step *s)
 			ret = userfaultfd_rwprotect(ctx, msg.address, PAGE_SIZE, 0);
 			ev.kind = EV_UFFD_RESOLVE;
 		} else if (msg.flags & UFFD_PAGEFAULT_FLAG_WP) {
+			/* WP and the fills report their own events. */
 			ret = userfaultfd_writeprotect(ctx, msg.address, PAGE_SIZE, 0);
-			ev.kind = EV_UFFD_UNWP;
+			ev.kind = EV_UFFD_CLOSE; /* marker: nothing to record */
 		} else if (msg.flags & UFFD_PAGEFAULT_FLAG_MINOR) {
 			ret = userfaultfd_continue(ctx, msg.address, PAGE_SIZE, 0);
-			ev.kind = EV_UFFD_FILL;
-			ev.continue_fill = true;
+			ev.kind = EV_UFFD_CLOSE;
 		} else {
 			ret = userfaultfd_copy(ctx, msg.address, PAGE_SIZE, value, 0);
-			ev.kind = EV_UFFD_FILL;
-			ev.value = value;
-			if (ret == -EEXIST) {
-				/* Raced with another fill: only wake the faulter. */
+			ev.kind = EV_UFFD_CLOSE;
+			if (ret == -EEXIST) /* raced with another fill: only wake the faulter */
 				ret = userfaultfd_wake(ctx, msg.address, PAGE_SIZE);
-				ev.kind = EV_UFFD_CLOSE; /* marker: nothing to record */
-			}
 		}
 		if (ret == 0 && ev.kind != EV_UFFD_CLOSE)
 			mm_event_emit(ev);

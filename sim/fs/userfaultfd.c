@@ -311,6 +311,22 @@ long userfaultfd_wake(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len)
 	return 0;
 }
 
+/* The filled prefix, for the oracle: a fill that stops early (-EAGAIN with
+ * copy/mapped < len) has still filled it. */
+static void uffd_fill_event(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t done, uint64_t mode,
+			    uint64_t value, bool continue_fill)
+{
+	if (done)
+		mm_event_emit((struct mm_event){.kind = EV_UFFD_FILL,
+						.mm_id = ctx->mm->id,
+						.address = dst,
+						.len = done,
+						.mode = mode,
+						.ctx_id = ctx->id,
+						.value = value,
+						.continue_fill = continue_fill});
+}
+
 /* models userfaultfd_copy() */
 long userfaultfd_copy(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, uint64_t value,
 		      uint64_t mode)
@@ -327,6 +343,7 @@ long userfaultfd_copy(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, u
 	ret = mfill_atomic_copy(ctx, dst, len, value, mode);
 	if (ret < 0)
 		return ret;
+	uffd_fill_event(ctx, dst, (uint64_t)ret, mode, value, false);
 	/* Wake only what was filled: len 0 would wake everything. */
 	if (!(mode & UFFDIO_COPY_MODE_DONTWAKE))
 		userfaultfd_wake_range(ctx, dst, (uint64_t)ret);
@@ -348,6 +365,7 @@ long userfaultfd_zeropage(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t le
 	ret = mfill_atomic_zeropage(ctx, dst, len);
 	if (ret < 0)
 		return ret;
+	uffd_fill_event(ctx, dst, (uint64_t)ret, mode, 0, false);
 	if (!(mode & UFFDIO_ZEROPAGE_MODE_DONTWAKE))
 		userfaultfd_wake_range(ctx, dst, (uint64_t)ret);
 	return (uint64_t)ret == len ? 0 : -EAGAIN;
@@ -445,6 +463,7 @@ long userfaultfd_continue(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t le
 	ret = mfill_atomic_continue(ctx, dst, len, mode);
 	if (ret < 0)
 		return ret;
+	uffd_fill_event(ctx, dst, (uint64_t)ret, mode, 0, true);
 	if (!(mode & UFFDIO_CONTINUE_MODE_DONTWAKE))
 		userfaultfd_wake_range(ctx, dst, (uint64_t)ret);
 	return (uint64_t)ret == len ? 0 : -EAGAIN;

@@ -205,7 +205,8 @@ static void do_fault_around(struct vm_fault *vmf)
 		if (a == vmf->address || !pte_none(*ptep))
 			continue;
 		struct folio *folio = filemap_get_folio(mapping, linear_page_index(vma, a));
-		if (!folio)
+		/* next_uptodate_folio(): a folio someone holds locked is skipped. */
+		if (!folio || folio_test_locked(folio))
 			continue;
 		folio_get(folio);
 		struct page *page = pfn_to_page(xa_to_pfn(mapping->i_pages[linear_page_index(vma, a)]));

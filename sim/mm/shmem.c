@@ -132,6 +132,12 @@ vm_fault_t shmem_fault(struct vm_fault *vmf)
 		return ret;
 	if (!folio)
 		return VM_FAULT_SIGBUS;
+	/* shmem_get_folio_gfp() returns the folio locked. The model only finds
+	 * it locked while its holder is suspended in a race window (collapse_file
+	 * holds the new THP locked through retract_page_tables()): the fault
+	 * would sleep until that path finishes. */
+	if (folio_test_locked(folio))
+		race_window_would_wait("folio lock");
 	folio_get(folio); /* the fault's reference, consumed by the mapping */
 	vmf->page = folio_page(folio, vmf->pgoff - folio->index);
 	return 0;

@@ -102,6 +102,9 @@ static long mfill_atomic_pte_continue(pte_t *dst_pte, struct vm_area_struct *dst
 	/* Not in the page cache: the caller reports -EFAULT. */
 	if (ret || !folio)
 		return -EFAULT;
+	/* Returned locked in the kernel: see shmem_fault(). */
+	if (folio_test_locked(folio))
+		race_window_would_wait("folio lock");
 	struct page *page = folio_page(folio, pgoff - folio->index);
 	if (page->flags & PG_hwpoison)
 		return -EIO;
@@ -245,6 +248,15 @@ long mwriteprotect_range(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t l
 		err = uffd_wp_range(dst_vma, _start, _end - _start, enable_wp);
 		if (err < 0)
 			return err;
+		/* Reported per VMA: a later non-WP VMA fails the ioctl with
+		 * -ENOENT, but this part stays changed. */
+		mm_event_emit(
+			(struct mm_event){.kind = enable_wp ? EV_UFFD_WP : EV_UFFD_UNWP,
+					  .mm_id = dst_mm->id,
+					  .address = _start,
+					  .len = _end - _start,
+					  .ctx_id = ctx->id,
+					  .mode = enable_wp ? UFFDIO_WRITEPROTECT_MODE_WP : 0});
 		err = 0;
 		addr = _end;
 	}

@@ -108,6 +108,14 @@ bool data_event(struct oracle *o, const struct mm_event *ev)
 		}
 		struct dval *d = expected(o, vma, mm->id, addr);
 		uint64_t want = d ? d->value : 0;
+		/* A FOLL_WRITE access that stores nothing (MADV_POPULATE_WRITE)
+		 * still breaks COW in a private file mapping: from now on the
+		 * page holds its own copy, and later file writes do not show. */
+		if (ev->value == want && (ev->foll_flags & FOLL_WRITE) && vma->vm_file &&
+		    !(vma->vm_flags & VM_SHARED)) {
+			set_value(mm_table(o, mm->id, true), addr, want);
+			continue;
+		}
 		if (ev->value == want)
 			continue;
 		if (d && d->lazy && ev->value == 0) {
@@ -149,7 +157,9 @@ static void range_apply(GHashTable *t, const struct step *s, const struct region
 
 void data_step_end(struct oracle *o, const struct step *s, int result)
 {
-	if (result != RESULT_OK)
+	/* madvise_walk_vmas() advises every mapped part of a range with holes
+	 * and only then fails with -ENOMEM. */
+	if (result != RESULT_OK && !(s->cmd == CMD_MADVISE && result == ENOMEM))
 		return;
 	struct region *r;
 	uint64_t adv = step_u64(s, "advice", 0);

@@ -64,45 +64,45 @@ static void expect_verdict(const char *name, const char *text, enum verdict want
 	"write A pages=0-3 value=0xcd\n"                                                           \
 	"uffd open U proc=P\n"
 
+/* RWP_PREFIX with a sync RWP registration and every page armed. */
+#define RWP_ARMED                                                                                  \
+	RWP_PREFIX "uffd api U features=RWP\n"                                                     \
+		   "uffd register U A mode=RWP\n"                                                  \
+		   "uffd rwprotect U A mode=RWP\n"
+
 /* Sync RWP: the reader sleeps with one message queued; serve resolves the
  * page, wakes the task, and the retried read completes. */
 static void sync_rwp_read_blocks_until_serve_resolves_and_wakes_it(void **state)
 {
 	expect_verdict("sync",
-		       RWP_PREFIX "uffd api U features=RWP\n"
-				  "uffd register U A mode=RWP\n"
-				  "uffd rwprotect U A mode=RWP\n"
-				  "expect pte A pages=0-3 state=armed\n"
-				  "expect pagemap A pages=0-3 present=1 uffd=1\n"
-				  "expect accessed A pages=none\n"
-				  "read A pages=1\n"
-				  "expect result is=blocked\n"
-				  "expect blocked count=1\n"
-				  "expect msgs U count=1\n"
-				  "expect pte A pages=1 state=armed\n"
-				  "serve U\n"
-				  "expect blocked count=0\n"
-				  "expect msgs U count=0\n"
-				  "expect pte A pages=1 state=present\n"
-				  "expect pte A pages=0,2-3 state=armed\n"
-				  "expect accessed A pages=1\n"
-				  "expect content A pages=0-3 value=0xcd\n",
+		       RWP_ARMED "expect pte A pages=0-3 state=armed\n"
+				 "expect pagemap A pages=0-3 present=1 uffd=1\n"
+				 "expect accessed A pages=none\n"
+				 "read A pages=1\n"
+				 "expect result is=blocked\n"
+				 "expect blocked count=1\n"
+				 "expect msgs U count=1\n"
+				 "expect pte A pages=1 state=armed\n"
+				 "serve U\n"
+				 "expect blocked count=0\n"
+				 "expect msgs U count=0\n"
+				 "expect pte A pages=1 state=present\n"
+				 "expect pte A pages=0,2-3 state=armed\n"
+				 "expect accessed A pages=1\n"
+				 "expect content A pages=0-3 value=0xcd\n",
 		       VERDICT_PASS, NULL);
 	/* A second reader of another page blocks too; one serve wakes both. */
 	expect_verdict("two sleepers",
-		       RWP_PREFIX "uffd api U features=RWP\n"
-				  "uffd register U A mode=RWP\n"
-				  "uffd rwprotect U A mode=RWP\n"
-				  "read A pages=0\n"
-				  "write A pages=2 value=0x22\n"
-				  "expect result is=blocked\n"
-				  "expect blocked count=2\n"
-				  "expect msg U A page=0 flags=RWP\n"
-				  "expect msg U A page=2 flags=WRITE|RWP\n"
-				  "uffd rwprotect U A mode=0\n"
-				  "expect blocked count=0\n"
-				  "expect content A pages=2 value=0x22\n"
-				  "expect accessed A pages=0-3\n",
+		       RWP_ARMED "read A pages=0\n"
+				 "write A pages=2 value=0x22\n"
+				 "expect result is=blocked\n"
+				 "expect blocked count=2\n"
+				 "expect msg U A page=0 flags=RWP\n"
+				 "expect msg U A page=2 flags=WRITE|RWP\n"
+				 "uffd rwprotect U A mode=0\n"
+				 "expect blocked count=0\n"
+				 "expect content A pages=2 value=0x22\n"
+				 "expect accessed A pages=0-3\n",
 		       VERDICT_PASS, NULL);
 }
 
@@ -145,25 +145,20 @@ static void a_wrong_expectation_fails_the_trace_at_its_line(void **state)
 		{"msg", "expect msg U A page=0\n"},
 	};
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
-		g_autofree char *text = g_strconcat(RWP_PREFIX "uffd api U features=RWP\n"
-							       "uffd register U A mode=RWP\n"
-							       "uffd rwprotect U A mode=RWP\n",
-						    rows[i].expect, "read A pages=0\n", NULL);
+		g_autofree char *text =
+			g_strconcat(RWP_ARMED, rows[i].expect, "read A pages=0\n", NULL);
 		/* The expectation is line 8; nothing after it runs. */
 		expect_verdict(rows[i].name, text, VERDICT_FAIL, "line 8: ");
 	}
 	/* The same lines hold when true. */
 	expect_verdict("all true",
-		       RWP_PREFIX "uffd api U features=RWP\n"
-				  "uffd register U A mode=RWP\n"
-				  "uffd rwprotect U A mode=RWP\n"
-				  "expect pte A pages=1 state=armed\n"
-				  "expect content A pages=1 value=0xcd\n"
-				  "expect result is=ok\n"
-				  "expect msgs U count=0\n"
-				  "expect blocked count=0\n"
-				  "expect accessed A pages=none\n"
-				  "expect pagemap A pages=0 uffd=1 present=1 swap=0\n",
+		       RWP_ARMED "expect pte A pages=1 state=armed\n"
+				 "expect content A pages=1 value=0xcd\n"
+				 "expect result is=ok\n"
+				 "expect msgs U count=0\n"
+				 "expect blocked count=0\n"
+				 "expect accessed A pages=none\n"
+				 "expect pagemap A pages=0 uffd=1 present=1 swap=0\n",
 		       VERDICT_PASS, NULL);
 }
 

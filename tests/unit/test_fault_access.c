@@ -8,71 +8,6 @@
 #include "mmsim_test.h"
 #include "trace/trace.h"
 
-struct fx {
-	struct mm_struct *mm;
-	struct userfaultfd_ctx *ctx;
-	struct task task;
-};
-
-static struct fx fx;
-
-static struct task *lookup_task(uint32_t id)
-{
-	return id == fx.task.id ? &fx.task : NULL;
-}
-
-static int setup(void **state)
-{
-	mmsim_setup(state);
-	memset(&fx, 0, sizeof(fx));
-	fx.mm = mm_alloc("access");
-	fx.task.id = 5;
-	current = &fx.task;
-	sched_set_task_lookup(lookup_task);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	if (fx.ctx)
-		userfaultfd_ctx_free(fx.ctx);
-	mm_discard(fx.mm);
-	sched_set_task_lookup(NULL);
-	return mmsim_teardown(state);
-}
-
-static void restart(void **state)
-{
-	teardown(state);
-	setup(state);
-}
-
-static void register_ctx(struct vm_area_struct *vma, vm_flags_t mode, uint64_t features)
-{
-	if (!fx.ctx) {
-		fx.ctx = userfaultfd_ctx_alloc(fx.mm);
-		fx.ctx->features = features;
-		fx.ctx->api_done = true;
-	}
-	vma->vm_flags |= mode;
-	vma->vm_userfaultfd_ctx = fx.ctx;
-}
-
-static pte_t *ptep_of(uint64_t addr)
-{
-	pte_t *p = pte_lookup(fx.mm->pgd, addr);
-	assert_non_null(p);
-	return p;
-}
-
-static unsigned count_events(enum mm_event_kind kind)
-{
-	unsigned n = 0;
-	for (guint i = 0; i < mm_events->len; i++)
-		n += g_array_index(mm_events, struct mm_event, i).kind == kind;
-	return n;
-}
-
 enum mmu_pre { M_RW, M_RO, M_ARMED, M_NUMA, M_SWAP, M_NONE, M_NO_TABLE, M_PMD, M_PMD_ARMED };
 
 /* mmu_translate: present + user (+ RW for stores) at the leaf; it sets
@@ -96,26 +31,26 @@ static void the_mmu_walk_translates_only_present_user_entries_with_the_right_rw(
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
-		restart(state);
+		t_proc_restart(state);
 		bool pmd = rows[i].pre >= M_PMD;
-		uint64_t base = t_map_anon(fx.mm, PMD_SIZE, PROT_READ | PROT_WRITE, PMD_SIZE);
-		struct vm_area_struct *vma = vma_lookup(fx.mm, base);
+		uint64_t base = t_map_anon(t_proc.mm, PMD_SIZE, PROT_READ | PROT_WRITE, PMD_SIZE);
+		struct vm_area_struct *vma = vma_lookup(t_proc.mm, base);
 		if (pmd)
 			vma->vm_flags |= VM_HUGEPAGE;
 		uint64_t addr = base + 3 * PAGE_SIZE;
 		if (rows[i].pre != M_NO_TABLE)
-			t_write_pages(fx.mm, base + (rows[i].pre == M_NONE ? 0 : 3 * PAGE_SIZE), 1,
-				      0x33);
+			t_write_pages(t_proc.mm, base + (rows[i].pre == M_NONE ? 0 : 3 * PAGE_SIZE),
+				      1, 0x33);
 		uint64_t pfn = 0;
 		if (pmd) {
-			pmd_t *p = pmd_lookup(fx.mm->pgd, base, false, 0);
+			pmd_t *p = pmd_lookup(t_proc.mm->pgd, base, false, 0);
 			assert_true(pmd_trans_huge(*p));
 			pfn = pmd_pfn(*p) + 3;
 			*p = pmd_mkold(pmd_clear_flags(*p, _PAGE_DIRTY));
 			if (rows[i].pre == M_PMD_ARMED)
 				*p = pmd_mkuffd(pmd_modify(*p, PAGE_NONE));
 		} else if (rows[i].pre != M_NONE && rows[i].pre != M_NO_TABLE) {
-			pte_t *p = ptep_of(addr);
+			pte_t *p = t_ptep(t_proc.mm, addr);
 			pfn = pte_pfn(*p);
 			*p = pte_mkold(pte_mkclean(*p));
 			if (rows[i].pre == M_RO)
@@ -129,7 +64,7 @@ static void the_mmu_walk_translates_only_present_user_entries_with_the_right_rw(
 		}
 		for (int w = 0; w < 2; w++) {
 			bool ok = w ? rows[i].write_ok : rows[i].read_ok;
-			struct page *page = mmu_translate(fx.mm, addr, w);
+			struct page *page = mmu_translate(t_proc.mm, addr, w);
 			if ((page != NULL) != ok)
 				fail_msg("row %s, %s: %p", rows[i].name, w ? "write" : "read",
 					 (void *)page);
@@ -138,12 +73,12 @@ static void the_mmu_walk_translates_only_present_user_entries_with_the_right_rw(
 			assert_int_equal(page_to_pfn(page), pfn);
 			assert_int_equal(page->content, 0x33);
 			if (pmd) {
-				pmd_t e = *pmd_lookup(fx.mm->pgd, base, false, 0);
+				pmd_t e = *pmd_lookup(t_proc.mm->pgd, base, false, 0);
 				assert_true(pmd_young(e));
 				assert_int_equal(pmd_dirty(e), w);
 			} else {
-				assert_true(pte_young(*ptep_of(addr)));
-				assert_int_equal(pte_dirty(*ptep_of(addr)), w);
+				assert_true(pte_young(*t_ptep(t_proc.mm, addr)));
+				assert_int_equal(pte_dirty(*t_ptep(t_proc.mm, addr)), w);
 			}
 		}
 	}
@@ -152,44 +87,44 @@ static void the_mmu_walk_translates_only_present_user_entries_with_the_right_rw(
 /* user_access: the result codes and the access event. */
 static void user_access_returns_each_outcome_and_logs_completed_accesses(void **state)
 {
-	uint64_t rw = t_map_anon(fx.mm, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
-	uint64_t ro = t_map_anon(fx.mm, 4 * PAGE_SIZE, PROT_READ, 0);
-	uint64_t none = t_map_anon(fx.mm, 4 * PAGE_SIZE, PROT_NONE, 0);
+	uint64_t rw = t_map_anon(t_proc.mm, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+	uint64_t ro = t_map_anon(t_proc.mm, 4 * PAGE_SIZE, PROT_READ, 0);
+	uint64_t none = t_map_anon(t_proc.mm, 4 * PAGE_SIZE, PROT_NONE, 0);
 	uint64_t v = 0;
 
 	g_array_set_size(mm_events, 0);
-	assert_int_equal(user_access(fx.mm, rw + 8, true, 0x99, NULL), RESULT_OK);
-	assert_int_equal(user_access(fx.mm, rw, false, 0, &v), RESULT_OK);
+	assert_int_equal(user_access(t_proc.mm, rw + 8, true, 0x99, NULL), RESULT_OK);
+	assert_int_equal(user_access(t_proc.mm, rw, false, 0, &v), RESULT_OK);
 	assert_int_equal(v, 0x99);
-	assert_int_equal(count_events(EV_ACCESS), 2);
+	assert_int_equal(t_nr_events(EV_ACCESS), 2);
 	const struct mm_event *ev = &g_array_index(mm_events, struct mm_event, 1);
 	assert_int_equal(ev->address, rw);
 	assert_false(ev->write);
 	assert_int_equal(ev->value, 0x99);
 	assert_int_equal(ev->who, ACCESS_USER);
 
-	assert_int_equal(user_access(fx.mm, ro, true, 1, NULL), RESULT_SIGSEGV);
-	assert_int_equal(user_access(fx.mm, ro, false, 0, &v), RESULT_OK);
+	assert_int_equal(user_access(t_proc.mm, ro, true, 1, NULL), RESULT_SIGSEGV);
+	assert_int_equal(user_access(t_proc.mm, ro, false, 0, &v), RESULT_OK);
 	assert_int_equal(v, 0);
-	assert_int_equal(user_access(fx.mm, none, false, 0, &v), RESULT_SIGSEGV);
-	assert_int_equal(user_access(fx.mm, none + 16 * PAGE_SIZE + (1ULL << 30), false, 0, &v),
+	assert_int_equal(user_access(t_proc.mm, none, false, 0, &v), RESULT_SIGSEGV);
+	assert_int_equal(user_access(t_proc.mm, none + 16 * PAGE_SIZE + (1ULL << 30), false, 0, &v),
 			 RESULT_SIGSEGV);
 
 	/* A migration entry never resolves here: the retry bound ends it. */
-	pte_t *p = ptep_of(rw + PAGE_SIZE);
+	pte_t *p = t_ptep(t_proc.mm, rw + PAGE_SIZE);
 	assert_true(pte_none(*p));
-	*p = swp_entry_to_pte(make_readable_migration_entry(pte_pfn(*ptep_of(rw))));
+	*p = swp_entry_to_pte(make_readable_migration_entry(pte_pfn(*t_ptep(t_proc.mm, rw))));
 	g_array_set_size(mm_events, 0);
-	assert_int_equal(user_access(fx.mm, rw + PAGE_SIZE, false, 0, &v), RESULT_LIVELOCK);
-	assert_int_equal(count_events(EV_LIVELOCK), 1);
-	assert_int_equal(count_events(EV_ACCESS), 0);
+	assert_int_equal(user_access(t_proc.mm, rw + PAGE_SIZE, false, 0, &v), RESULT_LIVELOCK);
+	assert_int_equal(t_nr_events(EV_LIVELOCK), 1);
+	assert_int_equal(t_nr_events(EV_ACCESS), 0);
 	*p = __pte(0);
 
 	/* Out of memory. */
 	mem_map.fail_alloc_after = mem_map.nr_allocs + 1;
-	assert_int_equal(user_access(fx.mm, rw + 2 * PAGE_SIZE, true, 1, NULL), ENOMEM);
+	assert_int_equal(user_access(t_proc.mm, rw + 2 * PAGE_SIZE, true, 1, NULL), ENOMEM);
 	mem_map.fail_alloc_after = 0;
-	assert_int_equal(user_access(fx.mm, rw + 2 * PAGE_SIZE, true, 1, NULL), RESULT_OK);
+	assert_int_equal(user_access(t_proc.mm, rw + 2 * PAGE_SIZE, true, 1, NULL), RESULT_OK);
 }
 
 /* Sync userfaults block (BLOCKED) unless UFFD_FEATURE_SIGBUS asks for
@@ -206,20 +141,20 @@ static void user_access_on_an_armed_page_blocks_sigbuses_or_completes_by_mode(vo
 		{"async", UFFD_FEATURE_RWP | UFFD_FEATURE_RWP_ASYNC, RESULT_OK},
 	};
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
-		restart(state);
-		uint64_t a = t_map_anon(fx.mm, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
-		t_write_pages(fx.mm, a, 2, 0x21);
-		register_ctx(vma_lookup(fx.mm, a), VM_UFFD_RWP, rows[i].features);
-		pte_t *p = ptep_of(a);
+		t_proc_restart(state);
+		uint64_t a = t_map_anon(t_proc.mm, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+		t_write_pages(t_proc.mm, a, 2, 0x21);
+		t_register_ctx(vma_lookup(t_proc.mm, a), VM_UFFD_RWP, rows[i].features);
+		pte_t *p = t_ptep(t_proc.mm, a);
 		*p = pte_mkuffd(pte_modify(*p, PAGE_NONE));
 		g_array_set_size(mm_events, 0);
 		uint64_t v = 0;
-		int res = user_access(fx.mm, a, false, 0, &v);
+		int res = user_access(t_proc.mm, a, false, 0, &v);
 		if (res != rows[i].result)
 			fail_msg("row %s: %d", rows[i].name, res);
-		assert_int_equal(fx.task.sleeping, res == RESULT_BLOCKED);
-		assert_int_equal(fx.ctx->msgs->len, res == RESULT_BLOCKED);
-		assert_int_equal(count_events(EV_ACCESS), res == RESULT_OK);
+		assert_int_equal(t_proc.task.sleeping, res == RESULT_BLOCKED);
+		assert_int_equal(t_proc.ctx->msgs->len, res == RESULT_BLOCKED);
+		assert_int_equal(t_nr_events(EV_ACCESS), res == RESULT_OK);
 		assert_int_equal(v, res == RESULT_OK ? 0x21 : 0);
 	}
 }
@@ -240,22 +175,22 @@ static void anon_write_fault_allocates_mthp_only_outside_uffd_vmas(void **state)
 		{"block not empty", 0, true, 5, 0}, {"block past the VMA end", 0, false, 8, 0},
 	};
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
-		restart(state);
+		t_proc_restart(state);
 		thp_settings.mthp_order = 2;
 		/* 9 pages from a 64K boundary: the last block is cut short. */
-		uint64_t a = t_map_anon(fx.mm, 9 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0x10000);
-		struct vm_area_struct *vma = vma_lookup(fx.mm, a);
+		uint64_t a = t_map_anon(t_proc.mm, 9 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0x10000);
+		struct vm_area_struct *vma = vma_lookup(t_proc.mm, a);
 		thp_settings.mthp_order = 0;
-		t_write_pages(fx.mm, a, 1, 1); /* page 0: the PTE table */
+		t_write_pages(t_proc.mm, a, 1, 1); /* page 0: the PTE table */
 		thp_settings.mthp_order = 2;
 		if (rows[i].neighbour) {
 			thp_settings.mthp_order = 0;
-			t_write_pages(fx.mm, a + 6 * PAGE_SIZE, 1, 1);
+			t_write_pages(t_proc.mm, a + 6 * PAGE_SIZE, 1, 1);
 			thp_settings.mthp_order = 2;
 		}
 		if (rows[i].mode)
-			register_ctx(vma, rows[i].mode,
-				     UFFD_FEATURE_RWP | UFFD_FEATURE_PAGEFAULT_FLAG_WP);
+			t_register_ctx(vma, rows[i].mode,
+				       UFFD_FEATURE_RWP | UFFD_FEATURE_PAGEFAULT_FLAG_WP);
 		uint64_t addr = a + rows[i].fault_page * PAGE_SIZE;
 		vm_fault_t ret =
 			handle_mm_fault(vma, addr, FAULT_FLAG_WRITE | FAULT_FLAG_ALLOW_RETRY);
@@ -264,19 +199,19 @@ static void anon_write_fault_allocates_mthp_only_outside_uffd_vmas(void **state)
 			continue;
 		}
 		assert_int_equal(ret, 0);
-		struct folio *folio = pfn_folio(pte_pfn(*ptep_of(addr)));
+		struct folio *folio = pfn_folio(pte_pfn(*t_ptep(t_proc.mm, addr)));
 		if (folio_order(folio) != rows[i].order)
 			fail_msg("row %s: order %u", rows[i].name, folio_order(folio));
 		uint64_t nr = folio_nr_pages(folio);
 		uint64_t first = addr & ~(nr * PAGE_SIZE - 1);
 		assert_int_equal(folio_ref_count(folio), (int)nr);
 		for (uint64_t k = 0; k < nr; k++) {
-			pte_t pte = *ptep_of(first + k * PAGE_SIZE);
+			pte_t pte = *t_ptep(t_proc.mm, first + k * PAGE_SIZE);
 			assert_int_equal(pte_pfn(pte), folio_pfn(folio) + k);
 			assert_true(pte_write(pte) && pte_dirty(pte));
 			assert_int_equal(folio_page(folio, k)->mapcount, 1);
 		}
-		assert_int_equal(fx.mm->rss_anon, 1 + nr + rows[i].neighbour);
+		assert_int_equal(t_proc.mm->rss_anon, 1 + nr + rows[i].neighbour);
 	}
 }
 
@@ -285,19 +220,19 @@ static void anon_write_fault_allocates_mthp_only_outside_uffd_vmas(void **state)
  * on (async). */
 static void write_protect_faults_copy_reuse_or_deliver_uffd_wp(void **state)
 {
-	uint64_t a = t_map_anon(fx.mm, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
-	struct vm_area_struct *vma = vma_lookup(fx.mm, a);
+	uint64_t a = t_map_anon(t_proc.mm, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+	struct vm_area_struct *vma = vma_lookup(t_proc.mm, a);
 
 	/* Zero page -> a new zeroed page. */
-	assert_int_equal(user_access(fx.mm, a, false, 0, NULL), RESULT_OK);
-	assert_true(is_zero_pfn(pte_pfn(*ptep_of(a))));
-	assert_int_equal(user_access(fx.mm, a, true, 0x5, NULL), RESULT_OK);
-	assert_false(is_zero_pfn(pte_pfn(*ptep_of(a))));
-	assert_int_equal(pfn_to_page(pte_pfn(*ptep_of(a)))->content, 0x5);
+	assert_int_equal(user_access(t_proc.mm, a, false, 0, NULL), RESULT_OK);
+	assert_true(is_zero_pfn(pte_pfn(*t_ptep(t_proc.mm, a))));
+	assert_int_equal(user_access(t_proc.mm, a, true, 0x5, NULL), RESULT_OK);
+	assert_false(is_zero_pfn(pte_pfn(*t_ptep(t_proc.mm, a))));
+	assert_int_equal(pfn_to_page(pte_pfn(*t_ptep(t_proc.mm, a)))->content, 0x5);
 
 	/* A non-exclusive anon page with another reference -> copied. */
-	t_write_pages(fx.mm, a + PAGE_SIZE, 1, 0x66);
-	pte_t *p = ptep_of(a + PAGE_SIZE);
+	t_write_pages(t_proc.mm, a + PAGE_SIZE, 1, 0x66);
+	pte_t *p = t_ptep(t_proc.mm, a + PAGE_SIZE);
 	struct page *old = pfn_to_page(pte_pfn(*p));
 	struct folio *oldf = page_folio(old);
 	old->flags &= ~PG_anon_exclusive;
@@ -313,24 +248,24 @@ static void write_protect_faults_copy_reuse_or_deliver_uffd_wp(void **state)
 	assert_int_equal(old->mapcount, 0);
 
 	/* uffd-wp, sync and async. */
-	t_write_pages(fx.mm, a + 2 * PAGE_SIZE, 1, 0x77);
-	register_ctx(vma, VM_UFFD_WP, UFFD_FEATURE_PAGEFAULT_FLAG_WP);
-	p = ptep_of(a + 2 * PAGE_SIZE);
+	t_write_pages(t_proc.mm, a + 2 * PAGE_SIZE, 1, 0x77);
+	t_register_ctx(vma, VM_UFFD_WP, UFFD_FEATURE_PAGEFAULT_FLAG_WP);
+	p = t_ptep(t_proc.mm, a + 2 * PAGE_SIZE);
 	*p = pte_mkuffd(*p);
 	pte_t wp = *p;
-	assert_int_equal(user_access(fx.mm, a + 2 * PAGE_SIZE, false, 0, NULL), RESULT_OK);
-	assert_int_equal(user_access(fx.mm, a + 2 * PAGE_SIZE, true, 1, NULL), RESULT_BLOCKED);
+	assert_int_equal(user_access(t_proc.mm, a + 2 * PAGE_SIZE, false, 0, NULL), RESULT_OK);
+	assert_int_equal(user_access(t_proc.mm, a + 2 * PAGE_SIZE, true, 1, NULL), RESULT_BLOCKED);
 	assert_int_equal(pte_val(*p) & ~_PAGE_ACCESSED, pte_val(wp) & ~_PAGE_ACCESSED);
 	struct uffd_msg msg;
-	assert_true(uffd_msg_pop(fx.ctx, &msg));
+	assert_true(uffd_msg_pop(t_proc.ctx, &msg));
 	assert_int_equal(msg.flags, UFFD_PAGEFAULT_FLAG_WP | UFFD_PAGEFAULT_FLAG_WRITE);
-	fx.task.sleeping = false;
-	fx.ctx->features |= UFFD_FEATURE_WP_ASYNC;
+	t_proc.task.sleeping = false;
+	t_proc.ctx->features |= UFFD_FEATURE_WP_ASYNC;
 	g_array_set_size(mm_events, 0);
-	assert_int_equal(user_access(fx.mm, a + 2 * PAGE_SIZE, true, 0x78, NULL), RESULT_OK);
+	assert_int_equal(user_access(t_proc.mm, a + 2 * PAGE_SIZE, true, 0x78, NULL), RESULT_OK);
 	assert_false(pte_uffd(*p));
 	assert_true(pte_write(*p));
-	assert_int_equal(count_events(EV_WP_FAULT), 1);
+	assert_int_equal(t_nr_events(EV_WP_FAULT), 1);
 	assert_int_equal(pfn_to_page(pte_pfn(*p))->content, 0x78);
 }
 
@@ -340,18 +275,18 @@ static void write_protect_faults_copy_reuse_or_deliver_uffd_wp(void **state)
 static void numa_fault_on_a_large_folio_rebuilds_neighbours_but_skips_armed_ones(void **state)
 {
 	for (int rwp = 0; rwp < 2; rwp++) {
-		restart(state);
+		t_proc_restart(state);
 		thp_settings.mthp_order = 2;
-		uint64_t a = t_map_anon(fx.mm, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0x4000);
-		struct vm_area_struct *vma = vma_lookup(fx.mm, a);
-		t_write_pages(fx.mm, a, 1, 0x44);
-		struct folio *folio = pfn_folio(pte_pfn(*ptep_of(a)));
+		uint64_t a = t_map_anon(t_proc.mm, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0x4000);
+		struct vm_area_struct *vma = vma_lookup(t_proc.mm, a);
+		t_write_pages(t_proc.mm, a, 1, 0x44);
+		struct folio *folio = pfn_folio(pte_pfn(*t_ptep(t_proc.mm, a)));
 		assert_int_equal(folio_order(folio), 2);
 		if (rwp)
-			register_ctx(vma, VM_UFFD_RWP, UFFD_FEATURE_RWP);
+			t_register_ctx(vma, VM_UFFD_RWP, UFFD_FEATURE_RWP);
 		pte_t orig[4];
 		for (unsigned k = 0; k < 4; k++) {
-			pte_t *p = ptep_of(a + k * PAGE_SIZE);
+			pte_t *p = t_ptep(t_proc.mm, a + k * PAGE_SIZE);
 			*p = pte_modify(*p, PAGE_NONE);
 			if (rwp && (k & 1))
 				*p = pte_mkuffd(*p);
@@ -359,7 +294,7 @@ static void numa_fault_on_a_large_folio_rebuilds_neighbours_but_skips_armed_ones
 		}
 		assert_int_equal(handle_mm_fault(vma, a, FAULT_FLAG_ALLOW_RETRY), 0);
 		for (unsigned k = 0; k < 4; k++) {
-			pte_t got = *ptep_of(a + k * PAGE_SIZE);
+			pte_t got = *t_ptep(t_proc.mm, a + k * PAGE_SIZE);
 			pte_t want = (rwp && (k & 1)) ? orig[k]
 						      : pte_mkwrite(pte_mkyoung(pte_modify(
 								orig[k], vma->vm_page_prot)));
@@ -367,14 +302,14 @@ static void numa_fault_on_a_large_folio_rebuilds_neighbours_but_skips_armed_ones
 				fail_msg("rwp=%d page %u: 0x%016" PRIx64 ", expected 0x%016" PRIx64,
 					 rwp, k, pte_val(got), pte_val(want));
 		}
-		if (fx.ctx)
-			assert_int_equal(fx.ctx->msgs->len, 0);
+		if (t_proc.ctx)
+			assert_int_equal(t_proc.ctx->msgs->len, 0);
 	}
 }
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, t_proc_setup, t_proc_teardown)
 	const struct CMUnitTest tests[] = {
 		T(the_mmu_walk_translates_only_present_user_entries_with_the_right_rw),
 		T(user_access_returns_each_outcome_and_logs_completed_accesses),

@@ -15,11 +15,9 @@
 #define NO_MSG UINT64_MAX
 #define NO_EVENT (-1)
 
+/* The process is t_proc; this is the region under test. */
 struct fx {
-	struct mm_struct *mm;
 	struct vm_area_struct *vma;
-	struct userfaultfd_ctx *ctx;
-	struct task task;
 	uint64_t base, addr; /* the region and its target page (page 1) */
 	pte_t orig, neighbour;
 	uint64_t slot;
@@ -27,70 +25,23 @@ struct fx {
 
 static struct fx fx;
 
-static struct task *lookup_task(uint32_t id)
-{
-	return id == fx.task.id ? &fx.task : NULL;
-}
-
-static void fx_init(void)
-{
-	memset(&fx, 0, sizeof(fx));
-	fx.mm = mm_alloc("fault");
-	fx.task.id = 7;
-	current = &fx.task;
-	sched_set_task_lookup(lookup_task);
-}
-
-static void fx_fini(void)
-{
-	if (fx.ctx)
-		userfaultfd_ctx_free(fx.ctx);
-	mm_discard(fx.mm);
-	sched_set_task_lookup(NULL);
-	fx.ctx = NULL;
-}
-
-static int setup(void **state)
-{
-	mmsim_setup(state);
-	fx_init();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fx_fini();
-	return mmsim_teardown(state);
-}
-
 static pte_t *target(void)
 {
-	pte_t *p = pte_lookup(fx.mm->pgd, fx.addr);
-	assert_non_null(p);
-	return p;
+	return t_ptep(t_proc.mm, fx.addr);
 }
 
 /* A private RW anon region; page 0 is written so the PTE table exists. */
 static void map_region(void)
 {
-	fx.base = t_map_anon(fx.mm, NPAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+	fx.base = t_map_anon(t_proc.mm, NPAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
 	fx.addr = fx.base + PAGE_SIZE;
-	fx.vma = vma_lookup(fx.mm, fx.base);
-	t_write_pages(fx.mm, fx.base, 1, 0x11);
+	fx.vma = vma_lookup(t_proc.mm, fx.base);
+	t_write_pages(t_proc.mm, fx.base, 1, 0x11);
 }
 
 static void populate(void)
 {
-	t_write_pages(fx.mm, fx.addr, 1, DATA);
-}
-
-static void register_ctx(vm_flags_t mode, uint64_t features)
-{
-	fx.ctx = userfaultfd_ctx_alloc(fx.mm);
-	fx.ctx->features = features;
-	fx.ctx->api_done = true;
-	fx.vma->vm_flags |= mode;
-	fx.vma->vm_userfaultfd_ctx = fx.ctx;
+	t_write_pages(t_proc.mm, fx.addr, 1, DATA);
 }
 
 /* Swap the target page out by hand: an exclusive swap PTE on a fresh slot. */
@@ -103,7 +54,7 @@ static void swap_out_by_hand(bool uffd)
 	if (uffd)
 		swp = pte_swp_mkuffd(swp);
 	*target() = swp;
-	fx.mm->nr_swapents++;
+	t_proc.mm->nr_swapents++;
 }
 
 enum pre {
@@ -146,9 +97,9 @@ static void build(enum pre pre)
 	case PRE_RWP_SYNC:
 	case PRE_RWP_ASYNC:
 		populate();
-		register_ctx(VM_UFFD_RWP,
-			     UFFD_FEATURE_RWP |
-				     (pre == PRE_RWP_ASYNC ? UFFD_FEATURE_RWP_ASYNC : 0));
+		t_register_ctx(fx.vma, VM_UFFD_RWP,
+			       UFFD_FEATURE_RWP |
+				       (pre == PRE_RWP_ASYNC ? UFFD_FEATURE_RWP_ASYNC : 0));
 		*target() = pte_mkuffd(pte_modify(*target(), PAGE_NONE));
 		break;
 	case PRE_NUMA:
@@ -157,7 +108,7 @@ static void build(enum pre pre)
 		break;
 	case PRE_NUMA_IN_RWP:
 		populate();
-		register_ctx(VM_UFFD_RWP, UFFD_FEATURE_RWP);
+		t_register_ctx(fx.vma, VM_UFFD_RWP, UFFD_FEATURE_RWP);
 		*target() = pte_modify(*target(), PAGE_NONE);
 		break;
 	case PRE_ORPHAN_UFFD:
@@ -166,7 +117,7 @@ static void build(enum pre pre)
 		break;
 	case PRE_ARMED_PROT_NONE:
 		populate();
-		register_ctx(VM_UFFD_RWP, UFFD_FEATURE_RWP);
+		t_register_ctx(fx.vma, VM_UFFD_RWP, UFFD_FEATURE_RWP);
 		*target() = pte_mkuffd(pte_modify(*target(), PAGE_NONE));
 		fx.vma->vm_flags &= ~VM_ACCESS_FLAGS;
 		fx.vma->vm_page_prot = vm_get_page_prot(fx.vma->vm_flags);
@@ -175,16 +126,16 @@ static void build(enum pre pre)
 		swap_out_by_hand(false);
 		break;
 	case PRE_SWAP_UFFD_RWP:
-		register_ctx(VM_UFFD_RWP, UFFD_FEATURE_RWP);
+		t_register_ctx(fx.vma, VM_UFFD_RWP, UFFD_FEATURE_RWP);
 		swap_out_by_hand(true);
 		break;
 	case PRE_SWAP_UFFD_WP:
-		register_ctx(VM_UFFD_WP, UFFD_FEATURE_PAGEFAULT_FLAG_WP);
+		t_register_ctx(fx.vma, VM_UFFD_WP, UFFD_FEATURE_PAGEFAULT_FLAG_WP);
 		swap_out_by_hand(true);
 		break;
 	case PRE_WP_MARKER:
-		register_ctx(VM_UFFD_WP,
-			     UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_WP_UNPOPULATED);
+		t_register_ctx(fx.vma, VM_UFFD_WP,
+			       UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_WP_UNPOPULATED);
 		*target() = make_pte_marker(PTE_MARKER_UFFD_WP);
 		break;
 	case PRE_STALE_WP_MARKER:
@@ -192,9 +143,9 @@ static void build(enum pre pre)
 		break;
 	}
 	fx.orig = *target();
-	fx.neighbour = t_pte(fx.mm, fx.base);
+	fx.neighbour = t_pte(t_proc.mm, fx.base);
 	g_array_set_size(mm_events, 0);
-	fx.task.sleeping = false;
+	t_proc.task.sleeping = false;
 }
 
 /* What the entry must be afterwards; pfn is the page now mapped. */
@@ -320,28 +271,28 @@ static void check_row(unsigned i, const struct row *r)
 		fail_msg("row %u (%s, %s): PTE 0x%016" PRIx64 ", expected 0x%016" PRIx64, i,
 			 pre_names[r->pre], rw, pte_val(got), pte_val(want));
 	/* No handler touches the neighbouring page. */
-	assert_int_equal(pte_val(t_pte(fx.mm, fx.base)), pte_val(fx.neighbour));
+	assert_int_equal(pte_val(t_pte(t_proc.mm, fx.base)), pte_val(fx.neighbour));
 
-	unsigned nmsgs = fx.ctx ? fx.ctx->msgs->len : 0;
+	unsigned nmsgs = t_proc.ctx ? t_proc.ctx->msgs->len : 0;
 	if (r->msg_flags == NO_MSG) {
 		if (nmsgs)
 			fail_msg("row %u (%s, %s): %u unexpected messages", i, pre_names[r->pre],
 				 rw, nmsgs);
-		assert_false(fx.task.sleeping);
+		assert_false(t_proc.task.sleeping);
 	} else {
 		struct uffd_msg msg;
 		if (nmsgs != 1)
 			fail_msg("row %u (%s, %s): %u messages, expected 1", i, pre_names[r->pre],
 				 rw, nmsgs);
-		assert_true(uffd_msg_pop(fx.ctx, &msg));
+		assert_true(uffd_msg_pop(t_proc.ctx, &msg));
 		assert_int_equal(msg.event, UFFD_EVENT_PAGEFAULT);
 		assert_int_equal(msg.address, fx.addr);
 		if (msg.flags != r->msg_flags)
 			fail_msg("row %u (%s, %s): message flags 0x%" PRIx64
 				 ", expected 0x%" PRIx64,
 				 i, pre_names[r->pre], rw, msg.flags, r->msg_flags);
-		assert_true(fx.task.sleeping);
-		assert_int_equal(fx.task.wait_address, fx.addr);
+		assert_true(t_proc.task.sleeping);
+		assert_int_equal(t_proc.task.wait_address, fx.addr);
 	}
 
 	unsigned nuffd = 0;
@@ -357,7 +308,7 @@ static void check_row(unsigned i, const struct row *r)
 		assert_int_equal(ev->address, fx.addr);
 		assert_int_equal(ev->write, r->write);
 		assert_int_equal(ev->async, r->async);
-		assert_int_equal(ev->mm_id, fx.mm->id);
+		assert_int_equal(ev->mm_id, t_proc.mm->id);
 	}
 	if (nuffd != (r->event == NO_EVENT ? 0u : 1u))
 		fail_msg("row %u (%s, %s): %u userfault events", i, pre_names[r->pre], rw, nuffd);
@@ -368,10 +319,7 @@ static void each_prestate_and_access_reaches_the_handler_the_series_orders(void 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
 		build(rows[i].pre);
 		check_row(i, &rows[i]);
-		fx_fini();
-		mmsim_teardown(state);
-		mmsim_setup(state);
-		fx_init();
+		t_proc_restart(state);
 	}
 }
 
@@ -391,19 +339,16 @@ static void anon_write_and_swap_in_keep_refcounts_and_data(void **state)
 	assert_ptr_equal(folio->mapping, fx.vma->anon_vma);
 	assert_int_equal(folio->index, linear_page_index(fx.vma, fx.addr));
 
-	fx_fini();
-	mmsim_teardown(state);
-	mmsim_setup(state);
-	fx_init();
+	t_proc_restart(state);
 	build(PRE_SWAP);
-	assert_int_equal(fx.mm->nr_swapents, 1);
+	assert_int_equal(t_proc.mm->nr_swapents, 1);
 	assert_int_equal(handle_mm_fault(fx.vma, fx.addr, user_flags(false)), 0);
 	page = pfn_to_page(pte_pfn(*target()));
 	assert_int_equal(page->content, SWAPPED);
 	assert_int_equal(page->mapcount, 1);
 	assert_int_equal(folio_ref_count(page_folio(page)), 1);
 	assert_int_equal(swap_info.slots[fx.slot].count, 0);
-	assert_int_equal(fx.mm->nr_swapents, 0);
+	assert_int_equal(t_proc.mm->nr_swapents, 0);
 }
 
 /* rwp-series.md §2.3: the rwp_restore skips the write upgrade and the COW,
@@ -411,10 +356,10 @@ static void anon_write_and_swap_in_keep_refcounts_and_data(void **state)
 static void swapped_armed_page_comes_back_armed_and_the_retry_is_an_rwp_fault(void **state)
 {
 	build(PRE_SWAP_UFFD_RWP);
-	assert_int_equal(user_access(fx.mm, fx.addr, true, 0x77, NULL), RESULT_BLOCKED);
+	assert_int_equal(user_access(t_proc.mm, fx.addr, true, 0x77, NULL), RESULT_BLOCKED);
 	struct uffd_msg msg;
-	assert_int_equal(fx.ctx->msgs->len, 1);
-	assert_true(uffd_msg_pop(fx.ctx, &msg));
+	assert_int_equal(t_proc.ctx->msgs->len, 1);
+	assert_true(uffd_msg_pop(t_proc.ctx, &msg));
 	assert_int_equal(msg.flags, F_RWP | F_W);
 	assert_int_equal(msg.address, fx.addr);
 	pte_t pte = *target();
@@ -437,7 +382,7 @@ static void write_fault_in_a_vma_without_vm_write_never_makes_the_pte_writable(v
 	assert_int_equal(pte_pfn(pte), pte_pfn(fx.orig)); /* reused, exclusive */
 	assert_true(pte_dirty(pte));
 	assert_false(pte_write(pte));
-	assert_null(mmu_translate(fx.mm, fx.addr, true));
+	assert_null(mmu_translate(t_proc.mm, fx.addr, true));
 }
 
 static void write_fault_on_an_armed_pte_of_a_prot_none_vma_keeps_it_protnone(void **state)
@@ -448,7 +393,7 @@ static void write_fault_on_an_armed_pte_of_a_prot_none_vma_keeps_it_protnone(voi
 	assert_true(pte_protnone(pte));
 	assert_true(pte_uffd(pte));
 	assert_false(pte_write(pte));
-	assert_int_equal(fx.ctx->msgs->len, 0);
+	assert_int_equal(t_proc.ctx->msgs->len, 0);
 }
 
 /* sanitize_fault_flags(): a write needs VM_MAYWRITE, and VM_WRITE unless
@@ -471,8 +416,8 @@ static void sync_rwp_fault_without_allow_retry_is_sigbus_and_queues_nothing(void
 {
 	build(PRE_RWP_SYNC);
 	assert_int_equal(handle_mm_fault(fx.vma, fx.addr, FAULT_FLAG_USER), VM_FAULT_SIGBUS);
-	assert_int_equal(fx.ctx->msgs->len, 0);
-	assert_false(fx.task.sleeping);
+	assert_int_equal(t_proc.ctx->msgs->len, 0);
+	assert_false(t_proc.task.sleeping);
 	assert_int_equal(pte_val(*target()), pte_val(fx.orig));
 }
 
@@ -484,7 +429,7 @@ static void async_resolution_is_idempotent_once_the_bit_is_clear(void **state)
 	pte_t once = *target();
 	g_array_set_size(mm_events, 0);
 	/* The retried access no longer faults at all. */
-	assert_non_null(mmu_translate(fx.mm, fx.addr, false));
+	assert_non_null(mmu_translate(t_proc.mm, fx.addr, false));
 	assert_int_equal(handle_mm_fault(fx.vma, fx.addr, user_flags(false)), 0);
 	assert_int_equal(pte_val(*target()) & ~_PAGE_ACCESSED, pte_val(once) & ~_PAGE_ACCESSED);
 	assert_int_equal(mm_events->len, 0);
@@ -492,7 +437,7 @@ static void async_resolution_is_idempotent_once_the_bit_is_clear(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, t_proc_setup, t_proc_teardown)
 	const struct CMUnitTest tests[] = {
 		T(each_prestate_and_access_reaches_the_handler_the_series_orders),
 		T(anon_write_and_swap_in_keep_refcounts_and_data),

@@ -11,64 +11,23 @@
 
 #define FILE_PAGES 2048
 
-struct fx {
-	struct mm_struct *mm;
-	struct address_space *file;
-	struct userfaultfd_ctx *ctx;
-	struct task task;
-};
-
-static struct fx fx;
-
-static struct task *lookup_task(uint32_t id)
+/* t_proc with a FILE_PAGES shmem file, huge or not. */
+static int setup_huge(void **state, bool huge)
 {
-	return id == fx.task.id ? &fx.task : NULL;
-}
-
-static void fx_init(bool huge)
-{
-	memset(&fx, 0, sizeof(fx));
-	fx.mm = mm_alloc("file");
-	fx.file = shmem_file_alloc("memfd", FILE_PAGES, huge);
-	fx.task.id = 9;
-	current = &fx.task;
-	sched_set_task_lookup(lookup_task);
-}
-
-static void fx_fini(void)
-{
-	if (fx.ctx)
-		userfaultfd_ctx_free(fx.ctx);
-	fx.ctx = NULL;
-	mm_discard(fx.mm);
-	shmem_file_discard(fx.file);
-	sched_set_task_lookup(NULL);
+	t_proc_setup(state);
+	t_proc.file = shmem_file_alloc("memfd", FILE_PAGES, huge);
+	return 0;
 }
 
 static int setup(void **state)
 {
-	mmsim_setup(state);
-	fx_init(false);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fx_fini();
-	return mmsim_teardown(state);
+	return setup_huge(state, false);
 }
 
 static void restart(void **state, bool huge)
 {
-	fx_fini();
-	mmsim_teardown(state);
-	mmsim_setup(state);
-	fx_init(huge);
-}
-
-static unsigned rw_flags(bool write)
-{
-	return FAULT_FLAG_USER | FAULT_FLAG_ALLOW_RETRY | (write ? FAULT_FLAG_WRITE : 0);
+	t_proc_teardown(state);
+	setup_huge(state, huge);
 }
 
 /* Put a page with content value in the page cache at index, as a write
@@ -77,31 +36,15 @@ static struct folio *cache_page(uint64_t index, uint64_t value)
 {
 	struct folio *folio = NULL;
 	vm_fault_t ft = 0;
-	assert_int_equal(shmem_get_folio(fx.file, index, SGP_CACHE, &folio, NULL, &ft), 0);
+	assert_int_equal(shmem_get_folio(t_proc.file, index, SGP_CACHE, &folio, NULL, &ft), 0);
 	assert_non_null(folio);
 	folio_page(folio, index - folio->index)->content = value;
 	return folio;
 }
 
-static void register_ctx(struct vm_area_struct *vma, vm_flags_t mode, uint64_t features)
-{
-	if (!fx.ctx) {
-		fx.ctx = userfaultfd_ctx_alloc(fx.mm);
-		fx.ctx->features = features;
-		fx.ctx->api_done = true;
-	}
-	vma->vm_flags |= mode;
-	vma->vm_userfaultfd_ctx = fx.ctx;
-}
-
-static pte_t *ptep_of(uint64_t addr)
-{
-	return pte_lookup(fx.mm->pgd, addr);
-}
-
 static bool mapped(uint64_t addr)
 {
-	pte_t *p = ptep_of(addr);
+	pte_t *p = pte_lookup(t_proc.mm->pgd, addr);
 	return p && pte_present(*p);
 }
 
@@ -110,12 +53,13 @@ static bool mapped(uint64_t addr)
 static void shared_read_fault_maps_the_cached_page_from_vm_page_prot(void **state)
 {
 	struct folio *folio = cache_page(3, 0x33);
-	uint64_t base = t_map_shmem(fx.mm, fx.file, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE, true, 0);
-	struct vm_area_struct *vma = vma_lookup(fx.mm, base);
+	uint64_t base =
+		t_map_shmem(t_proc.mm, t_proc.file, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE, true, 0);
+	struct vm_area_struct *vma = vma_lookup(t_proc.mm, base);
 
 	assert_int_equal(folio_ref_count(folio), 1);
-	assert_int_equal(handle_mm_fault(vma, base + 3 * PAGE_SIZE, rw_flags(false)), 0);
-	pte_t pte = t_pte(fx.mm, base + 3 * PAGE_SIZE);
+	assert_int_equal(handle_mm_fault(vma, base + 3 * PAGE_SIZE, t_user_fault(false)), 0);
+	pte_t pte = t_pte(t_proc.mm, base + 3 * PAGE_SIZE);
 	assert_int_equal(pte_val(pte),
 			 pte_val(pte_mkyoung(pfn_pte(folio_pfn(folio), vma->vm_page_prot))));
 	assert_int_equal(folio_ref_count(folio), 2);
@@ -149,17 +93,18 @@ static void fault_around_maps_cached_neighbours_except_in_wp_minor_and_rwp_vmas(
 		for (uint64_t idx = 0; idx < 32; idx++)
 			if (idx != 5 || !minor)
 				cache_page(idx, 0x100 + idx);
-		uint64_t base =
-			t_map_shmem(fx.mm, fx.file, 64 * PAGE_SIZE, PROT_READ, true, PMD_SIZE);
-		struct vm_area_struct *vma = vma_lookup(fx.mm, base);
+		uint64_t base = t_map_shmem(t_proc.mm, t_proc.file, 64 * PAGE_SIZE, PROT_READ, true,
+					    PMD_SIZE);
+		struct vm_area_struct *vma = vma_lookup(t_proc.mm, base);
 		if (rows[i].mode)
-			register_ctx(vma, rows[i].mode, rows[i].features);
+			t_register_ctx(vma, rows[i].mode, rows[i].features);
 		if (minor)
-			assert_int_equal(user_access(fx.mm, base + 5 * PAGE_SIZE, false, 0, NULL),
-					 RESULT_OK);
+			assert_int_equal(
+				user_access(t_proc.mm, base + 5 * PAGE_SIZE, false, 0, NULL),
+				RESULT_OK);
 		else
 			assert_int_equal(
-				handle_mm_fault(vma, base + 5 * PAGE_SIZE, rw_flags(false)), 0);
+				handle_mm_fault(vma, base + 5 * PAGE_SIZE, t_user_fault(false)), 0);
 		assert_true(mapped(base + 5 * PAGE_SIZE));
 		unsigned n = 0;
 		for (uint64_t idx = 0; idx < 32; idx++)
@@ -168,8 +113,8 @@ static void fault_around_maps_cached_neighbours_except_in_wp_minor_and_rwp_vmas(
 			fail_msg("row %s: %u neighbours mapped", rows[i].name, n);
 		for (uint64_t idx = 16; idx < 32; idx++)
 			assert_false(mapped(base + idx * PAGE_SIZE));
-		if (fx.ctx)
-			assert_int_equal(fx.ctx->msgs->len, 0);
+		if (t_proc.ctx)
+			assert_int_equal(t_proc.ctx->msgs->len, 0);
 	}
 }
 
@@ -179,11 +124,12 @@ static void fault_around_maps_neighbours_young_on_x86(void **state)
 {
 	for (uint64_t idx = 0; idx < 16; idx++)
 		cache_page(idx, 0x100 + idx);
-	uint64_t base = t_map_shmem(fx.mm, fx.file, 16 * PAGE_SIZE, PROT_READ, true, PMD_SIZE);
-	struct vm_area_struct *vma = vma_lookup(fx.mm, base);
-	assert_int_equal(handle_mm_fault(vma, base, rw_flags(false)), 0);
-	pte_t pte = t_pte(fx.mm, base + 7 * PAGE_SIZE);
-	struct folio *folio = filemap_get_folio(fx.file, 7);
+	uint64_t base =
+		t_map_shmem(t_proc.mm, t_proc.file, 16 * PAGE_SIZE, PROT_READ, true, PMD_SIZE);
+	struct vm_area_struct *vma = vma_lookup(t_proc.mm, base);
+	assert_int_equal(handle_mm_fault(vma, base, t_user_fault(false)), 0);
+	pte_t pte = t_pte(t_proc.mm, base + 7 * PAGE_SIZE);
+	struct folio *folio = filemap_get_folio(t_proc.file, 7);
 	assert_int_equal(pte_val(pte), pte_val(pfn_pte(folio_pfn(folio), vma->vm_page_prot)));
 	assert_true(pte_young(pte));
 }
@@ -193,12 +139,12 @@ static void fault_around_maps_neighbours_young_on_x86(void **state)
 static void private_write_fault_copies_the_cache_page_into_an_anon_page(void **state)
 {
 	struct folio *cached = cache_page(2, 0x42);
-	uint64_t base =
-		t_map_shmem(fx.mm, fx.file, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, false, 0);
-	struct vm_area_struct *vma = vma_lookup(fx.mm, base);
+	uint64_t base = t_map_shmem(t_proc.mm, t_proc.file, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE,
+				    false, 0);
+	struct vm_area_struct *vma = vma_lookup(t_proc.mm, base);
 
-	assert_int_equal(handle_mm_fault(vma, base + 2 * PAGE_SIZE, rw_flags(true)), 0);
-	pte_t pte = t_pte(fx.mm, base + 2 * PAGE_SIZE);
+	assert_int_equal(handle_mm_fault(vma, base + 2 * PAGE_SIZE, t_user_fault(true)), 0);
+	pte_t pte = t_pte(t_proc.mm, base + 2 * PAGE_SIZE);
 	struct page *page = pfn_to_page(pte_pfn(pte));
 	struct folio *anon = page_folio(page);
 	assert_ptr_not_equal(anon, cached);
@@ -211,7 +157,7 @@ static void private_write_fault_copies_the_cache_page_into_an_anon_page(void **s
 	assert_int_equal(folio_ref_count(cached), 1);
 	assert_int_equal(folio_page(cached, 0)->mapcount, 0);
 
-	assert_int_equal(user_access(fx.mm, base + 2 * PAGE_SIZE, true, 0x99, NULL), RESULT_OK);
+	assert_int_equal(user_access(t_proc.mm, base + 2 * PAGE_SIZE, true, 0x99, NULL), RESULT_OK);
 	assert_int_equal(page->content, 0x99);
 	assert_int_equal(folio_page(cached, 0)->content, 0x42);
 }
@@ -219,23 +165,24 @@ static void private_write_fault_copies_the_cache_page_into_an_anon_page(void **s
 /* do_shared_fault: the cache page itself, dirty and writable. */
 static void shared_write_fault_dirties_and_maps_the_cache_page_writable(void **state)
 {
-	uint64_t base = t_map_shmem(fx.mm, fx.file, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, true, 0);
-	struct vm_area_struct *vma = vma_lookup(fx.mm, base);
+	uint64_t base =
+		t_map_shmem(t_proc.mm, t_proc.file, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, true, 0);
+	struct vm_area_struct *vma = vma_lookup(t_proc.mm, base);
 
-	assert_int_equal(user_access(fx.mm, base + PAGE_SIZE, true, 0x55, NULL), RESULT_OK);
-	struct folio *folio = filemap_get_folio(fx.file, 1);
+	assert_int_equal(user_access(t_proc.mm, base + PAGE_SIZE, true, 0x55, NULL), RESULT_OK);
+	struct folio *folio = filemap_get_folio(t_proc.file, 1);
 	assert_non_null(folio);
 	assert_true(folio_test_dirty(folio));
 	assert_int_equal(folio_page(folio, 0)->content, 0x55);
-	pte_t pte = t_pte(fx.mm, base + PAGE_SIZE);
+	pte_t pte = t_pte(t_proc.mm, base + PAGE_SIZE);
 	assert_int_equal(pte_pfn(pte), folio_pfn(folio));
 	assert_true(pte_write(pte) && pte_dirty(pte) && pte_young(pte));
 	assert_int_equal(pte_val(pte) & ~(_PAGE_DIRTY | _PAGE_SOFT_DIRTY | _PAGE_ACCESSED),
 			 pte_val(pfn_pte(folio_pfn(folio), vma->vm_page_prot)) & ~_PAGE_ACCESSED);
 	/* A private mapping of the same file sees the write. */
-	uint64_t priv = t_map_shmem(fx.mm, fx.file, 4 * PAGE_SIZE, PROT_READ, false, 0);
+	uint64_t priv = t_map_shmem(t_proc.mm, t_proc.file, 4 * PAGE_SIZE, PROT_READ, false, 0);
 	uint64_t v = 0;
-	assert_int_equal(user_access(fx.mm, priv + PAGE_SIZE, false, 0, &v), RESULT_OK);
+	assert_int_equal(user_access(t_proc.mm, priv + PAGE_SIZE, false, 0, &v), RESULT_OK);
 	assert_int_equal(v, 0x55);
 }
 
@@ -265,29 +212,29 @@ static void missing_minor_and_rwp_faults_on_unmapped_shmem_pages(void **state)
 		restart(state, false);
 		if (rows[i].cached)
 			cache_page(1, 0x77);
-		uint64_t base =
-			t_map_shmem(fx.mm, fx.file, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, true, 0);
-		struct vm_area_struct *vma = vma_lookup(fx.mm, base);
-		register_ctx(vma, rows[i].mode,
-			     UFFD_FEATURE_RWP | UFFD_FEATURE_MINOR_SHMEM |
-				     UFFD_FEATURE_MISSING_SHMEM);
-		vm_fault_t ret = handle_mm_fault(vma, base + PAGE_SIZE, rw_flags(false));
+		uint64_t base = t_map_shmem(t_proc.mm, t_proc.file, 4 * PAGE_SIZE,
+					    PROT_READ | PROT_WRITE, true, 0);
+		struct vm_area_struct *vma = vma_lookup(t_proc.mm, base);
+		t_register_ctx(vma, rows[i].mode,
+			       UFFD_FEATURE_RWP | UFFD_FEATURE_MINOR_SHMEM |
+				       UFFD_FEATURE_MISSING_SHMEM);
+		vm_fault_t ret = handle_mm_fault(vma, base + PAGE_SIZE, t_user_fault(false));
 		if (ret != rows[i].ret)
 			fail_msg("row %s: ret 0x%x", rows[i].name, ret);
 		struct uffd_msg msg;
 		if (rows[i].msg == UINT64_MAX) {
-			assert_int_equal(fx.ctx->msgs->len, 0);
+			assert_int_equal(t_proc.ctx->msgs->len, 0);
 			assert_true(mapped(base + PAGE_SIZE));
-			assert_false(pte_uffd(t_pte(fx.mm, base + PAGE_SIZE)));
+			assert_false(pte_uffd(t_pte(t_proc.mm, base + PAGE_SIZE)));
 		} else {
-			assert_true(uffd_msg_pop(fx.ctx, &msg));
+			assert_true(uffd_msg_pop(t_proc.ctx, &msg));
 			if (msg.flags != rows[i].msg)
 				fail_msg("row %s: flags 0x%" PRIx64, rows[i].name, msg.flags);
 			assert_int_equal(msg.address, base + PAGE_SIZE);
-			assert_true(fx.task.sleeping);
+			assert_true(t_proc.task.sleeping);
 			assert_false(mapped(base + PAGE_SIZE));
 			/* MISSING allocates nothing. */
-			assert_int_equal(filemap_get_folio(fx.file, 1) != NULL, rows[i].cached);
+			assert_int_equal(filemap_get_folio(t_proc.file, 1) != NULL, rows[i].cached);
 		}
 	}
 }
@@ -318,24 +265,24 @@ static void shmem_allocates_pmd_folios_only_for_empty_aligned_allowed_blocks(voi
 		if (rows[i].prefill) {
 			/* An order-0 page of the block, as a non-huge write made it. */
 			struct folio *small = folio_alloc(0);
-			shmem_add_to_page_cache(fx.file, small, HPAGE_PMD_NR + 7);
+			shmem_add_to_page_cache(t_proc.file, small, HPAGE_PMD_NR + 7);
 			folio_put(small);
 		}
-		int64_t base = sys_mmap(fx.mm, 0, 2 * PMD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-					fx.file, rows[i].vma_pgoff, PMD_SIZE);
+		int64_t base = sys_mmap(t_proc.mm, 0, 2 * PMD_SIZE, PROT_READ | PROT_WRITE,
+					MAP_SHARED, t_proc.file, rows[i].vma_pgoff, PMD_SIZE);
 		assert_true(base > 0);
-		struct vm_area_struct *vma = vma_lookup(fx.mm, (uint64_t)base);
+		struct vm_area_struct *vma = vma_lookup(t_proc.mm, (uint64_t)base);
 		vma->vm_flags |= rows[i].extra;
 		/* Fault the page at file index 512 + 3. */
 		uint64_t addr = vma_address(vma, HPAGE_PMD_NR + 3);
-		assert_int_equal(handle_mm_fault(vma, addr, rw_flags(true)), 0);
-		struct folio *folio = filemap_get_folio(fx.file, HPAGE_PMD_NR + 3);
+		assert_int_equal(handle_mm_fault(vma, addr, t_user_fault(true)), 0);
+		struct folio *folio = filemap_get_folio(t_proc.file, HPAGE_PMD_NR + 3);
 		assert_non_null(folio);
 		if (folio_order(folio) != rows[i].order)
 			fail_msg("row %s: order %u", rows[i].name, folio_order(folio));
-		assert_ptr_equal(mmu_translate(fx.mm, addr, false),
+		assert_ptr_equal(mmu_translate(t_proc.mm, addr, false),
 				 folio_page(folio, HPAGE_PMD_NR + 3 - folio->index));
-		assert_int_equal(pmd_trans_huge(t_pmd(fx.mm, addr)), rows[i].order != 0);
+		assert_int_equal(pmd_trans_huge(t_pmd(t_proc.mm, addr)), rows[i].order != 0);
 	}
 }
 
@@ -346,21 +293,22 @@ static void pmd_order_cache_folio_maps_with_one_plain_pmd_even_in_an_rwp_vma(voi
 {
 	for (int rwp = 0; rwp < 2; rwp++) {
 		restart(state, true);
-		uint64_t base = t_map_shmem(fx.mm, fx.file, PMD_SIZE, PROT_READ | PROT_WRITE, true,
-					    PMD_SIZE);
-		struct vm_area_struct *vma = vma_lookup(fx.mm, base);
+		uint64_t base = t_map_shmem(t_proc.mm, t_proc.file, PMD_SIZE,
+					    PROT_READ | PROT_WRITE, true, PMD_SIZE);
+		struct vm_area_struct *vma = vma_lookup(t_proc.mm, base);
 		if (rwp)
-			register_ctx(vma, VM_UFFD_RWP, UFFD_FEATURE_RWP);
-		assert_int_equal(handle_mm_fault(vma, base + 9 * PAGE_SIZE, rw_flags(false)), 0);
-		struct folio *folio = filemap_get_folio(fx.file, 9);
+			t_register_ctx(vma, VM_UFFD_RWP, UFFD_FEATURE_RWP);
+		assert_int_equal(handle_mm_fault(vma, base + 9 * PAGE_SIZE, t_user_fault(false)),
+				 0);
+		struct folio *folio = filemap_get_folio(t_proc.file, 9);
 		assert_int_equal(folio_order(folio), HPAGE_PMD_ORDER);
-		pmd_t pmd = t_pmd(fx.mm, base);
+		pmd_t pmd = t_pmd(t_proc.mm, base);
 		assert_int_equal(pmd_val(pmd), pmd_val(pmd_mkyoung(pmd_mkhuge(pfn_pmd(
 						       folio_pfn(folio), vma->vm_page_prot)))));
 		assert_false(pmd_uffd(pmd));
 		assert_int_equal(folio->entire_mapcount, 1);
 		assert_int_equal(folio_ref_count(folio), HPAGE_PMD_NR + 1);
-		assert_non_null(mmu_translate(fx.mm, base + 100 * PAGE_SIZE, true));
+		assert_non_null(mmu_translate(t_proc.mm, base + 100 * PAGE_SIZE, true));
 	}
 }
 
@@ -371,15 +319,17 @@ static void pmd_folio_in_a_vma_too_small_for_a_pmd_is_mapped_by_a_pte(void **sta
 {
 	restart(state, true);
 	cache_page(0, 0); /* allocates the whole 2 MiB folio (no VMA to object) */
-	struct folio *folio = filemap_get_folio(fx.file, 0);
+	struct folio *folio = filemap_get_folio(t_proc.file, 0);
 	assert_int_equal(folio_order(folio), HPAGE_PMD_ORDER);
-	uint64_t base = t_map_shmem(fx.mm, fx.file, 16 * PAGE_SIZE, PROT_READ, true, PMD_SIZE);
-	struct vm_area_struct *vma = vma_lookup(fx.mm, base);
-	assert_int_equal(handle_mm_fault(vma, base + 4 * PAGE_SIZE, rw_flags(false)), 0);
-	assert_true(pmd_is_table(t_pmd(fx.mm, base)));
-	assert_int_equal(pte_pfn(t_pte(fx.mm, base + 4 * PAGE_SIZE)), folio_pfn(folio) + 4);
+	uint64_t base =
+		t_map_shmem(t_proc.mm, t_proc.file, 16 * PAGE_SIZE, PROT_READ, true, PMD_SIZE);
+	struct vm_area_struct *vma = vma_lookup(t_proc.mm, base);
+	assert_int_equal(handle_mm_fault(vma, base + 4 * PAGE_SIZE, t_user_fault(false)), 0);
+	assert_true(pmd_is_table(t_pmd(t_proc.mm, base)));
+	assert_int_equal(pte_pfn(t_pte(t_proc.mm, base + 4 * PAGE_SIZE)), folio_pfn(folio) + 4);
 	for (unsigned i = 0; i < 16; i++) {
-		assert_int_equal(pte_pfn(t_pte(fx.mm, base + i * PAGE_SIZE)), folio_pfn(folio) + i);
+		assert_int_equal(pte_pfn(t_pte(t_proc.mm, base + i * PAGE_SIZE)),
+				 folio_pfn(folio) + i);
 		assert_int_equal(folio_page(folio, i)->mapcount, 1);
 	}
 	assert_int_equal(folio_page(folio, 16)->mapcount, 0);
@@ -423,36 +373,37 @@ static void zap_drops_or_keeps_each_entry_kind_as_zap_details_say(void **state)
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
 		restart(state, false);
 		bool file = rows[i].pre >= Z_FILE_WP_PTE;
-		uint64_t base = file ? t_map_shmem(fx.mm, fx.file, 4 * PAGE_SIZE,
-						   PROT_READ | PROT_WRITE, true, 0)
-				     : t_map_anon(fx.mm, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
-		struct vm_area_struct *vma = vma_lookup(fx.mm, base);
-		t_write_pages(fx.mm, base, 2, 0x10 + i);
-		pte_t *ptep = ptep_of(base + PAGE_SIZE);
+		uint64_t base =
+			file ? t_map_shmem(t_proc.mm, t_proc.file, 4 * PAGE_SIZE,
+					   PROT_READ | PROT_WRITE, true, 0)
+			     : t_map_anon(t_proc.mm, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+		struct vm_area_struct *vma = vma_lookup(t_proc.mm, base);
+		t_write_pages(t_proc.mm, base, 2, 0x10 + i);
+		pte_t *ptep = t_ptep(t_proc.mm, base + PAGE_SIZE);
 		struct folio *folio = vm_normal_folio(vma, base + PAGE_SIZE, *ptep);
 		int refs = folio_ref_count(folio);
 		uint64_t slot = 0;
 		switch (rows[i].pre) {
 		case Z_ANON_ARMED:
 		case Z_FILE_ARMED:
-			register_ctx(vma, VM_UFFD_RWP, UFFD_FEATURE_RWP);
+			t_register_ctx(vma, VM_UFFD_RWP, UFFD_FEATURE_RWP);
 			*ptep = pte_mkuffd(pte_modify(*ptep, PAGE_NONE));
 			break;
 		case Z_ANON_SWAP_UFFD:
-			register_ctx(vma, VM_UFFD_RWP, UFFD_FEATURE_RWP);
+			t_register_ctx(vma, VM_UFFD_RWP, UFFD_FEATURE_RWP);
 			folio_remove_rmap_ptes(folio, folio_page(folio, 0), 1, vma);
 			folio_put(folio);
 			folio = NULL;
 			slot = swap_alloc_slot();
 			*ptep = pte_swp_mkuffd(swp_entry_to_pte(swp_entry(0, slot)));
-			fx.mm->nr_swapents++;
+			t_proc.mm->nr_swapents++;
 			break;
 		case Z_ANON_WP_MARKER:
 		case Z_FILE_WP_MARKER:
 		case Z_GUARD:
 		case Z_POISON:
 			if (rows[i].pre != Z_GUARD && rows[i].pre != Z_POISON)
-				register_ctx(vma, VM_UFFD_WP, UFFD_FEATURE_PAGEFAULT_FLAG_WP);
+				t_register_ctx(vma, VM_UFFD_WP, UFFD_FEATURE_PAGEFAULT_FLAG_WP);
 			folio_remove_rmap_ptes(folio, folio_page(folio, 0), 1, vma);
 			folio_put(folio);
 			folio = NULL;
@@ -461,7 +412,7 @@ static void zap_drops_or_keeps_each_entry_kind_as_zap_details_say(void **state)
 									  : PTE_MARKER_UFFD_WP);
 			break;
 		case Z_FILE_WP_PTE:
-			register_ctx(vma, VM_UFFD_WP, UFFD_FEATURE_PAGEFAULT_FLAG_WP);
+			t_register_ctx(vma, VM_UFFD_WP, UFFD_FEATURE_PAGEFAULT_FLAG_WP);
 			*ptep = pte_mkuffd(*ptep);
 			break;
 		}
@@ -483,7 +434,7 @@ static void zap_drops_or_keeps_each_entry_kind_as_zap_details_say(void **state)
 			assert_int_equal(folio_ref_count(folio), refs - 1); /* anon: freed */
 		if (slot)
 			assert_int_equal(swap_info.slots[slot].count, 0);
-		assert_int_equal(fx.mm->nr_swapents, 0);
+		assert_int_equal(t_proc.mm->nr_swapents, 0);
 		/* Page 0 is outside the range. */
 		assert_true(mapped(base));
 	}
@@ -497,18 +448,19 @@ static void unmap_mapping_pages_keeps_private_cow_pages_unless_even_cows(void **
 		restart(state, false);
 		cache_page(0, 0xa0);
 		cache_page(1, 0xa1);
-		uint64_t base = t_map_shmem(fx.mm, fx.file, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE,
-					    false, 0);
+		uint64_t base = t_map_shmem(t_proc.mm, t_proc.file, 2 * PAGE_SIZE,
+					    PROT_READ | PROT_WRITE, false, 0);
 		uint64_t v;
-		assert_int_equal(user_access(fx.mm, base, false, 0, &v), RESULT_OK);
+		assert_int_equal(user_access(t_proc.mm, base, false, 0, &v), RESULT_OK);
 		assert_int_equal(v, 0xa0);
-		assert_int_equal(user_access(fx.mm, base + PAGE_SIZE, true, 0xc1, NULL), RESULT_OK);
-		unmap_mapping_pages(fx.file, 0, 2, even);
+		assert_int_equal(user_access(t_proc.mm, base + PAGE_SIZE, true, 0xc1, NULL),
+				 RESULT_OK);
+		unmap_mapping_pages(t_proc.file, 0, 2, even);
 		assert_false(mapped(base));
 		assert_int_equal(mapped(base + PAGE_SIZE), !even);
 		if (!even)
 			assert_int_equal(
-				pfn_to_page(pte_pfn(t_pte(fx.mm, base + PAGE_SIZE)))->content,
+				pfn_to_page(pte_pfn(t_pte(t_proc.mm, base + PAGE_SIZE)))->content,
 				0xc1);
 	}
 }
@@ -529,34 +481,34 @@ static void punch_hole_leaves_none_for_rwp_and_a_marker_for_wp(void **state)
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
 		restart(state, false);
-		uint64_t base =
-			t_map_shmem(fx.mm, fx.file, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, true, 0);
-		struct vm_area_struct *vma = vma_lookup(fx.mm, base);
-		t_write_pages(fx.mm, base, 4, 0xee);
-		struct folio *folio = filemap_get_folio(fx.file, 2);
+		uint64_t base = t_map_shmem(t_proc.mm, t_proc.file, 4 * PAGE_SIZE,
+					    PROT_READ | PROT_WRITE, true, 0);
+		struct vm_area_struct *vma = vma_lookup(t_proc.mm, base);
+		t_write_pages(t_proc.mm, base, 4, 0xee);
+		struct folio *folio = filemap_get_folio(t_proc.file, 2);
 		uint64_t pfn = folio_pfn(folio);
 		if (rows[i].mode) {
-			register_ctx(vma, rows[i].mode, UFFD_FEATURE_RWP);
-			pte_t *p = ptep_of(base + 2 * PAGE_SIZE);
+			t_register_ctx(vma, rows[i].mode, UFFD_FEATURE_RWP);
+			pte_t *p = t_ptep(t_proc.mm, base + 2 * PAGE_SIZE);
 			*p = rows[i].mode == VM_UFFD_RWP ? pte_mkuffd(pte_modify(*p, PAGE_NONE))
 							 : pte_mkuffd(*p);
 		}
-		assert_int_equal(shmem_fallocate_punch(fx.file, 2, 1), 0);
-		pte_t after = t_pte(fx.mm, base + 2 * PAGE_SIZE);
+		assert_int_equal(shmem_fallocate_punch(t_proc.file, 2, 1), 0);
+		pte_t after = t_pte(t_proc.mm, base + 2 * PAGE_SIZE);
 		if (rows[i].marker)
 			assert_true(pte_marker_uffd_wp(after));
 		else
 			assert_true(pte_none(after));
-		assert_null(filemap_get_folio(fx.file, 2));
+		assert_null(filemap_get_folio(t_proc.file, 2));
 		assert_int_equal(mem_map.folios[pfn].refcount, 0);
 		/* Neighbours are untouched; the next access refaults a zero page. */
 		assert_true(mapped(base + PAGE_SIZE) && mapped(base + 3 * PAGE_SIZE));
 		if (!rows[i].marker) {
 			uint64_t v = 1;
-			assert_int_equal(user_access(fx.mm, base + 2 * PAGE_SIZE, false, 0, &v),
+			assert_int_equal(user_access(t_proc.mm, base + 2 * PAGE_SIZE, false, 0, &v),
 					 RESULT_OK);
 			assert_int_equal(v, 0);
-			assert_false(pte_uffd(t_pte(fx.mm, base + 2 * PAGE_SIZE)));
+			assert_false(pte_uffd(t_pte(t_proc.mm, base + 2 * PAGE_SIZE)));
 		}
 	}
 }
@@ -566,76 +518,102 @@ static void punch_hole_leaves_none_for_rwp_and_a_marker_for_wp(void **state)
 static void punching_one_page_of_a_pmd_mapped_folio_zaps_the_pmd_and_splits(void **state)
 {
 	restart(state, true);
-	uint64_t base =
-		t_map_shmem(fx.mm, fx.file, PMD_SIZE, PROT_READ | PROT_WRITE, true, PMD_SIZE);
-	t_write_pages(fx.mm, base, 1, 0xf0);
-	struct folio *folio = filemap_get_folio(fx.file, 0);
+	uint64_t base = t_map_shmem(t_proc.mm, t_proc.file, PMD_SIZE, PROT_READ | PROT_WRITE, true,
+				    PMD_SIZE);
+	t_write_pages(t_proc.mm, base, 1, 0xf0);
+	struct folio *folio = filemap_get_folio(t_proc.file, 0);
 	assert_int_equal(folio_order(folio), HPAGE_PMD_ORDER);
 	uint64_t pfn = folio_pfn(folio);
-	assert_true(pmd_trans_huge(t_pmd(fx.mm, base)));
+	assert_true(pmd_trans_huge(t_pmd(t_proc.mm, base)));
 
-	assert_int_equal(shmem_fallocate_punch(fx.file, 5, 1), 0);
-	pmd_t pmd = t_pmd(fx.mm, base);
+	assert_int_equal(shmem_fallocate_punch(t_proc.file, 5, 1), 0);
+	pmd_t pmd = t_pmd(t_proc.mm, base);
 	assert_false(pmd_trans_huge(pmd));
 	if (pmd_is_table(pmd))
 		for (unsigned i = 0; i < HPAGE_PMD_NR; i++)
-			assert_true(pte_none(t_pte(fx.mm, base + i * PAGE_SIZE)));
-	assert_null(filemap_get_folio(fx.file, 5));
+			assert_true(pte_none(t_pte(t_proc.mm, base + i * PAGE_SIZE)));
+	assert_null(filemap_get_folio(t_proc.file, 5));
 	for (uint64_t idx = 0; idx < HPAGE_PMD_NR; idx++) {
 		if (idx == 5)
 			continue;
-		struct folio *f = filemap_get_folio(fx.file, idx);
+		struct folio *f = filemap_get_folio(t_proc.file, idx);
 		assert_non_null(f);
 		assert_int_equal(folio_order(f), 0);
 		assert_int_equal(folio_pfn(f), pfn + idx);
 		assert_int_equal(folio_ref_count(f), 1);
 	}
-	assert_int_equal(filemap_get_folio(fx.file, 0)
-				 ? folio_page(filemap_get_folio(fx.file, 0), 0)->content
+	assert_int_equal(filemap_get_folio(t_proc.file, 0)
+				 ? folio_page(filemap_get_folio(t_proc.file, 0), 0)->content
 				 : 0,
 			 0xf0);
-	assert_int_equal(fx.mm->rss_shmem, 0);
+	assert_int_equal(t_proc.mm->rss_shmem, 0);
 }
 
 /* shmem_writeout: only an unmapped folio goes to swap; a fault reads it back
  * as a plain mapping (the RWP arming of the old PTE is gone for good). */
 static void writeout_needs_an_unmapped_folio_and_swapin_restores_the_data(void **state)
 {
-	uint64_t base = t_map_shmem(fx.mm, fx.file, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, true, 0);
-	struct vm_area_struct *vma = vma_lookup(fx.mm, base);
-	register_ctx(vma, VM_UFFD_RWP, UFFD_FEATURE_RWP | UFFD_FEATURE_RWP_ASYNC);
-	t_write_pages(fx.mm, base, 1, 0xd00d);
-	pte_t *ptep = ptep_of(base);
+	uint64_t base =
+		t_map_shmem(t_proc.mm, t_proc.file, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, true, 0);
+	struct vm_area_struct *vma = vma_lookup(t_proc.mm, base);
+	t_register_ctx(vma, VM_UFFD_RWP, UFFD_FEATURE_RWP | UFFD_FEATURE_RWP_ASYNC);
+	t_write_pages(t_proc.mm, base, 1, 0xd00d);
+	pte_t *ptep = t_ptep(t_proc.mm, base);
 	*ptep = pte_mkuffd(pte_modify(*ptep, PAGE_NONE));
-	struct folio *folio = filemap_get_folio(fx.file, 0);
+	struct folio *folio = filemap_get_folio(t_proc.file, 0);
 
 	assert_false(shmem_writeout(folio));
-	assert_int_equal(fx.file->i_pages[0], xa_mk_pfn(folio_pfn(folio)));
+	assert_int_equal(t_proc.file->i_pages[0], xa_mk_pfn(folio_pfn(folio)));
 
 	zap_page_range_single(vma, base, base + PAGE_SIZE, false);
 	assert_true(shmem_writeout(folio));
-	uint64_t e = fx.file->i_pages[0];
+	uint64_t e = t_proc.file->i_pages[0];
 	assert_true(xa_is_value(e));
 	assert_int_equal(swap_info.slots[e >> 1].content, 0xd00d);
-	assert_null(filemap_get_folio(fx.file, 0));
+	assert_null(filemap_get_folio(t_proc.file, 0));
 
 	g_array_set_size(mm_events, 0);
 	uint64_t v = 0;
-	assert_int_equal(user_access(fx.mm, base, false, 0, &v), RESULT_OK);
+	assert_int_equal(user_access(t_proc.mm, base, false, 0, &v), RESULT_OK);
 	assert_int_equal(v, 0xd00d);
-	pte_t pte = t_pte(fx.mm, base);
+	pte_t pte = t_pte(t_proc.mm, base);
 	assert_false(pte_uffd(pte));
 	assert_false(pte_protnone(pte));
 	for (guint i = 0; i < mm_events->len; i++)
 		assert_int_not_equal(g_array_index(mm_events, struct mm_event, i).kind,
 				     EV_RWP_FAULT);
 	assert_int_equal(swap_info.slots[e >> 1].count, 0);
-	assert_false(xa_is_value(fx.file->i_pages[0]));
+	assert_false(xa_is_value(t_proc.file->i_pages[0]));
+}
+
+/* A folio held locked (only ever by a path suspended in a race window, such
+ * as collapse_file() during retract_page_tables()): fault-around skips it as
+ * next_uptodate_folio()'s trylock does, and a fault on it reports that it
+ * would sleep on the lock, which the engine turns into bad input. */
+static void locked_cache_folio_is_skipped_by_fault_around_and_a_fault_on_it_would_wait(void **state)
+{
+	for (uint64_t idx = 0; idx < 16; idx++)
+		cache_page(idx, 0x200 + idx);
+	struct folio *locked = cache_page(7, 0x207);
+	uint64_t base = t_map_shmem(t_proc.mm, t_proc.file, 16 * PAGE_SIZE, PROT_READ, true, 0);
+	struct vm_area_struct *vma = vma_lookup(t_proc.mm, base);
+
+	folio_set_flag(locked, FOLIO_locked);
+	assert_int_equal(handle_mm_fault(vma, base + 2 * PAGE_SIZE, t_user_fault(false)), 0);
+	assert_null(race_wait_lock);
+	assert_true(mapped(base + 6 * PAGE_SIZE));
+	assert_false(mapped(base + 7 * PAGE_SIZE));
+	assert_true(mapped(base + 8 * PAGE_SIZE));
+
+	assert_int_equal(handle_mm_fault(vma, base + 7 * PAGE_SIZE, t_user_fault(false)), 0);
+	assert_string_equal(race_wait_lock, "folio lock");
+	race_wait_lock = NULL;
+	folio_clear_flag(locked, FOLIO_locked);
 }
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, t_proc_teardown)
 	const struct CMUnitTest tests[] = {
 		T(shared_read_fault_maps_the_cached_page_from_vm_page_prot),
 		T(fault_around_maps_cached_neighbours_except_in_wp_minor_and_rwp_vmas),
@@ -651,6 +629,7 @@ int main(void)
 		T(punch_hole_leaves_none_for_rwp_and_a_marker_for_wp),
 		T(punching_one_page_of_a_pmd_mapped_folio_zaps_the_pmd_and_splits),
 		T(writeout_needs_an_unmapped_folio_and_swapin_restores_the_data),
+		T(locked_cache_folio_is_skipped_by_fault_around_and_a_fault_on_it_would_wait),
 	};
 	return cmocka_run_group_tests_name("fault file", tests, NULL, NULL);
 }

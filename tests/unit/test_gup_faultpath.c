@@ -18,37 +18,8 @@ enum {
 	KVM = 12
 };
 
-struct fx {
-	struct mm_struct *mm;
-	struct userfaultfd_ctx *ctx;
-	struct task task;
-	uint64_t addr;
-};
-
-static struct fx fx;
-
-static struct task *lookup_task(uint32_t id)
-{
-	return id == fx.task.id ? &fx.task : NULL;
-}
-
-static int setup(void **state)
-{
-	mmsim_setup(state);
-	memset(&fx, 0, sizeof(fx));
-	fx.mm = mm_alloc("gup");
-	fx.task.id = 3;
-	current = &fx.task;
-	sched_set_task_lookup(lookup_task);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	if (fx.ctx)
-		userfaultfd_ctx_free(fx.ctx);
-	return mmsim_teardown(state);
-}
+/* The process is t_proc; base is its armed region (armed_region()). */
+static uint64_t base;
 
 /* An anon RW region filled with 0xc0 + page, registered MODE_RWP (async or
  * sync) and RWPROTECTed: every page armed. */
@@ -56,40 +27,23 @@ static void armed_region(bool async)
 {
 	uint64_t features = UFFD_FEATURE_RWP | (async ? UFFD_FEATURE_RWP_ASYNC : 0), ioctls;
 
-	fx.addr = t_map_anon(fx.mm, NPAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+	base = t_map_anon(t_proc.mm, NPAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
 	for (unsigned i = 0; i < NPAGES; i++)
-		t_write_pages(fx.mm, fx.addr + i * PAGE_SIZE, 1, 0xc0 + i);
-	fx.ctx = sys_userfaultfd(fx.mm);
-	assert_int_equal(userfaultfd_api(fx.ctx, &features, &ioctls), 0);
-	assert_int_equal(userfaultfd_register(fx.ctx, fx.addr, NPAGES * PAGE_SIZE,
+		t_write_pages(t_proc.mm, base + i * PAGE_SIZE, 1, 0xc0 + i);
+	t_proc.ctx = sys_userfaultfd(t_proc.mm);
+	assert_int_equal(userfaultfd_api(t_proc.ctx, &features, &ioctls), 0);
+	assert_int_equal(userfaultfd_register(t_proc.ctx, base, NPAGES * PAGE_SIZE,
 					      UFFDIO_REGISTER_MODE_RWP, &ioctls),
 			 0);
-	assert_int_equal(userfaultfd_rwprotect(fx.ctx, fx.addr, NPAGES * PAGE_SIZE,
+	assert_int_equal(userfaultfd_rwprotect(t_proc.ctx, base, NPAGES * PAGE_SIZE,
 					       UFFDIO_RWPROTECT_MODE_RWP),
 			 0);
 	for (unsigned i = 0; i < NPAGES; i++) {
-		pte_t pte = t_pte(fx.mm, fx.addr + i * PAGE_SIZE);
+		pte_t pte = t_pte(t_proc.mm, base + i * PAGE_SIZE);
 
 		assert_true(pte_protnone(pte) && pte_uffd(pte));
 	}
 	g_array_set_size(mm_events, 0);
-}
-
-static unsigned nr_events(enum mm_event_kind kind)
-{
-	unsigned n = 0;
-
-	for (guint i = 0; i < mm_events->len; i++)
-		n += g_array_index(mm_events, struct mm_event, i).kind == kind;
-	return n;
-}
-
-static const struct mm_event *last_event(enum mm_event_kind kind)
-{
-	for (guint i = mm_events->len; i-- > 0;)
-		if (g_array_index(mm_events, struct mm_event, i).kind == kind)
-			return &g_array_index(mm_events, struct mm_event, i);
-	return NULL;
 }
 
 /* rwp-series.md §4.6 (trace G2) */
@@ -106,8 +60,8 @@ static void force_read_after_mprotect_none_livelocks_at_v5_and_reads_through_at_
 	};
 
 	armed_region(false);
-	assert_int_equal(sys_mprotect(fx.mm, fx.addr, NPAGES * PAGE_SIZE, PROT_NONE), 0);
-	pte_t armed = t_pte(fx.mm, fx.addr);
+	assert_int_equal(sys_mprotect(t_proc.mm, base, NPAGES * PAGE_SIZE, PROT_NONE), 0);
+	pte_t armed = t_pte(t_proc.mm, base);
 	assert_true(pte_protnone(armed) && pte_uffd(armed));
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -115,26 +69,26 @@ static void force_read_after_mprotect_none_livelocks_at_v5_and_reads_through_at_
 
 		assert_true(patch_set_level(rows[i].level));
 		g_array_set_size(mm_events, 0);
-		long ret = gup_caller_run(fx.mm, rows[i].caller, 0, fx.addr, 1, 0, &done);
+		long ret = gup_caller_run(t_proc.mm, rows[i].caller, 0, base, 1, 0, &done);
 		if (ret != rows[i].ret)
 			fail_msg("row %u (%s %s): ret %ld", i, rows[i].level,
 				 gup_presets[rows[i].caller].name, ret);
-		assert_int_equal(nr_events(EV_LIVELOCK), ret == -ELOOP);
-		assert_int_equal(nr_events(EV_RWP_FAULT), 0);
-		assert_int_equal(fx.ctx->msgs->len, 0);
+		assert_int_equal(t_nr_events(EV_LIVELOCK), ret == -ELOOP);
+		assert_int_equal(t_nr_events(EV_RWP_FAULT), 0);
+		assert_int_equal(t_proc.ctx->msgs->len, 0);
 		if (!ret) {
 			assert_int_equal(done, 1);
-			assert_int_equal(last_event(EV_ACCESS)->value, 0xc0);
+			assert_int_equal(t_last_event(EV_ACCESS)->value, 0xc0);
 		}
 		/* The arming is untouched either way. */
-		assert_int_equal(pte_val(t_pte(fx.mm, fx.addr)), pte_val(armed));
+		assert_int_equal(pte_val(t_pte(t_proc.mm, base)), pte_val(armed));
 	}
 	/* Back to RW, the page is still armed: the next user access traps. */
 	assert_true(patch_set_level("v6"));
-	assert_int_equal(sys_mprotect(fx.mm, fx.addr, NPAGES * PAGE_SIZE, PROT_READ | PROT_WRITE),
+	assert_int_equal(sys_mprotect(t_proc.mm, base, NPAGES * PAGE_SIZE, PROT_READ | PROT_WRITE),
 			 0);
-	assert_true(pte_uffd(t_pte(fx.mm, fx.addr)));
-	assert_int_equal(user_access(fx.mm, fx.addr, false, 0, NULL), RESULT_BLOCKED);
+	assert_true(pte_uffd(t_pte(t_proc.mm, base)));
+	assert_int_equal(user_access(t_proc.mm, base, false, 0, NULL), RESULT_BLOCKED);
 }
 
 /* rwp-series.md §4.5 (trace G1) and test rwp-gup */
@@ -153,31 +107,32 @@ static void async_gup_resolves_the_armed_page_in_place_and_returns_its_data(void
 
 	armed_region(true);
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
-		uint64_t addr = fx.addr + (i % NPAGES) * PAGE_SIZE, done = 99;
+		uint64_t addr = base + (i % NPAGES) * PAGE_SIZE, done = 99;
 		struct folio *folio;
 		int refs;
 
 		assert_true(patch_set_level(rows[i].level));
 		/* Re-arm the page for each row. */
-		assert_int_equal(
-			userfaultfd_rwprotect(fx.ctx, addr, PAGE_SIZE, UFFDIO_RWPROTECT_MODE_RWP),
-			0);
-		folio = page_folio(pfn_to_page(pte_pfn(t_pte(fx.mm, addr))));
+		assert_int_equal(userfaultfd_rwprotect(t_proc.ctx, addr, PAGE_SIZE,
+						       UFFDIO_RWPROTECT_MODE_RWP),
+				 0);
+		folio = page_folio(pfn_to_page(pte_pfn(t_pte(t_proc.mm, addr))));
 		refs = folio_ref_count(folio);
 		g_array_set_size(mm_events, 0);
 
-		assert_int_equal(gup_caller_run(fx.mm, rows[i].caller, 0, addr, 1, 0, &done), 0);
+		assert_int_equal(gup_caller_run(t_proc.mm, rows[i].caller, 0, addr, 1, 0, &done),
+				 0);
 		assert_int_equal(done, 1);
-		assert_int_equal(last_event(EV_ACCESS)->value, 0xc0 + i % NPAGES);
-		assert_int_equal(last_event(EV_ACCESS)->who, ACCESS_GUP);
-		if (nr_events(EV_RWP_FAULT) != rows[i].faults)
+		assert_int_equal(t_last_event(EV_ACCESS)->value, 0xc0 + i % NPAGES);
+		assert_int_equal(t_last_event(EV_ACCESS)->who, ACCESS_GUP);
+		if (t_nr_events(EV_RWP_FAULT) != rows[i].faults)
 			fail_msg("row %u (%s %s): %u RWP faults", i, rows[i].level,
-				 gup_presets[rows[i].caller].name, nr_events(EV_RWP_FAULT));
+				 gup_presets[rows[i].caller].name, t_nr_events(EV_RWP_FAULT));
 		if (rows[i].faults)
-			assert_true(last_event(EV_RWP_FAULT)->async);
+			assert_true(t_last_event(EV_RWP_FAULT)->async);
 		/* Resolved: the bit is gone; bypassed: the page still looks
 		 * untouched although the kernel read it. */
-		assert_int_equal(pte_uffd(t_pte(fx.mm, addr)), !rows[i].faults);
+		assert_int_equal(pte_uffd(t_pte(t_proc.mm, addr)), !rows[i].faults);
 		assert_int_equal(folio_ref_count(folio), refs);
 		assert_int_equal(folio->pincount, 0);
 	}
@@ -190,72 +145,72 @@ static void sync_rwp_blocks_an_unlockable_gup_and_sigbuses_the_others(void **sta
 
 	armed_region(false);
 	/* process_vm_readv may sleep: one message, the task blocks. */
-	assert_int_equal(gup_caller_run(fx.mm, PVM_READ, 0, fx.addr, 2, 0, &done), -EBUSY);
+	assert_int_equal(gup_caller_run(t_proc.mm, PVM_READ, 0, base, 2, 0, &done), -EBUSY);
 	assert_int_equal(done, 0);
-	assert_true(fx.task.sleeping);
-	assert_int_equal(fx.ctx->msgs->len, 1);
-	assert_true(uffd_msg_pop(fx.ctx, &msg));
-	assert_int_equal(msg.address, fx.addr);
+	assert_true(t_proc.task.sleeping);
+	assert_int_equal(t_proc.ctx->msgs->len, 1);
+	assert_true(uffd_msg_pop(t_proc.ctx, &msg));
+	assert_int_equal(msg.address, base);
 	assert_true(msg.flags & UFFD_PAGEFAULT_FLAG_RWP);
 	/* The handler resolves the page and wakes the task; the engine resumes
 	 * the GUP, which then stops at the next armed page. */
-	assert_int_equal(userfaultfd_rwprotect(fx.ctx, fx.addr, PAGE_SIZE, 0), 0);
-	assert_false(fx.task.sleeping);
-	assert_int_equal(gup_caller_run(fx.mm, PVM_READ, 0, fx.addr, 2, 0, &done), -EBUSY);
+	assert_int_equal(userfaultfd_rwprotect(t_proc.ctx, base, PAGE_SIZE, 0), 0);
+	assert_false(t_proc.task.sleeping);
+	assert_int_equal(gup_caller_run(t_proc.mm, PVM_READ, 0, base, 2, 0, &done), -EBUSY);
 	assert_int_equal(done, 1);
-	assert_int_equal(last_event(EV_ACCESS)->value, 0xc0);
-	fx.task.sleeping = false;
+	assert_int_equal(t_last_event(EV_ACCESS)->value, 0xc0);
+	t_proc.task.sleeping = false;
 
 	/* ptrace cannot drop the lock: SIGBUS from handle_userfault, -EFAULT. */
 	g_array_set_size(mm_events, 0);
-	assert_int_equal(gup_caller_run(fx.mm, PTRACE, 0, fx.addr + 2 * PAGE_SIZE, 1, 0, &done),
+	assert_int_equal(gup_caller_run(t_proc.mm, PTRACE, 0, base + 2 * PAGE_SIZE, 1, 0, &done),
 			 -EFAULT);
-	assert_int_equal(nr_events(EV_SIGBUS), 1);
-	assert_int_equal(nr_events(EV_ACCESS), 0);
+	assert_int_equal(t_nr_events(EV_SIGBUS), 1);
+	assert_int_equal(t_nr_events(EV_ACCESS), 0);
 	/* A core dump writes a hole instead. */
-	assert_int_equal(gup_caller_run(fx.mm, DUMP, 0, fx.addr + 2 * PAGE_SIZE, 2, 0, &done), 0);
+	assert_int_equal(gup_caller_run(t_proc.mm, DUMP, 0, base + 2 * PAGE_SIZE, 2, 0, &done), 0);
 	assert_int_equal(done, 2);
-	assert_int_equal(nr_events(EV_ACCESS), 0);
-	assert_true(pte_uffd(t_pte(fx.mm, fx.addr + 2 * PAGE_SIZE)));
+	assert_int_equal(t_nr_events(EV_ACCESS), 0);
+	assert_true(pte_uffd(t_pte(t_proc.mm, base + 2 * PAGE_SIZE)));
 }
 
 static void gup_fast_takes_mapped_pages_without_the_slow_path(void **state)
 {
-	uint64_t addr = t_map_anon(fx.mm, NPAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, 0), done;
+	uint64_t addr = t_map_anon(t_proc.mm, NPAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, 0), done;
 
-	t_write_pages(fx.mm, addr, NPAGES, 0x55);
+	t_write_pages(t_proc.mm, addr, NPAGES, 0x55);
 	g_array_set_size(mm_events, 0);
-	assert_int_equal(gup_caller_run(fx.mm, VMSPLICE, 0, addr, NPAGES, 0, &done), 0);
+	assert_int_equal(gup_caller_run(t_proc.mm, VMSPLICE, 0, addr, NPAGES, 0, &done), 0);
 	assert_int_equal(done, NPAGES);
-	assert_int_equal(nr_events(EV_ACCESS), NPAGES);
+	assert_int_equal(t_nr_events(EV_ACCESS), NPAGES);
 	/* Every access came through GUP-fast (plain FOLL_GET). */
 	for (guint i = 0; i < mm_events->len; i++)
 		assert_int_equal(g_array_index(mm_events, struct mm_event, i).foll_flags, FOLL_GET);
 	/* A hole: GUP-fast stops, the slow path faults the page in. */
-	assert_int_equal(sys_munmap(fx.mm, addr + 2 * PAGE_SIZE, PAGE_SIZE), 0);
-	uint64_t hole = t_map_anon(fx.mm, PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+	assert_int_equal(sys_munmap(t_proc.mm, addr + 2 * PAGE_SIZE, PAGE_SIZE), 0);
+	uint64_t hole = t_map_anon(t_proc.mm, PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
 	g_array_set_size(mm_events, 0);
-	assert_int_equal(gup_caller_run(fx.mm, VMSPLICE, 0, hole, 1, 0, &done), 0);
-	assert_int_equal(last_event(EV_ACCESS)->foll_flags,
+	assert_int_equal(gup_caller_run(t_proc.mm, VMSPLICE, 0, hole, 1, 0, &done), 0);
+	assert_int_equal(t_last_event(EV_ACCESS)->foll_flags,
 			 FOLL_GET | FOLL_TOUCH | FOLL_UNLOCKABLE);
-	assert_int_equal(last_event(EV_ACCESS)->value, 0);
+	assert_int_equal(t_last_event(EV_ACCESS)->value, 0);
 }
 
 static void a_foll_force_write_breaks_cow_in_a_readonly_private_mapping(void **state)
 {
-	uint64_t addr = t_map_anon(fx.mm, PAGE_SIZE, PROT_READ | PROT_WRITE, 0), done;
+	uint64_t addr = t_map_anon(t_proc.mm, PAGE_SIZE, PROT_READ | PROT_WRITE, 0), done;
 	uint64_t v = 0;
 
-	t_write_pages(fx.mm, addr, 1, 0x11);
-	assert_int_equal(sys_mprotect(fx.mm, addr, PAGE_SIZE, PROT_READ), 0);
+	t_write_pages(t_proc.mm, addr, 1, 0x11);
+	assert_int_equal(sys_mprotect(t_proc.mm, addr, PAGE_SIZE, PROT_READ), 0);
 	/* /proc/pid/mem write: FOLL_FORCE|FOLL_WRITE on a !VM_WRITE COW VMA. */
-	assert_int_equal(gup_caller_run(fx.mm, 9, 0, addr, 1, 0x22, &done), 0);
+	assert_int_equal(gup_caller_run(t_proc.mm, 9, 0, addr, 1, 0x22, &done), 0);
 	assert_int_equal(done, 1);
-	assert_int_equal(user_access(fx.mm, addr, false, 0, &v), RESULT_OK);
+	assert_int_equal(user_access(t_proc.mm, addr, false, 0, &v), RESULT_OK);
 	assert_int_equal(v, 0x22);
-	assert_false(pte_write(t_pte(fx.mm, addr)));
+	assert_false(pte_write(t_pte(t_proc.mm, addr)));
 	/* Without FOLL_FORCE the write is refused up front. */
-	assert_int_equal(gup_caller_run(fx.mm, GUP, FOLL_WRITE, addr, 1, 0x33, &done), -EFAULT);
+	assert_int_equal(gup_caller_run(t_proc.mm, GUP, FOLL_WRITE, addr, 1, 0x33, &done), -EFAULT);
 }
 
 static void madv_populate_read_resolves_an_async_armed_range(void **state)
@@ -264,17 +219,17 @@ static void madv_populate_read_resolves_an_async_armed_range(void **state)
 
 	armed_region(true);
 	assert_int_equal(
-		faultin_page_range(fx.mm, fx.addr, fx.addr + NPAGES * PAGE_SIZE, false, &done), 0);
+		faultin_page_range(t_proc.mm, base, base + NPAGES * PAGE_SIZE, false, &done), 0);
 	assert_int_equal(done, NPAGES);
-	assert_int_equal(nr_events(EV_RWP_FAULT), NPAGES);
+	assert_int_equal(t_nr_events(EV_RWP_FAULT), NPAGES);
 	for (unsigned i = 0; i < NPAGES; i++)
-		assert_false(pte_uffd(t_pte(fx.mm, fx.addr + i * PAGE_SIZE)));
+		assert_false(pte_uffd(t_pte(t_proc.mm, base + i * PAGE_SIZE)));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, t_proc_setup, t_proc_teardown)
 		T(force_read_after_mprotect_none_livelocks_at_v5_and_reads_through_at_v6),
 		T(async_gup_resolves_the_armed_page_in_place_and_returns_its_data),
 		T(sync_rwp_blocks_an_unlockable_gup_and_sigbuses_the_others),

@@ -8,16 +8,9 @@
  * recorded and answered by the test. State is built directly in the page
  * tables, without sys_mmap. test_gup_faultpath.c runs the real fault path.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-/* cmocka.h must follow the headers above */
-#include <cmocka.h>
-
-#include "mm/internal.h"
-#include "patch.h"
-#include "sched.h"
+/* Only helpers from tests/support/mmsim_state.c, which runs no sim/mm path:
+ * mmsim_test.c would pull the real fault path in. */
+#include "mmsim_test.h"
 #include "trace/trace.h"
 
 /* ------------------------------------------------------------ the mock fault */
@@ -96,14 +89,6 @@ static struct vm_area_struct *make_vma(uint64_t start, uint64_t npages, vm_flags
 	return vma;
 }
 
-static pte_t *ptep(uint64_t addr)
-{
-	pmd_t *pmd = pmd_lookup(mm->pgd, addr, true, mm->id);
-
-	assert_true(pte_alloc(pmd, mm->id));
-	return pte_offset_map(pmd, addr);
-}
-
 /* An anon page mapped at addr with the VMA's protection. */
 static struct page *map_page(struct vm_area_struct *vma, uint64_t addr, uint64_t content,
 			     bool exclusive)
@@ -118,7 +103,7 @@ static struct page *map_page(struct vm_area_struct *vma, uint64_t addr, uint64_t
 		page->flags |= PG_anon_exclusive;
 	/* Through pte_modify(): model/pte.h pfn_pte() does not yet mask the
 	 * L1TF inversion to the PFN bits for a PROT_NONE pgprot. */
-	*ptep(addr) =
+	*t_ptep_alloc(mm, addr) =
 		pte_modify(pte_mkyoung(pfn_pte(folio_pfn(folio), PAGE_COPY)), vma->vm_page_prot);
 	return page;
 }
@@ -126,26 +111,9 @@ static struct page *map_page(struct vm_area_struct *vma, uint64_t addr, uint64_t
 /* UFFDIO_RWPROTECT's result on one PTE: protnone plus the uffd bit. */
 static void arm(uint64_t addr)
 {
-	pte_t *pte = ptep(addr);
+	pte_t *pte = t_ptep_alloc(mm, addr);
 
 	*pte = pte_mkuffd(pte_modify(*pte, PAGE_NONE));
-}
-
-static unsigned nr_events(enum mm_event_kind kind)
-{
-	unsigned n = 0;
-
-	for (guint i = 0; i < mm_events->len; i++)
-		n += g_array_index(mm_events, struct mm_event, i).kind == kind;
-	return n;
-}
-
-static const struct mm_event *last_event(enum mm_event_kind kind)
-{
-	for (guint i = mm_events->len; i-- > 0;)
-		if (g_array_index(mm_events, struct mm_event, i).kind == kind)
-			return &g_array_index(mm_events, struct mm_event, i);
-	return NULL;
 }
 
 /* ------------------------------------------------------------ presets */
@@ -218,7 +186,7 @@ static void extra_caller_flags_go_through_is_valid_gup_args(void **state)
 	uint64_t done = 99;
 
 	map_page(vma, BASE, 5, true);
-	*ptep(BASE) = pte_mkdirty(pte_mkwrite(*ptep(BASE)));
+	*t_ptep_alloc(mm, BASE) = pte_mkdirty(pte_mkwrite(*t_ptep_alloc(mm, BASE)));
 	/* Internal flags cannot be passed from outside ... */
 	assert_int_equal(gup_caller_run(mm, 0, FOLL_TOUCH, BASE, 1, 0, &done), -EINVAL);
 	/* ... nor GET with a PIN entry point, nor LONGTERM without PIN. */
@@ -228,8 +196,8 @@ static void extra_caller_flags_go_through_is_valid_gup_args(void **state)
 	/* A public flag is added: get_user_pages(FOLL_WRITE) writes. */
 	assert_int_equal(gup_caller_run(mm, 0, FOLL_WRITE, BASE, 1, 77, &done), 0);
 	assert_int_equal(done, 1);
-	assert_int_equal(last_event(EV_ACCESS)->foll_flags, FOLL_WRITE | FOLL_TOUCH | FOLL_GET);
-	assert_int_equal(pfn_to_page(pte_pfn(*ptep(BASE)))->content, 77);
+	assert_int_equal(t_last_event(EV_ACCESS)->foll_flags, FOLL_WRITE | FOLL_TOUCH | FOLL_GET);
+	assert_int_equal(pfn_to_page(pte_pfn(*t_ptep_alloc(mm, BASE)))->content, 77);
 }
 
 /* ------------------------------------------------------------ gup_can_follow_protnone */
@@ -334,15 +302,15 @@ static void follow_page_pte_on_none_armed_accessible_and_wp_entries(void **state
 			page = map_page(vma, addr, 100 + i, true);
 			refs = folio_ref_count(page_folio(page));
 		} else {
-			ptep(addr);
+			t_ptep_alloc(mm, addr);
 		}
 		if (rows[i].entry == E_ARMED)
 			arm(addr);
 		if (rows[i].entry == E_WP)
-			*ptep(addr) = pte_mkuffd(*ptep(addr));
+			*t_ptep_alloc(mm, addr) = pte_mkuffd(*t_ptep_alloc(mm, addr));
 		if (rows[i].entry == E_NUMA)
-			*ptep(addr) = pte_modify(*ptep(addr), PAGE_NONE);
-		pte_t before = *ptep(addr);
+			*t_ptep_alloc(mm, addr) = pte_modify(*t_ptep_alloc(mm, addr), PAGE_NONE);
+		pte_t before = *t_ptep_alloc(mm, addr);
 
 		unsigned flags = rows[i].flags | FOLL_NOFAULT;
 		if (!(flags & FOLL_PIN))
@@ -360,7 +328,7 @@ static void follow_page_pte_on_none_armed_accessible_and_wp_entries(void **state
 				assert_int_equal(folio_ref_count(page_folio(page)), refs);
 		}
 		/* Following never rewrites the PTE (the folio takes the touch). */
-		assert_int_equal(pte_val(*ptep(addr)), pte_val(before));
+		assert_int_equal(pte_val(*t_ptep_alloc(mm, addr)), pte_val(before));
 		assert_int_equal(mock.calls, 0);
 	}
 }
@@ -513,7 +481,7 @@ static void fault_does_nothing(struct vm_area_struct *vma, uint64_t address, uns
 /* The async RWP resolve: clear the bit in place, restore vm_page_prot. */
 static void fault_resolves_rwp(struct vm_area_struct *vma, uint64_t address, unsigned flags)
 {
-	pte_t *pte = ptep(address);
+	pte_t *pte = t_ptep_alloc(mm, address);
 
 	*pte = pte_clear_uffd(pte_modify(*pte, vma->vm_page_prot));
 }
@@ -530,9 +498,9 @@ static void a_fault_that_changes_nothing_is_reported_as_a_livelock(void **state)
 	assert_int_equal(__get_user_pages(mm, BASE, 1, FOLL_GET, got, &done), -ELOOP);
 	assert_int_equal(done, 0);
 	assert_int_equal(mock.calls, GUP_MAX_RETRIES + 1);
-	assert_int_equal(nr_events(EV_LIVELOCK), 1);
-	assert_int_equal(last_event(EV_LIVELOCK)->address, BASE);
-	assert_int_equal(last_event(EV_LIVELOCK)->mm_id, mm->id);
+	assert_int_equal(t_nr_events(EV_LIVELOCK), 1);
+	assert_int_equal(t_last_event(EV_LIVELOCK)->address, BASE);
+	assert_int_equal(t_last_event(EV_LIVELOCK)->mm_id, mm->id);
 }
 
 /* rwp-series.md §4.6 with the fault path's "no progress on protnone in an
@@ -559,7 +527,7 @@ static void force_read_after_mprotect_none_livelocks_at_v5_only(void **state)
 		/* mprotect(PROT_NONE): the armed PTE stays protnone+uffd. */
 		vma->vm_flags &= ~(VM_READ | VM_WRITE);
 		vma->vm_page_prot = vm_get_page_prot(vma->vm_flags);
-		pte_t armed = *ptep(addr);
+		pte_t armed = *t_ptep_alloc(mm, addr);
 
 		mock.calls = 0;
 		mock.action = fault_does_nothing;
@@ -567,12 +535,12 @@ static void force_read_after_mprotect_none_livelocks_at_v5_only(void **state)
 		/* PTRACE_PEEKDATA */
 		assert_int_equal(gup_caller_run(mm, 10, 0, addr, 1, 0, &done), rows[i].ret);
 		assert_int_equal(mock.calls, rows[i].faults);
-		assert_int_equal(nr_events(EV_LIVELOCK), rows[i].ret == -ELOOP);
-		assert_int_equal(nr_events(EV_ACCESS), rows[i].ret == 0);
+		assert_int_equal(t_nr_events(EV_LIVELOCK), rows[i].ret == -ELOOP);
+		assert_int_equal(t_nr_events(EV_ACCESS), rows[i].ret == 0);
 		if (!rows[i].ret)
-			assert_int_equal(last_event(EV_ACCESS)->value, 0xabc);
+			assert_int_equal(t_last_event(EV_ACCESS)->value, 0xabc);
 		/* Either way the arming is untouched. */
-		assert_int_equal(pte_val(*ptep(addr)), pte_val(armed));
+		assert_int_equal(pte_val(*t_ptep_alloc(mm, addr)), pte_val(armed));
 	}
 }
 
@@ -593,10 +561,10 @@ static void gup_reads_an_armed_page_after_the_rwp_fault_resolves_it(void **state
 	assert_int_equal(mock.calls, 1);
 	assert_false(mock.last_flags & FAULT_FLAG_WRITE);
 	assert_true(mock.last_flags & FAULT_FLAG_ALLOW_RETRY);
-	assert_false(pte_uffd(*ptep(BASE)));
-	assert_int_equal(last_event(EV_ACCESS)->value, 0xcd);
-	assert_int_equal(last_event(EV_ACCESS)->who, ACCESS_GUP);
-	assert_int_equal(last_event(EV_ACCESS)->foll_flags,
+	assert_false(pte_uffd(*t_ptep_alloc(mm, BASE)));
+	assert_int_equal(t_last_event(EV_ACCESS)->value, 0xcd);
+	assert_int_equal(t_last_event(EV_ACCESS)->who, ACCESS_GUP);
+	assert_int_equal(t_last_event(EV_ACCESS)->foll_flags,
 			 FOLL_GET | FOLL_TOUCH | FOLL_UNLOCKABLE);
 	/* The reference was dropped after the access. */
 	assert_int_equal(folio_ref_count(page_folio(page)), refs);
@@ -623,7 +591,7 @@ static void a_gup_that_sleeps_in_a_userfault_returns_ebusy_with_the_pages_done(v
 	assert_int_equal(gup_caller_run(mm, 6, 0, BASE, 3, 0, &done), -EBUSY);
 	assert_int_equal(done, 1);
 	assert_int_equal(mock.calls, 1);
-	assert_int_equal(nr_events(EV_ACCESS), 1);
+	assert_int_equal(t_nr_events(EV_ACCESS), 1);
 	assert_int_equal(page_folio(p0)->pincount, 0);
 }
 
@@ -642,7 +610,7 @@ static void without_allow_retry_a_sigbus_userfault_fails_the_gup(void **state)
 	/* get_dump_page writes a hole instead. */
 	assert_int_equal(gup_caller_run(mm, 5, 0, BASE, 1, 0, &done), 0);
 	assert_int_equal(done, 1);
-	assert_int_equal(nr_events(EV_ACCESS), 0);
+	assert_int_equal(t_nr_events(EV_ACCESS), 0);
 }
 
 static void get_dump_page_skips_holes_and_dumps_the_rest(void **state)
@@ -655,7 +623,7 @@ static void get_dump_page_skips_holes_and_dumps_the_rest(void **state)
 	assert_int_equal(gup_caller_run(mm, 5, 0, BASE, 3, 0, &done), 0);
 	assert_int_equal(done, 3);
 	assert_int_equal(mock.calls, 0);
-	assert_int_equal(nr_events(EV_ACCESS), 2);
+	assert_int_equal(t_nr_events(EV_ACCESS), 2);
 	assert_int_equal(g_array_index(mm_events, struct mm_event, 0).value, 11);
 	assert_int_equal(g_array_index(mm_events, struct mm_event, 1).value, 33);
 	assert_int_equal(g_array_index(mm_events, struct mm_event, 1).address,
@@ -700,12 +668,12 @@ static void gup_fast_bails_on_a_numa_hint_even_without_honor(void **state)
 	uint64_t done;
 
 	map_page(vma, BASE, 9, true);
-	*ptep(BASE) = pte_modify(*ptep(BASE), PAGE_NONE);
+	*t_ptep_alloc(mm, BASE) = pte_modify(*t_ptep_alloc(mm, BASE), PAGE_NONE);
 	assert_int_equal(gup_fast(mm, BASE, 1, FOLL_GET, got), 0);
 	/* ... while the slow path follows it without a fault. */
 	assert_int_equal(gup_caller_run(mm, 11, 0, BASE, 1, 0, &done), 0);
 	assert_int_equal(mock.calls, 0);
-	assert_int_equal(last_event(EV_ACCESS)->value, 9);
+	assert_int_equal(t_last_event(EV_ACCESS)->value, 9);
 }
 
 /* ------------------------------------------------------------ faultin_page_range */

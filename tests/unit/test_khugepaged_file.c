@@ -250,6 +250,18 @@ static void build_k2(uint64_t *a, uint64_t *b, bool arm_a)
 		*ptep(*a, i) = pte_mkuffd(pte_modify(*ptep(*a, i), PAGE_NONE));
 }
 
+/* The K2 levels: with hunk 08b and without. */
+static const char *const k2_levels[] = {"v6", "no08"};
+
+/* A fresh machine at level with the K2 prestate. */
+static void restart_k2(void **state, const char *level, uint64_t *a, uint64_t *b, bool arm_a)
+{
+	teardown(state);
+	setup(state);
+	assert_true(patch_set_level(level));
+	build_k2(a, b, arm_a);
+}
+
 static void assert_page_cache_is_one_thp_with_the_tags(void)
 {
 	struct folio *thp = filemap_get_folio(file, 0);
@@ -264,14 +276,9 @@ static void assert_page_cache_is_one_thp_with_the_tags(void)
 
 static void k2_collapse_file_keeps_the_rwp_vma_table_only_with_08b(void **state)
 {
-	const char *levels[] = {"v6", "no08"};
-
-	for (unsigned l = 0; l < 2; l++) {
-		teardown(state);
-		setup(state);
-		assert_true(patch_set_level(levels[l]));
+	for (unsigned l = 0; l < G_N_ELEMENTS(k2_levels); l++) {
 		uint64_t a, b;
-		build_k2(&a, &b, true);
+		restart_k2(state, k2_levels[l], &a, &b, true);
 		uint64_t table_a = pmd_pgtable(t_pmd(mm, a)), table_b = pmd_pgtable(t_pmd(mm, b));
 
 		assert_int_equal(khugepaged_scan_address(mm, b), SCAN_SUCCEED);
@@ -309,14 +316,9 @@ static void register_rwp_in_window(const char *point, void *arg)
 
 static void a_registration_in_the_retract_window_is_seen_by_the_recheck(void **state)
 {
-	const char *levels[] = {"v6", "no08"};
-
-	for (unsigned l = 0; l < 2; l++) {
-		teardown(state);
-		setup(state);
-		assert_true(patch_set_level(levels[l]));
+	for (unsigned l = 0; l < G_N_ELEMENTS(k2_levels); l++) {
 		uint64_t a, b;
-		build_k2(&a, &b, false);
+		restart_k2(state, k2_levels[l], &a, &b, false);
 		uint64_t table_a = pmd_pgtable(t_pmd(mm, a));
 
 		race_calls = 0;

@@ -11,28 +11,12 @@
 
 #include "model/folio.h"
 
-#define ROW_EQ(row, a, b)                                                                          \
-	do {                                                                                       \
-		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                   \
-		if (a_ != b_)                                                                      \
-			print_message("row %zu: %s = %#" PRIx64 ", want %#" PRIx64 "\n",           \
-				      (size_t)(row), #a, a_, b_);                                  \
-		assert_int_equal(a_, b_);                                                          \
-	} while (0)
-
 #define CAP (1u << 14)
 #define JUNK 0xbadbadbadULL
 
 static int map_setup(void **state)
 {
-	mem_map_init(CAP);
-	return 0;
-}
-
-static int map_teardown(void **state)
-{
-	mem_map_destroy();
-	return 0;
+	return t_model_setup((struct t_model){.frames = CAP});
 }
 
 /* Dirty every frame outside the zero folios, as a previous user would. */
@@ -418,22 +402,22 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(
 			mem_map_init_reserves_the_zero_page_and_huge_zero_folio, map_setup,
-			map_teardown),
+			t_model_teardown),
 		cmocka_unit_test_setup_teardown(folio_alloc_returns_aligned_distinct_zeroed_folios,
-						map_setup, map_teardown),
+						map_setup, t_model_teardown),
 		cmocka_unit_test_setup_teardown(folio_put_frees_and_frames_are_reused, map_setup,
-						map_teardown),
+						t_model_teardown),
 		cmocka_unit_test_setup_teardown(page_folio_and_folio_page_are_inverse, map_setup,
-						map_teardown),
+						t_model_teardown),
 		cmocka_unit_test_setup_teardown(mapcounts_sum_pte_and_entire_mappings, map_setup,
-						map_teardown),
+						t_model_teardown),
 		cmocka_unit_test_setup_teardown(folio_flag_helpers_read_the_flag_word, map_setup,
-						map_teardown),
+						t_model_teardown),
 		cmocka_unit_test_setup_teardown(failure_injection_and_exhaustion_return_null,
-						map_setup, map_teardown),
+						map_setup, t_model_teardown),
 		cmocka_unit_test_setup_teardown(
 			folio_split_to_order0_keeps_data_and_spreads_references, map_setup,
-			map_teardown),
+			t_model_teardown),
 	};
 
 	return cmocka_run_group_tests_name("model_folio", tests, NULL, NULL);

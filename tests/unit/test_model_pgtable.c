@@ -8,15 +8,6 @@
 
 #include "model/pgtable.h"
 
-#define ROW_EQ(row, a, b)                                                                          \
-	do {                                                                                       \
-		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                   \
-		if (a_ != b_)                                                                      \
-			print_message("row %zu: %s = %#" PRIx64 ", want %#" PRIx64 "\n",           \
-				      (size_t)(row), #a, a_, b_);                                  \
-		assert_int_equal(a_, b_);                                                          \
-	} while (0)
-
 #define POISON 0xdeadbeefdeadbeefULL
 #define OWNER 42
 
@@ -27,14 +18,7 @@
 
 static int pool_setup(void **state)
 {
-	pt_pool_init();
-	return 0;
-}
-
-static int pool_teardown(void **state)
-{
-	pt_pool_destroy();
-	return 0;
+	return t_model_setup((struct t_model){.tables = true});
 }
 
 static void pt_alloc_hands_out_zeroed_numbered_tables(void **state)
@@ -331,20 +315,20 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(pt_alloc_hands_out_zeroed_numbered_tables,
-						pool_setup, pool_teardown),
+						pool_setup, t_model_teardown),
 		cmocka_unit_test_setup_teardown(pt_free_poisons_and_the_number_is_reused,
-						pool_setup, pool_teardown),
+						pool_setup, t_model_teardown),
 		cmocka_unit_test_setup_teardown(pool_grows_past_its_initial_capacity, pool_setup,
-						pool_teardown),
+						t_model_teardown),
 		cmocka_unit_test_setup_teardown(
 			table_entries_hold_the_table_number_in_the_pfn_field, pool_setup,
-			pool_teardown),
+			t_model_teardown),
 		cmocka_unit_test_setup_teardown(pmd_lookup_allocates_only_missing_levels,
-						pool_setup, pool_teardown),
+						pool_setup, t_model_teardown),
 		cmocka_unit_test_setup_teardown(pte_alloc_fills_none_pmds_and_refuses_leaves,
-						pool_setup, pool_teardown),
+						pool_setup, t_model_teardown),
 		cmocka_unit_test_setup_teardown(pt_free_tree_frees_every_level, pool_setup,
-						pool_teardown),
+						t_model_teardown),
 	};
 
 	return cmocka_run_group_tests_name("model_pgtable", tests, NULL, NULL);

@@ -10,16 +10,6 @@
 #include "model/mm_types.h"
 #include "model/pte.h"
 
-/* assert_int_equal that names the table row when it fails */
-#define ROW_EQ(row, a, b)                                                                          \
-	do {                                                                                       \
-		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                   \
-		if (a_ != b_)                                                                      \
-			print_message("row %zu: %s = %#" PRIx64 ", want %#" PRIx64 "\n",           \
-				      (size_t)(row), #a, a_, b_);                                  \
-		assert_int_equal(a_, b_);                                                          \
-	} while (0)
-
 #define A _PAGE_ACCESSED
 #define D _PAGE_DIRTY
 #define SD _PAGE_SOFT_DIRTY

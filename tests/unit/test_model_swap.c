@@ -5,27 +5,11 @@
 
 #include "model/swap.h"
 
-#define ROW_EQ(row, a, b)                                                                          \
-	do {                                                                                       \
-		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                   \
-		if (a_ != b_)                                                                      \
-			print_message("row %zu: %s = %#" PRIx64 ", want %#" PRIx64 "\n",           \
-				      (size_t)(row), #a, a_, b_);                                  \
-		assert_int_equal(a_, b_);                                                          \
-	} while (0)
-
 #define NR 8
 
 static int swap_setup(void **state)
 {
-	swap_init(NR);
-	return 0;
-}
-
-static int swap_teardown(void **state)
-{
-	swap_destroy();
-	return 0;
+	return t_model_setup((struct t_model){.swap_slots = NR});
 }
 
 static void swap_init_reserves_slot_zero(void **state)
@@ -151,15 +135,15 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(swap_init_reserves_slot_zero, swap_setup,
-						swap_teardown),
+						t_model_teardown),
 		cmocka_unit_test_setup_teardown(
 			slots_are_allocated_in_order_until_the_device_is_full, swap_setup,
-			swap_teardown),
+			t_model_teardown),
 		cmocka_unit_test_setup_teardown(dup_and_free_track_the_use_count, swap_setup,
-						swap_teardown),
+						t_model_teardown),
 		cmocka_unit_test_setup_teardown(
 			freeing_the_last_reference_drops_the_swap_cache_link, swap_setup,
-			swap_teardown),
+			t_model_teardown),
 	};
 
 	return cmocka_run_group_tests_name("model_swap", tests, NULL, NULL);

@@ -10,15 +10,6 @@
 
 #include "model/swapops.h"
 
-#define ROW_EQ(row, a, b)                                                                          \
-	do {                                                                                       \
-		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                   \
-		if (a_ != b_)                                                                      \
-			print_message("row %zu: %s = %#" PRIx64 ", want %#" PRIx64 "\n",           \
-				      (size_t)(row), #a, a_, b_);                                  \
-		assert_int_equal(a_, b_);                                                          \
-	} while (0)
-
 #define ARCH_OFFSET_BITS 50 /* bits 9..58 */
 
 /* The model's type numbers (see also the kernel-order test at the end). */

@@ -6,15 +6,6 @@
 
 #include "model/uffd.h"
 
-#define ROW_EQ(row, a, b)                                                                          \
-	do {                                                                                       \
-		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                   \
-		if (a_ != b_)                                                                      \
-			print_message("row %zu: %s = %#" PRIx64 ", want %#" PRIx64 "\n",           \
-				      (size_t)(row), #a, a_, b_);                                  \
-		assert_int_equal(a_, b_);                                                          \
-	} while (0)
-
 /* Values from include/uapi/linux/userfaultfd.h and the RWP series (09-13). */
 static void uapi_constants_match_the_rwp_series(void **state)
 {

@@ -10,30 +10,12 @@
 #include "model/mm_types.h"
 #include "model/uffd.h"
 
-#define ROW_EQ(row, a, b)                                                                          \
-	do {                                                                                       \
-		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                   \
-		if (a_ != b_)                                                                      \
-			print_message("row %zu: %s = %#" PRIx64 ", want %#" PRIx64 "\n",           \
-				      (size_t)(row), #a, a_, b_);                                  \
-		assert_int_equal(a_, b_);                                                          \
-	} while (0)
-
 #define BASE 0x7f0000000000ULL
 #define RW (VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE)
 
 static int vma_setup(void **state)
 {
-	mem_map_init(1 << 12);
-	pt_pool_init();
-	return 0;
-}
-
-static int vma_teardown(void **state)
-{
-	pt_pool_destroy();
-	mem_map_destroy();
-	return 0;
+	return t_model_setup((struct t_model){.frames = 1 << 12, .tables = true});
 }
 
 static struct vm_area_struct *make_vma(struct mm_struct *mm, uint64_t start, uint64_t end,
@@ -594,26 +576,26 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(mm_alloc_gives_each_mm_an_id_and_a_pgd, vma_setup,
-						vma_teardown),
+						t_model_teardown),
 		cmocka_unit_test_setup_teardown(find_vma_and_vma_lookup_follow_address_order,
-						vma_setup, vma_teardown),
+						vma_setup, t_model_teardown),
 		cmocka_unit_test_setup_teardown(vma_link_and_unlink_maintain_i_mmap_and_anon_vma,
-						vma_setup, vma_teardown),
+						vma_setup, t_model_teardown),
 		cmocka_unit_test_setup_teardown(vma_split_gives_the_upper_half_the_matching_pgoff,
-						vma_setup, vma_teardown),
+						vma_setup, t_model_teardown),
 		cmocka_unit_test_setup_teardown(
 			vma_try_merge_next_merges_only_compatible_neighbours, vma_setup,
-			vma_teardown),
+			t_model_teardown),
 		cmocka_unit_test_setup_teardown(mm_get_unmapped_area_finds_aligned_gaps, vma_setup,
-						vma_teardown),
+						t_model_teardown),
 		cmocka_unit_test_setup_teardown(shmem_files_hold_pfns_and_value_entries, vma_setup,
-						vma_teardown),
+						t_model_teardown),
 		cmocka_unit_test_setup_teardown(mm_free_releases_tables_and_deposits, vma_setup,
-						vma_teardown),
+						t_model_teardown),
 		cmocka_unit_test_setup_teardown(mm_discard_frees_host_memory_only, vma_setup,
-						vma_teardown),
+						t_model_teardown),
 		cmocka_unit_test_setup_teardown(mm_discard_keeps_another_mms_share_of_an_anon_vma,
-						vma_setup, vma_teardown),
+						vma_setup, t_model_teardown),
 	};
 
 	return cmocka_run_group_tests_name("model_vma", tests, NULL, NULL);

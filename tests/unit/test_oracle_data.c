@@ -5,6 +5,15 @@
 
 #define RW (VM_READ | VM_WRITE)
 
+/* Anon "A" of 2 pages, v0 and v1 stored to them in a step of their own. */
+static void written_pair(struct fx *fx, uint64_t v0, uint64_t v1)
+{
+	fx_vma(fx, fx->mm, "A", FX_BASE, 2, RW, NULL, 0);
+	fx_access(fx->mm, FX_BASE, true, v0, ACCESS_USER, 0);
+	fx_access(fx->mm, FX_BASE + PAGE_SIZE, true, v1, ACCESS_USER, 0);
+	assert_clean(fx, fx_events_step(fx));
+}
+
 static void read_back_of_the_last_write_is_clean(void **state)
 {
 	struct fx *fx = *state;
@@ -29,15 +38,10 @@ static void stale_read_is_data_loss(void **state)
 static void dontneed_on_private_anon_reads_zero_afterwards(void **state)
 {
 	struct fx *fx = *state;
-	fx_vma(fx, fx->mm, "A", FX_BASE, 2, RW, NULL, 0);
-	fx_access(fx->mm, FX_BASE, true, 0x11, ACCESS_USER, 0);
-	fx_access(fx->mm, FX_BASE + PAGE_SIZE, true, 0x22, ACCESS_USER, 0);
-	assert_clean(fx, fx_events_step(fx));
-	struct step *s = fx_step(fx, CMD_MADVISE, "A");
-	fx_arg(s, "advice", MADV_DONTNEED);
+	written_pair(fx, 0x11, 0x22);
+	struct step *s = fx_madvise(fx, MADV_DONTNEED);
 	fx_pages(s, 0, 0);
-	oracle_before_step(fx->o, s);
-	assert_clean(fx, fx_after(fx, s, RESULT_OK));
+	assert_clean(fx, fx_run(fx, s, RESULT_OK));
 	fx_access(fx->mm, FX_BASE, false, 0, ACCESS_USER, 0);
 	fx_access(fx->mm, FX_BASE + PAGE_SIZE, false, 0x22, ACCESS_USER, 0);
 	assert_clean(fx, fx_events_step(fx));
@@ -49,18 +53,15 @@ static void shared_shmem_is_one_backing_for_every_mapping(void **state)
 {
 	struct fx *fx = *state;
 	struct address_space *file = fx_file(fx, "F", 4);
-	struct mm_struct *q = mm_alloc("Q");
-	g_ptr_array_add(fx->w.mms, q);
+	struct mm_struct *q = fx_mm(fx, "Q");
 	fx_vma(fx, fx->mm, "A", FX_BASE, 4, RW | VM_SHARED, file, 0);
 	fx_vma(fx, q, "B", FX_BASE + PMD_SIZE, 2, RW | VM_SHARED, file, 2);
 	fx_access(fx->mm, FX_BASE + 3 * PAGE_SIZE, true, 0x33, ACCESS_USER, 0);
 	fx_access(q, FX_BASE + PMD_SIZE + PAGE_SIZE, false, 0x33, ACCESS_USER, 0);
 	assert_clean(fx, fx_events_step(fx));
 	/* DONTNEED of a shared mapping keeps the page cache's data. */
-	struct step *s = fx_step(fx, CMD_MADVISE, "A");
-	fx_arg(s, "advice", MADV_DONTNEED);
-	oracle_before_step(fx->o, s);
-	assert_clean(fx, fx_after(fx, s, RESULT_OK));
+	struct step *s = fx_madvise(fx, MADV_DONTNEED);
+	assert_clean(fx, fx_run(fx, s, RESULT_OK));
 	fx_access(fx->mm, FX_BASE + 3 * PAGE_SIZE, false, 0, ACCESS_USER, 0);
 	assert_violation(fx, fx_events_step(fx), "data loss");
 }
@@ -69,8 +70,7 @@ static void punch_zeroes_the_file_but_not_private_copies(void **state)
 {
 	struct fx *fx = *state;
 	struct address_space *file = fx_file(fx, "F", 4);
-	struct mm_struct *q = mm_alloc("Q");
-	g_ptr_array_add(fx->w.mms, q);
+	struct mm_struct *q = fx_mm(fx, "Q");
 	fx_vma(fx, fx->mm, "A", FX_BASE, 4, RW | VM_SHARED, file, 0);
 	fx_vma(fx, q, "B", FX_BASE, 4, RW, file, 0); /* private mapping of the file */
 	fx_access(fx->mm, FX_BASE, true, 0x44, ACCESS_USER, 0);
@@ -80,8 +80,7 @@ static void punch_zeroes_the_file_but_not_private_copies(void **state)
 	struct step *s = fx_step(fx, CMD_FALLOCATE, "F");
 	fx_arg(s, "mode", 1);
 	fx_pages(s, 0, 3);
-	oracle_before_step(fx->o, s);
-	assert_clean(fx, fx_after(fx, s, RESULT_OK));
+	assert_clean(fx, fx_run(fx, s, RESULT_OK));
 	fx_access(q, FX_BASE, false, 0, ACCESS_USER, 0);
 	fx_access(q, FX_BASE + PAGE_SIZE, false, 0x55, ACCESS_USER, 0);
 	fx_access(fx->mm, FX_BASE, false, 0, ACCESS_USER, 0);
@@ -93,14 +92,9 @@ static void punch_zeroes_the_file_but_not_private_copies(void **state)
 static void lazyfree_page_may_read_zero_until_written(void **state)
 {
 	struct fx *fx = *state;
-	fx_vma(fx, fx->mm, "A", FX_BASE, 2, RW, NULL, 0);
-	fx_access(fx->mm, FX_BASE, true, 0x66, ACCESS_USER, 0);
-	fx_access(fx->mm, FX_BASE + PAGE_SIZE, true, 0x77, ACCESS_USER, 0);
-	assert_clean(fx, fx_events_step(fx));
-	struct step *s = fx_step(fx, CMD_MADVISE, "A");
-	fx_arg(s, "advice", MADV_FREE);
-	oracle_before_step(fx->o, s);
-	assert_clean(fx, fx_after(fx, s, RESULT_OK));
+	written_pair(fx, 0x66, 0x77);
+	struct step *s = fx_madvise(fx, MADV_FREE);
+	assert_clean(fx, fx_run(fx, s, RESULT_OK));
 	fx_access(fx->mm, FX_BASE, false, 0x66, ACCESS_USER, 0); /* not yet discarded */
 	fx_access(fx->mm, FX_BASE, false, 0, ACCESS_USER, 0);	 /* discarded */
 	fx_access(fx->mm, FX_BASE + PAGE_SIZE, true, 0x88, ACCESS_USER, 0);

@@ -32,6 +32,14 @@ struct fx {
 	struct violation v;
 };
 
+/* Another process, torn down with the fixture. */
+static inline struct mm_struct *fx_mm(struct fx *fx, const char *name)
+{
+	struct mm_struct *mm = mm_alloc(name);
+	g_ptr_array_add(fx->w.mms, mm);
+	return mm;
+}
+
 static inline int fx_setup(void **state)
 {
 	machine_init(1 << 14, 64);
@@ -45,8 +53,7 @@ static inline int fx_setup(void **state)
 	fx->w.region_by_name = g_hash_table_new(g_str_hash, g_str_equal);
 	fx->w.file_by_name = g_hash_table_new(g_str_hash, g_str_equal);
 	fx->w.uffd_by_name = g_hash_table_new(g_str_hash, g_str_equal);
-	fx->mm = mm_alloc("P");
-	g_ptr_array_add(fx->w.mms, fx->mm);
+	fx->mm = fx_mm(fx, "P");
 	fx->o = oracle_new(&fx->w);
 	*state = fx;
 	return 0;
@@ -177,21 +184,27 @@ static inline pte_t fx_armed(pte_t pte)
 	return pte_mkuffd(pte_modify(pte, PAGE_NONE));
 }
 
-static inline void fx_emit(enum mm_event_kind kind, struct mm_struct *mm, uint64_t addr,
-			   uint64_t len)
+/* An event of uffd ctx 1 over [addr, addr + len). */
+static inline void fx_uffd_event(enum mm_event_kind kind, struct mm_struct *mm, uint64_t addr,
+				 uint64_t len, uint64_t mode)
 {
-	mm_event_emit((struct mm_event){
-		.kind = kind, .mm_id = mm->id, .address = addr, .len = len, .ctx_id = 1});
-}
-
-static inline void fx_register(struct mm_struct *mm, uint64_t addr, uint64_t len, uint64_t mode)
-{
-	mm_event_emit((struct mm_event){.kind = EV_UFFD_REGISTER,
+	mm_event_emit((struct mm_event){.kind = kind,
 					.mm_id = mm->id,
 					.address = addr,
 					.len = len,
 					.mode = mode,
 					.ctx_id = 1});
+}
+
+static inline void fx_emit(enum mm_event_kind kind, struct mm_struct *mm, uint64_t addr,
+			   uint64_t len)
+{
+	fx_uffd_event(kind, mm, addr, len, 0);
+}
+
+static inline void fx_register(struct mm_struct *mm, uint64_t addr, uint64_t len, uint64_t mode)
+{
+	fx_uffd_event(EV_UFFD_REGISTER, mm, addr, len, mode);
 }
 
 static inline void fx_access(struct mm_struct *mm, uint64_t addr, bool write, uint64_t value,
@@ -217,22 +230,34 @@ static inline struct step *fx_step(struct fx *fx, enum cmd cmd, const char *pos)
 	return s;
 }
 
-static inline void fx_arg(struct step *s, const char *key, uint64_t u)
+/* The argument key of s, marked present. */
+static inline struct arg_value *fx_key(struct step *s, const char *key)
 {
 	int i = cmd_key_index(s->cmd, key);
 	assert_true(i >= 0);
 	s->args[i].present = true;
-	s->args[i].u = u;
+	return &s->args[i];
+}
+
+static inline void fx_arg(struct step *s, const char *key, uint64_t u)
+{
+	fx_key(s, key)->u = u;
 }
 
 static inline void fx_pages(struct step *s, uint64_t first, uint64_t last)
 {
-	int i = cmd_key_index(s->cmd, "pages");
-	assert_true(i >= 0);
-	s->args[i].present = true;
-	s->args[i].spans = g_array_new(FALSE, FALSE, sizeof(struct page_span));
+	struct arg_value *a = fx_key(s, "pages");
 	struct page_span sp = {first, last};
-	g_array_append_val(s->args[i].spans, sp);
+	a->spans = g_array_new(FALSE, FALSE, sizeof(struct page_span));
+	g_array_append_val(a->spans, sp);
+}
+
+/* A step of MADV_<advice> on region "A". */
+static inline struct step *fx_madvise(struct fx *fx, uint64_t advice)
+{
+	struct step *s = fx_step(fx, CMD_MADVISE, "A");
+	fx_arg(s, "advice", advice);
+	return s;
 }
 
 /* Close a step: run the oracle and clear the event log as the engine does. */
@@ -246,12 +271,17 @@ static inline bool fx_after(struct fx *fx, const struct step *s, int result)
 	return ok;
 }
 
+/* Step s run with nothing changing the state under it. */
+static inline bool fx_run(struct fx *fx, const struct step *s, int result)
+{
+	oracle_before_step(fx->o, s);
+	return fx_after(fx, s, result);
+}
+
 /* A step that only carries events emitted before it (the state is set). */
 static inline bool fx_events_step(struct fx *fx)
 {
-	struct step *s = fx_step(fx, CMD_READ, "A");
-	oracle_before_step(fx->o, s);
-	return fx_after(fx, s, RESULT_OK);
+	return fx_run(fx, fx_step(fx, CMD_READ, "A"), RESULT_OK);
 }
 
 #define assert_violation(fx, ok, name)                                                             \

@@ -16,6 +16,13 @@ static struct vm_area_struct *anon_rwp(struct fx *fx)
 	return vma;
 }
 
+/* The event of an RWP fault at addr. */
+static void rwp_fault(struct fx *fx, uint64_t addr, bool async)
+{
+	mm_event_emit((struct mm_event){
+		.kind = EV_RWP_FAULT, .mm_id = fx->mm->id, .address = addr, .async = async});
+}
+
 /* Arm all 4 pages as UFFDIO_RWPROTECT would, with its event. */
 static void arm_all(struct fx *fx)
 {
@@ -34,8 +41,7 @@ static void arming_then_async_fault_is_clean(void **state)
 	arm_all(fx);
 	pte_t *p = fx_ptep(fx->mm, FX_BASE);
 	*p = pte_mkyoung(pte_clear_uffd(pte_modify(*p, vma->vm_page_prot)));
-	mm_event_emit((struct mm_event){
-		.kind = EV_RWP_FAULT, .mm_id = fx->mm->id, .address = FX_BASE, .async = true});
+	rwp_fault(fx, FX_BASE, true);
 	fx_access(fx->mm, FX_BASE, false, 0, ACCESS_USER, 0);
 	assert_clean(fx, fx_events_step(fx));
 }
@@ -45,8 +51,7 @@ static void sync_fault_then_resolve_is_clean(void **state)
 	struct fx *fx = *state;
 	struct vm_area_struct *vma = anon_rwp(fx);
 	arm_all(fx);
-	mm_event_emit((struct mm_event){
-		.kind = EV_RWP_FAULT, .mm_id = fx->mm->id, .address = FX_BASE + PAGE_SIZE});
+	rwp_fault(fx, FX_BASE + PAGE_SIZE, false);
 	assert_clean(fx, fx_events_step(fx));
 	pte_t *p = fx_ptep(fx->mm, FX_BASE + PAGE_SIZE);
 	*p = pte_clear_uffd(pte_modify(*p, vma->vm_page_prot));
@@ -59,8 +64,7 @@ static void rwp_fault_on_an_unarmed_page_is_a_false_fault(void **state)
 {
 	struct fx *fx = *state;
 	anon_rwp(fx);
-	mm_event_emit((struct mm_event){
-		.kind = EV_RWP_FAULT, .mm_id = fx->mm->id, .address = FX_BASE, .async = true});
+	rwp_fault(fx, FX_BASE, true);
 	assert_violation(fx, fx_events_step(fx), "false fault");
 }
 
@@ -125,8 +129,7 @@ static void anon_zap_by_dontneed_is_a_documented_drop(void **state)
 	struct fx *fx = *state;
 	anon_rwp(fx);
 	arm_all(fx);
-	struct step *s = fx_step(fx, CMD_MADVISE, "A");
-	fx_arg(s, "advice", MADV_DONTNEED);
+	struct step *s = fx_madvise(fx, MADV_DONTNEED);
 	fx_pages(s, 1, 1);
 	assert_clean(fx, zap_page1_in(fx, s));
 }
@@ -146,8 +149,7 @@ static void dontneed_outside_its_range_is_lost_arming(void **state)
 	struct fx *fx = *state;
 	anon_rwp(fx);
 	arm_all(fx);
-	struct step *s = fx_step(fx, CMD_MADVISE, "A");
-	fx_arg(s, "advice", MADV_DONTNEED);
+	struct step *s = fx_madvise(fx, MADV_DONTNEED);
 	fx_pages(s, 2, 3);
 	assert_violation(fx, zap_page1_in(fx, s), "lost arming");
 }
@@ -193,8 +195,7 @@ static void k1_collapse_zapping_armed_ptes_of_a_cached_folio_is_lost_arming(void
 	struct fx *fx = *state;
 	struct address_space *file = fx_file(fx, "F", HPAGE_PMD_NR);
 	struct folio *f = shmem_rwp_armed(fx, file);
-	struct step *s = fx_step(fx, CMD_MADVISE, "A");
-	fx_arg(s, "advice", MADV_COLLAPSE);
+	struct step *s = fx_madvise(fx, MADV_COLLAPSE);
 	oracle_before_step(fx->o, s);
 	zap_shmem_ptes(fx, f); /* try_collapse_pte_mapped_thp without 08a */
 	assert_violation(fx, fx_after(fx, s, RESULT_OK), "lost arming");
@@ -278,10 +279,7 @@ static void async_pmd_resolution_covers_the_whole_pmd(void **state)
 	fx_emit(EV_UFFD_ARM, fx->mm, FX_BASE, PMD_SIZE);
 	assert_clean(fx, fx_events_step(fx));
 	*pmd = pmd_mkyoung(pmd_clear_uffd(pmd_modify(*pmd, vma->vm_page_prot)));
-	mm_event_emit((struct mm_event){.kind = EV_RWP_FAULT,
-					.mm_id = fx->mm->id,
-					.address = FX_BASE + 7 * PAGE_SIZE,
-					.async = true});
+	rwp_fault(fx, FX_BASE + 7 * PAGE_SIZE, true);
 	assert_clean(fx, fx_events_step(fx));
 }
 
@@ -300,16 +298,25 @@ static void none_page_armed_then_populated_without_access_is_a_false_access(void
 	assert_int_equal(fx->v.address, FX_BASE + PAGE_SIZE);
 }
 
+/* Anon WP VMA "A" of npages, registered, page 0 populated and
+ * write-protected with its event; returns page 0's PTE. */
+static pte_t *wp_protected(struct fx *fx, uint64_t npages)
+{
+	struct vm_area_struct *vma =
+		fx_vma(fx, fx->mm, "A", FX_BASE, npages, RW | VM_UFFD_WP, NULL, 0);
+	fx_anon_page(vma, FX_BASE, 0);
+	fx_register(fx->mm, FX_BASE, npages * PAGE_SIZE, UFFDIO_REGISTER_MODE_WP);
+	pte_t *p = fx_ptep(fx->mm, FX_BASE);
+	*p = pte_mkuffd(*p);
+	fx_emit(EV_UFFD_WP, fx->mm, FX_BASE, npages * PAGE_SIZE);
+	assert_clean(fx, fx_events_step(fx));
+	return p;
+}
+
 static void wp_write_without_fault_is_an_unobserved_write(void **state)
 {
 	struct fx *fx = *state;
-	struct vm_area_struct *vma = fx_vma(fx, fx->mm, "A", FX_BASE, 2, RW | VM_UFFD_WP, NULL, 0);
-	fx_anon_page(vma, FX_BASE, 0);
-	fx_register(fx->mm, FX_BASE, 2 * PAGE_SIZE, UFFDIO_REGISTER_MODE_WP);
-	pte_t *p = fx_ptep(fx->mm, FX_BASE);
-	*p = pte_mkuffd(*p);
-	fx_emit(EV_UFFD_WP, fx->mm, FX_BASE, 2 * PAGE_SIZE);
-	assert_clean(fx, fx_events_step(fx));
+	wp_protected(fx, 2);
 	fx_access(fx->mm, FX_BASE, true, 1, ACCESS_USER, 0);
 	assert_violation(fx, fx_events_step(fx), "unobserved write");
 }
@@ -317,13 +324,7 @@ static void wp_write_without_fault_is_an_unobserved_write(void **state)
 static void wp_protected_page_made_writable_is_an_unobserved_write(void **state)
 {
 	struct fx *fx = *state;
-	struct vm_area_struct *vma = fx_vma(fx, fx->mm, "A", FX_BASE, 1, RW | VM_UFFD_WP, NULL, 0);
-	fx_anon_page(vma, FX_BASE, 0);
-	fx_register(fx->mm, FX_BASE, PAGE_SIZE, UFFDIO_REGISTER_MODE_WP);
-	pte_t *p = fx_ptep(fx->mm, FX_BASE);
-	*p = pte_mkuffd(*p);
-	fx_emit(EV_UFFD_WP, fx->mm, FX_BASE, PAGE_SIZE);
-	assert_clean(fx, fx_events_step(fx));
+	pte_t *p = wp_protected(fx, 1);
 	*p = pte_mkwrite(*p);
 	assert_violation(fx, fx_events_step(fx), "unobserved write");
 }
@@ -331,13 +332,7 @@ static void wp_protected_page_made_writable_is_an_unobserved_write(void **state)
 static void wp_bit_cleared_silently_is_lost_wp(void **state)
 {
 	struct fx *fx = *state;
-	struct vm_area_struct *vma = fx_vma(fx, fx->mm, "A", FX_BASE, 1, RW | VM_UFFD_WP, NULL, 0);
-	fx_anon_page(vma, FX_BASE, 0);
-	fx_register(fx->mm, FX_BASE, PAGE_SIZE, UFFDIO_REGISTER_MODE_WP);
-	pte_t *p = fx_ptep(fx->mm, FX_BASE);
-	*p = pte_mkuffd(*p);
-	fx_emit(EV_UFFD_WP, fx->mm, FX_BASE, PAGE_SIZE);
-	assert_clean(fx, fx_events_step(fx));
+	pte_t *p = wp_protected(fx, 1);
 	*p = pte_clear_uffd(*p);
 	assert_violation(fx, fx_events_step(fx), "lost wp");
 }
@@ -348,11 +343,9 @@ static void livelock_event_and_result_are_reported(void **state)
 	fx_emit(EV_LIVELOCK, fx->mm, FX_BASE, 0);
 	assert_violation(fx, fx_events_step(fx), "livelock");
 	struct step *s = fx_step(fx, CMD_GUP, "A");
-	oracle_before_step(fx->o, s);
-	assert_violation(fx, fx_after(fx, s, RESULT_LIVELOCK), "livelock");
+	assert_violation(fx, fx_run(fx, s, RESULT_LIVELOCK), "livelock");
 	s = fx_step(fx, CMD_GUP, "A");
-	oracle_before_step(fx->o, s);
-	assert_clean(fx, fx_after(fx, s, RESULT_OK));
+	assert_clean(fx, fx_run(fx, s, RESULT_OK));
 }
 
 static void violation_names_the_region_and_page(void **state)

@@ -176,8 +176,7 @@ static void table_shared_by_two_pmds_is_reported(void **state)
 static void table_of_another_mm_is_reported(void **state)
 {
 	struct fx *fx = *state;
-	struct mm_struct *q = mm_alloc("Q");
-	g_ptr_array_add(fx->w.mms, q);
+	struct mm_struct *q = fx_mm(fx, "Q");
 	fx_vma(fx, q, "B", FX_BASE, 1, RW, NULL, 0);
 	pmd_t *pmd = pmd_lookup(q->pgd, FX_BASE, true, q->id);
 	*pmd = pmd_mktable(pt_alloc(PT_PTE, fx->mm->id));

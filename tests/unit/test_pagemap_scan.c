@@ -11,56 +11,6 @@
 
 #define NPAGES 8
 
-struct fx {
-	struct mm_struct *mm;
-	struct address_space *file;
-	struct userfaultfd_ctx *ctx;
-};
-
-static struct fx fx;
-
-static int setup(void **state)
-{
-	mmsim_setup(state);
-	memset(&fx, 0, sizeof(fx));
-	fx.mm = mm_alloc("pagemap");
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	if (fx.ctx)
-		userfaultfd_ctx_free(fx.ctx);
-	mm_discard(fx.mm);
-	if (fx.file)
-		shmem_file_discard(fx.file);
-	return mmsim_teardown(state);
-}
-
-static void restart(void **state)
-{
-	teardown(state);
-	setup(state);
-}
-
-static void register_ctx(struct vm_area_struct *vma, vm_flags_t mode, uint64_t features)
-{
-	if (!fx.ctx) {
-		fx.ctx = userfaultfd_ctx_alloc(fx.mm);
-		fx.ctx->features = features;
-		fx.ctx->api_done = true;
-	}
-	vma->vm_flags |= mode;
-	vma->vm_userfaultfd_ctx = fx.ctx;
-}
-
-static pte_t *ptep_of(uint64_t addr)
-{
-	pte_t *p = pte_lookup(fx.mm->pgd, addr);
-	assert_non_null(p);
-	return p;
-}
-
 /* Page i of the region is in state i:
  * 0 present, 1 present+uffd (armed in RWP / wp in WP), 2 swap, 3 swap+uffd,
  * 4 pte_none with a table, 5 zero page, 6 present, 7 present. */
@@ -70,19 +20,19 @@ static uint64_t slots[NPAGES];
 
 static uint64_t build_region(vm_flags_t mode)
 {
-	uint64_t base = t_map_anon(fx.mm, NPAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
-	struct vm_area_struct *vma = vma_lookup(fx.mm, base);
-	t_write_pages(fx.mm, base, NPAGES, 0x42);
-	assert_int_equal(user_access(fx.mm, base + P_ZERO * PAGE_SIZE, false, 0, NULL), 0);
+	uint64_t base = t_map_anon(t_proc.mm, NPAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+	struct vm_area_struct *vma = vma_lookup(t_proc.mm, base);
+	t_write_pages(t_proc.mm, base, NPAGES, 0x42);
+	assert_int_equal(user_access(t_proc.mm, base + P_ZERO * PAGE_SIZE, false, 0, NULL), 0);
 	if (mode)
-		register_ctx(vma, mode,
-			     mode == VM_UFFD_WP
-				     ? UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_WP_ASYNC |
-					       UFFD_FEATURE_WP_UNPOPULATED
-				     : UFFD_FEATURE_RWP);
+		t_register_ctx(vma, mode,
+			       mode == VM_UFFD_WP
+				       ? UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_WP_ASYNC |
+						 UFFD_FEATURE_WP_UNPOPULATED
+				       : UFFD_FEATURE_RWP);
 	for (unsigned i = P_UFFD; i <= P_ZERO; i++) {
 		uint64_t a = base + i * PAGE_SIZE;
-		pte_t *p = ptep_of(a);
+		pte_t *p = t_ptep(t_proc.mm, a);
 		if (i == P_UFFD) {
 			*p = mode == VM_UFFD_RWP ? pte_mkuffd(pte_modify(*p, PAGE_NONE))
 						 : pte_mkuffd(*p);
@@ -94,7 +44,7 @@ static uint64_t build_region(vm_flags_t mode)
 			slots[i] = swap_alloc_slot();
 			pte_t swp = swp_entry_to_pte(swp_entry(0, slots[i]));
 			*p = i == P_SWAP_UFFD ? pte_swp_mkuffd(swp) : swp;
-			fx.mm->nr_swapents++;
+			t_proc.mm->nr_swapents++;
 		} else if (i == P_ZERO) {
 			*p = pte_mkspecial(pfn_pte(mem_map.zero_pfn, vma->vm_page_prot));
 		}
@@ -108,8 +58,8 @@ static void pagemap_word_reports_present_swap_uffd_and_exclusive_bits(void **sta
 {
 	uint64_t base = build_region(VM_UFFD_RWP);
 	for (unsigned i = 0; i < NPAGES; i++) {
-		uint64_t a = base + i * PAGE_SIZE, w = pagemap_read_word(fx.mm, a), want;
-		pte_t pte = *ptep_of(a);
+		uint64_t a = base + i * PAGE_SIZE, w = pagemap_read_word(t_proc.mm, a), want;
+		pte_t pte = *t_ptep(t_proc.mm, a);
 		switch (i) {
 		case P_UFFD:
 			want = PM_PRESENT | PM_UFFD_WP | PM_MMAP_EXCLUSIVE | pte_pfn(pte);
@@ -133,43 +83,47 @@ static void pagemap_word_reports_present_swap_uffd_and_exclusive_bits(void **sta
 			fail_msg("page %u: 0x%016" PRIx64 ", expected 0x%016" PRIx64, i, w, want);
 	}
 	/* Outside any VMA. */
-	assert_int_equal(pagemap_read_word(fx.mm, base + NPAGES * PAGE_SIZE), 0);
+	assert_int_equal(pagemap_read_word(t_proc.mm, base + NPAGES * PAGE_SIZE), 0);
 }
 
 /* A shmem page is PM_FILE; a page mapped twice is not exclusive. */
 static void pagemap_word_marks_file_pages_and_shared_mappings(void **state)
 {
-	fx.file = shmem_file_alloc("f", 4, false);
-	uint64_t a = t_map_shmem(fx.mm, fx.file, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, true, 0);
-	uint64_t b = t_map_shmem(fx.mm, fx.file, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, true, 0);
-	t_write_pages(fx.mm, a, 2, 1);
-	uint64_t pfn = pte_pfn(t_pte(fx.mm, a));
-	assert_int_equal(pagemap_read_word(fx.mm, a) & ~PM_SOFT_DIRTY,
+	t_proc.file = shmem_file_alloc("f", 4, false);
+	uint64_t a =
+		t_map_shmem(t_proc.mm, t_proc.file, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, true, 0);
+	uint64_t b =
+		t_map_shmem(t_proc.mm, t_proc.file, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, true, 0);
+	t_write_pages(t_proc.mm, a, 2, 1);
+	uint64_t pfn = pte_pfn(t_pte(t_proc.mm, a));
+	assert_int_equal(pagemap_read_word(t_proc.mm, a) & ~PM_SOFT_DIRTY,
 			 PM_PRESENT | PM_FILE | PM_MMAP_EXCLUSIVE | pfn);
-	assert_int_equal(user_access(fx.mm, b, false, 0, NULL), 0);
-	assert_int_equal(pagemap_read_word(fx.mm, a) & ~PM_SOFT_DIRTY, PM_PRESENT | PM_FILE | pfn);
-	assert_int_equal(pagemap_read_word(fx.mm, b) & ~PM_SOFT_DIRTY, PM_PRESENT | PM_FILE | pfn);
+	assert_int_equal(user_access(t_proc.mm, b, false, 0, NULL), 0);
+	assert_int_equal(pagemap_read_word(t_proc.mm, a) & ~PM_SOFT_DIRTY,
+			 PM_PRESENT | PM_FILE | pfn);
+	assert_int_equal(pagemap_read_word(t_proc.mm, b) & ~PM_SOFT_DIRTY,
+			 PM_PRESENT | PM_FILE | pfn);
 }
 
 /* Bit 55 and PAGE_IS_SOFT_DIRTY read the same PTE bit and must agree. */
 static void pagemap_soft_dirty_bit_agrees_with_the_scan_category(void **state)
 {
-	uint64_t base = t_map_anon(fx.mm, PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
-	t_write_pages(fx.mm, base, 1, 1);
-	assert_true(pte_soft_dirty(t_pte(fx.mm, base)));
+	uint64_t base = t_map_anon(t_proc.mm, PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+	t_write_pages(t_proc.mm, base, 1, 1);
+	assert_true(pte_soft_dirty(t_pte(t_proc.mm, base)));
 	g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-	assert_int_equal(pagemap_scan(fx.mm, base, base + PAGE_SIZE, PAGE_IS_SOFT_DIRTY, 0, 0,
+	assert_int_equal(pagemap_scan(t_proc.mm, base, base + PAGE_SIZE, PAGE_IS_SOFT_DIRTY, 0, 0,
 				      PAGE_IS_SOFT_DIRTY, 0, out),
 			 1);
-	assert_true(pagemap_read_word(fx.mm, base) & PM_SOFT_DIRTY);
+	assert_true(pagemap_read_word(t_proc.mm, base) & PM_SOFT_DIRTY);
 }
 
 static uint64_t scan_set(uint64_t base, uint64_t mask, uint64_t inverted, uint64_t anyof,
 			 uint64_t ret, uint64_t max)
 {
 	g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-	long n = pagemap_scan(fx.mm, base, base + NPAGES * PAGE_SIZE, mask, inverted, anyof, ret,
-			      max, out);
+	long n = pagemap_scan(t_proc.mm, base, base + NPAGES * PAGE_SIZE, mask, inverted, anyof,
+			      ret, max, out);
 	assert_true(n >= 0);
 	assert_int_equal((guint)n, out->len);
 	uint64_t set = 0;
@@ -210,7 +164,7 @@ static void scan_categories_per_entry_kind_and_vma_mode(void **state)
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
-		restart(state);
+		t_proc_restart(state);
 		uint64_t base = build_region(rows[i].mode);
 		uint64_t got = scan_set(base, rows[i].cat, 0, 0, rows[i].cat, 0);
 		if (got != rows[i].pages)
@@ -246,40 +200,40 @@ static void inverted_anyof_and_max_pages_select_and_bound_the_result(void **stat
 static void async_rwp_fault_moves_a_page_from_cold_to_hot(void **state)
 {
 	uint64_t base = build_region(VM_UFFD_RWP);
-	fx.ctx->features |= UFFD_FEATURE_RWP_ASYNC;
+	t_proc.ctx->features |= UFFD_FEATURE_RWP_ASYNC;
 	assert_int_equal(scan_set(base, PAGE_IS_ACCESSED, 0, 0, PAGE_IS_ACCESSED, 0) & B(1), 0);
-	assert_int_equal(pagemap_read_word(fx.mm, base + PAGE_SIZE) & PM_UFFD_WP, PM_UFFD_WP);
-	assert_int_equal(user_access(fx.mm, base + PAGE_SIZE, false, 0, NULL), 0);
+	assert_int_equal(pagemap_read_word(t_proc.mm, base + PAGE_SIZE) & PM_UFFD_WP, PM_UFFD_WP);
+	assert_int_equal(user_access(t_proc.mm, base + PAGE_SIZE, false, 0, NULL), 0);
 	assert_int_equal(scan_set(base, PAGE_IS_ACCESSED, 0, 0, PAGE_IS_ACCESSED, 0) & B(1), B(1));
-	assert_int_equal(pagemap_read_word(fx.mm, base + PAGE_SIZE) & PM_UFFD_WP, 0);
+	assert_int_equal(pagemap_read_word(t_proc.mm, base + PAGE_SIZE) & PM_UFFD_WP, 0);
 }
 
 /* THP PMDs: HUGE, ACCESSED unless armed, PFNZERO for the huge zero page. */
 static void pmd_mapped_pages_report_huge_and_accessed_unless_armed(void **state)
 {
-	uint64_t base = t_map_anon(fx.mm, 2 * PMD_SIZE, PROT_READ | PROT_WRITE, PMD_SIZE);
-	struct vm_area_struct *vma = vma_lookup(fx.mm, base);
+	uint64_t base = t_map_anon(t_proc.mm, 2 * PMD_SIZE, PROT_READ | PROT_WRITE, PMD_SIZE);
+	struct vm_area_struct *vma = vma_lookup(t_proc.mm, base);
 	vma->vm_flags |= VM_HUGEPAGE;
-	register_ctx(vma, VM_UFFD_RWP, UFFD_FEATURE_RWP);
-	t_write_pages(fx.mm, base, 1, 3);
-	assert_int_equal(user_access(fx.mm, base + PMD_SIZE, false, 0, NULL), 0);
-	pmd_t *pmd = pmd_lookup(fx.mm->pgd, base, false, 0);
+	t_register_ctx(vma, VM_UFFD_RWP, UFFD_FEATURE_RWP);
+	t_write_pages(t_proc.mm, base, 1, 3);
+	assert_int_equal(user_access(t_proc.mm, base + PMD_SIZE, false, 0, NULL), 0);
+	pmd_t *pmd = pmd_lookup(t_proc.mm->pgd, base, false, 0);
 	assert_true(pmd_trans_huge(*pmd));
 	g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-	assert_int_equal(pagemap_scan(fx.mm, base, base + 2 * PMD_SIZE, PAGE_IS_HUGE, 0, 0,
+	assert_int_equal(pagemap_scan(t_proc.mm, base, base + 2 * PMD_SIZE, PAGE_IS_HUGE, 0, 0,
 				      PAGE_IS_HUGE, 0, out),
 			 2 * HPAGE_PMD_NR);
 	g_array_set_size(out, 0);
-	assert_int_equal(pagemap_scan(fx.mm, base, base + 2 * PMD_SIZE, PAGE_IS_PFNZERO, 0, 0,
+	assert_int_equal(pagemap_scan(t_proc.mm, base, base + 2 * PMD_SIZE, PAGE_IS_PFNZERO, 0, 0,
 				      PAGE_IS_PFNZERO, 0, out),
 			 HPAGE_PMD_NR);
 	assert_int_equal(g_array_index(out, uint64_t, 0), base + PMD_SIZE);
 	assert_int_equal(change_huge_pmd(vma, pmd, base, PAGE_NONE, MM_CP_UFFD_RWP), HPAGE_PMD_NR);
 	g_array_set_size(out, 0);
-	assert_int_equal(pagemap_scan(fx.mm, base, base + PMD_SIZE, PAGE_IS_ACCESSED, 0, 0,
+	assert_int_equal(pagemap_scan(t_proc.mm, base, base + PMD_SIZE, PAGE_IS_ACCESSED, 0, 0,
 				      PAGE_IS_ACCESSED, 0, out),
 			 0);
-	uint64_t w = pagemap_read_word(fx.mm, base + 3 * PAGE_SIZE) & ~PM_SOFT_DIRTY;
+	uint64_t w = pagemap_read_word(t_proc.mm, base + 3 * PAGE_SIZE) & ~PM_SOFT_DIRTY;
 	assert_int_equal(w, PM_PRESENT | PM_UFFD_WP | PM_MMAP_EXCLUSIVE | (pmd_pfn(*pmd) + 3));
 }
 
@@ -288,11 +242,11 @@ static void scan_rejects_unaligned_ranges_and_unknown_categories(void **state)
 {
 	uint64_t base = build_region(0);
 	g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-	assert_int_equal(
-		pagemap_scan(fx.mm, base + 1, base + PAGE_SIZE, 0, 0, 0, PAGE_IS_PRESENT, 0, out),
-		-EINVAL);
-	assert_int_equal(pagemap_scan(fx.mm, base, base + PAGE_SIZE, PAGE_IS_ACCESSED << 1, 0, 0,
+	assert_int_equal(pagemap_scan(t_proc.mm, base + 1, base + PAGE_SIZE, 0, 0, 0,
 				      PAGE_IS_PRESENT, 0, out),
+			 -EINVAL);
+	assert_int_equal(pagemap_scan(t_proc.mm, base, base + PAGE_SIZE, PAGE_IS_ACCESSED << 1, 0,
+				      0, PAGE_IS_PRESENT, 0, out),
 			 -EINVAL);
 	assert_int_equal(out->len, 0);
 }
@@ -301,8 +255,8 @@ static void scan_rejects_unaligned_ranges_and_unknown_categories(void **state)
  * where the scan could write-protect: an async uffd-wp VMA using markers. */
 static void wpallowed_is_only_given_to_async_uffd_wp_vmas(void **state)
 {
-	uint64_t base = t_map_anon(fx.mm, NPAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
-	register_ctx(vma_lookup(fx.mm, base), VM_UFFD_WP, UFFD_FEATURE_PAGEFAULT_FLAG_WP);
+	uint64_t base = t_map_anon(t_proc.mm, NPAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+	t_register_ctx(vma_lookup(t_proc.mm, base), VM_UFFD_WP, UFFD_FEATURE_PAGEFAULT_FLAG_WP);
 	assert_int_equal(scan_set(base, PAGE_IS_WPALLOWED, 0, 0, PAGE_IS_WPALLOWED, 0), 0);
 }
 
@@ -311,17 +265,17 @@ static void wpallowed_is_only_given_to_async_uffd_wp_vmas(void **state)
  * marker has bit 57 and is not WRITTEN, a guard marker is GUARD. */
 static void markers_are_reported_as_swap_entries_as_the_kernel_does(void **state)
 {
-	uint64_t base = t_map_anon(fx.mm, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
-	register_ctx(vma_lookup(fx.mm, base), VM_UFFD_WP,
-		     UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_WP_ASYNC |
-			     UFFD_FEATURE_WP_UNPOPULATED);
-	t_write_pages(fx.mm, base, 1, 1);
-	*ptep_of(base + PAGE_SIZE) = make_pte_marker(PTE_MARKER_UFFD_WP);
-	*ptep_of(base + 2 * PAGE_SIZE) = make_pte_marker(PTE_MARKER_GUARD);
+	uint64_t base = t_map_anon(t_proc.mm, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+	t_register_ctx(vma_lookup(t_proc.mm, base), VM_UFFD_WP,
+		       UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_WP_ASYNC |
+			       UFFD_FEATURE_WP_UNPOPULATED);
+	t_write_pages(t_proc.mm, base, 1, 1);
+	*t_ptep(t_proc.mm, base + PAGE_SIZE) = make_pte_marker(PTE_MARKER_UFFD_WP);
+	*t_ptep(t_proc.mm, base + 2 * PAGE_SIZE) = make_pte_marker(PTE_MARKER_GUARD);
 
-	uint64_t w = pagemap_read_word(fx.mm, base + PAGE_SIZE);
+	uint64_t w = pagemap_read_word(t_proc.mm, base + PAGE_SIZE);
 	assert_int_equal(w & (PM_PRESENT | PM_SWAP | PM_UFFD_WP), PM_SWAP | PM_UFFD_WP);
-	w = pagemap_read_word(fx.mm, base + 2 * PAGE_SIZE);
+	w = pagemap_read_word(t_proc.mm, base + 2 * PAGE_SIZE);
 	assert_int_equal(w & (PM_PRESENT | PM_SWAP | PM_UFFD_WP), PM_SWAP);
 
 	uint64_t m = B(1) | B(2);
@@ -332,7 +286,7 @@ static void markers_are_reported_as_swap_entries_as_the_kernel_does(void **state
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, t_proc_setup, t_proc_teardown)
 	const struct CMUnitTest tests[] = {
 		T(pagemap_word_reports_present_swap_uffd_and_exclusive_bits),
 		T(pagemap_word_marks_file_pages_and_shared_mappings),

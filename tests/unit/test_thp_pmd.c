@@ -9,89 +9,25 @@
 #include "mmsim_test.h"
 #include "trace/trace.h"
 
+/* The process is t_proc; this is the region under test. */
 struct fx {
-	struct mm_struct *mm;
-	struct address_space *file;
-	struct userfaultfd_ctx *ctx;
 	struct vm_area_struct *vma;
-	struct task task;
 	uint64_t base;
 };
 
 static struct fx fx;
 
-static struct task *lookup_task(uint32_t id)
-{
-	return id == fx.task.id ? &fx.task : NULL;
-}
-
-static void fx_init(void)
-{
-	memset(&fx, 0, sizeof(fx));
-	fx.mm = mm_alloc("thp");
-	fx.task.id = 11;
-	current = &fx.task;
-	sched_set_task_lookup(lookup_task);
-}
-
-static void fx_fini(void)
-{
-	if (fx.ctx)
-		userfaultfd_ctx_free(fx.ctx);
-	fx.ctx = NULL;
-	mm_discard(fx.mm);
-	if (fx.file)
-		shmem_file_discard(fx.file);
-	fx.file = NULL;
-	sched_set_task_lookup(NULL);
-}
-
-static int setup(void **state)
-{
-	mmsim_setup(state);
-	fx_init();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fx_fini();
-	return mmsim_teardown(state);
-}
-
-static void restart(void **state)
-{
-	fx_fini();
-	mmsim_teardown(state);
-	mmsim_setup(state);
-	fx_init();
-}
-
-static unsigned user_flags(bool write)
-{
-	return FAULT_FLAG_USER | FAULT_FLAG_ALLOW_RETRY | (write ? FAULT_FLAG_WRITE : 0);
-}
-
-static void register_ctx(vm_flags_t mode, uint64_t features)
-{
-	fx.ctx = userfaultfd_ctx_alloc(fx.mm);
-	fx.ctx->features = features;
-	fx.ctx->api_done = true;
-	fx.vma->vm_flags |= mode;
-	fx.vma->vm_userfaultfd_ctx = fx.ctx;
-}
-
 /* A 4 MiB PMD-aligned RW anon region with VM_HUGEPAGE. */
 static void map_thp_region(void)
 {
-	fx.base = t_map_anon(fx.mm, 2 * PMD_SIZE, PROT_READ | PROT_WRITE, PMD_SIZE);
-	fx.vma = vma_lookup(fx.mm, fx.base);
+	fx.base = t_map_anon(t_proc.mm, 2 * PMD_SIZE, PROT_READ | PROT_WRITE, PMD_SIZE);
+	fx.vma = vma_lookup(t_proc.mm, fx.base);
 	fx.vma->vm_flags |= VM_HUGEPAGE;
 }
 
 static pmd_t *pmdp(void)
 {
-	pmd_t *p = pmd_lookup(fx.mm->pgd, fx.base, false, 0);
+	pmd_t *p = pmd_lookup(t_proc.mm->pgd, fx.base, false, 0);
 	assert_non_null(p);
 	return p;
 }
@@ -100,7 +36,7 @@ static pmd_t *pmdp(void)
 static struct folio *anon_thp(void)
 {
 	map_thp_region();
-	assert_int_equal(handle_mm_fault(fx.vma, fx.base + 5 * PAGE_SIZE, user_flags(true)), 0);
+	assert_int_equal(handle_mm_fault(fx.vma, fx.base + 5 * PAGE_SIZE, t_user_fault(true)), 0);
 	assert_true(pmd_trans_huge(*pmdp()));
 	struct folio *folio = pfn_folio(pmd_pfn(*pmdp()));
 	folio_page(folio, 0)->content = 0xbeef;
@@ -128,10 +64,10 @@ static void thp_vma_allowable_order_follows_sysfs_madvise_and_alignment(void **s
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
-		restart(state);
+		t_proc_restart(state);
 		thp_settings.enabled = rows[i].enabled;
-		fx.base = t_map_anon(fx.mm, rows[i].len, PROT_READ | PROT_WRITE, PMD_SIZE);
-		fx.vma = vma_lookup(fx.mm, fx.base);
+		fx.base = t_map_anon(t_proc.mm, rows[i].len, PROT_READ | PROT_WRITE, PMD_SIZE);
+		fx.vma = vma_lookup(t_proc.mm, fx.base);
 		fx.vma->vm_flags |= rows[i].flags;
 		bool ok = thp_vma_allowable_order(fx.vma, fx.vma->vm_flags, rows[i].forced,
 						  HPAGE_PMD_ORDER);
@@ -139,21 +75,22 @@ static void thp_vma_allowable_order_follows_sysfs_madvise_and_alignment(void **s
 			fail_msg("row %s: %d", rows[i].name, ok);
 		/* A write fault agrees with the predicate when not forced. */
 		if (!rows[i].forced && !(rows[i].flags & VM_IO)) {
-			assert_int_equal(handle_mm_fault(fx.vma, fx.base, user_flags(true)), 0);
+			assert_int_equal(handle_mm_fault(fx.vma, fx.base, t_user_fault(true)), 0);
 			assert_int_equal(pmd_trans_huge(*pmdp()), rows[i].ok);
 		}
 	}
 	/* shmem: the file's huge= policy or MADV_HUGEPAGE, and a PMD-aligned
 	 * file offset. */
-	restart(state);
-	fx.file = shmem_file_alloc("f", 2048, false);
-	int64_t a = sys_mmap(fx.mm, 0, 2 * PMD_SIZE, PROT_READ, MAP_SHARED, fx.file, 0, PMD_SIZE);
-	fx.vma = vma_lookup(fx.mm, (uint64_t)a);
+	t_proc_restart(state);
+	t_proc.file = shmem_file_alloc("f", 2048, false);
+	int64_t a = sys_mmap(t_proc.mm, 0, 2 * PMD_SIZE, PROT_READ, MAP_SHARED, t_proc.file, 0,
+			     PMD_SIZE);
+	fx.vma = vma_lookup(t_proc.mm, (uint64_t)a);
 	assert_false(thp_vma_allowable_order(fx.vma, fx.vma->vm_flags, false, HPAGE_PMD_ORDER));
 	assert_true(thp_vma_allowable_order(fx.vma, fx.vma->vm_flags | VM_HUGEPAGE, false,
 					    HPAGE_PMD_ORDER));
 	assert_true(thp_vma_allowable_order(fx.vma, fx.vma->vm_flags, true, HPAGE_PMD_ORDER));
-	fx.file->huge = true;
+	t_proc.file->huge = true;
 	assert_true(thp_vma_allowable_order(fx.vma, fx.vma->vm_flags, false, HPAGE_PMD_ORDER));
 	fx.vma->vm_pgoff = 1;
 	assert_false(thp_vma_allowable_order(fx.vma, fx.vma->vm_flags, false, HPAGE_PMD_ORDER));
@@ -164,12 +101,12 @@ static void thp_vma_allowable_order_follows_sysfs_madvise_and_alignment(void **s
 static void huge_anon_fault_maps_zero_pmd_on_read_and_a_thp_on_write(void **state)
 {
 	map_thp_region();
-	assert_int_equal(handle_mm_fault(fx.vma, fx.base + 3 * PAGE_SIZE, user_flags(false)), 0);
+	assert_int_equal(handle_mm_fault(fx.vma, fx.base + 3 * PAGE_SIZE, t_user_fault(false)), 0);
 	assert_int_equal(pmd_val(*pmdp()), pmd_val(pmd_wrprotect(pmd_mkhuge(pfn_pmd(
 						   mem_map.huge_zero_pfn, fx.vma->vm_page_prot)))));
-	assert_int_equal(g_hash_table_size(fx.mm->deposit), 1);
+	assert_int_equal(g_hash_table_size(t_proc.mm->deposit), 1);
 
-	restart(state);
+	t_proc_restart(state);
 	struct folio *folio = anon_thp();
 	pmd_t want = pmd_mkwrite(pmd_mkdirty(
 		pmd_mkyoung(pmd_mkhuge(pfn_pmd(folio_pfn(folio), fx.vma->vm_page_prot)))));
@@ -179,22 +116,22 @@ static void huge_anon_fault_maps_zero_pmd_on_read_and_a_thp_on_write(void **stat
 	assert_int_equal(folio_ref_count(folio), 1);
 	assert_true(folio_test_anon(folio));
 	assert_true(PageAnonExclusive(folio_page(folio, 511)));
-	assert_int_equal(fx.mm->rss_anon, HPAGE_PMD_NR);
-	assert_int_equal(g_hash_table_size(fx.mm->deposit), 1);
+	assert_int_equal(t_proc.mm->rss_anon, HPAGE_PMD_NR);
+	assert_int_equal(g_hash_table_size(t_proc.mm->deposit), 1);
 
-	restart(state);
+	t_proc_restart(state);
 	map_thp_region();
-	register_ctx(VM_UFFD_MISSING, 0);
+	t_register_ctx(fx.vma, VM_UFFD_MISSING, 0);
 	uint64_t used = mem_map.nr_used;
 	for (int w = 0; w < 2; w++) {
-		assert_int_equal(handle_mm_fault(fx.vma, fx.base, user_flags(w)), VM_FAULT_RETRY);
+		assert_int_equal(handle_mm_fault(fx.vma, fx.base, t_user_fault(w)), VM_FAULT_RETRY);
 		struct uffd_msg msg;
-		assert_true(uffd_msg_pop(fx.ctx, &msg));
+		assert_true(uffd_msg_pop(t_proc.ctx, &msg));
 		assert_int_equal(msg.flags, w ? UFFD_PAGEFAULT_FLAG_WRITE : 0);
 		assert_true(pmd_none(*pmdp()));
 		assert_int_equal(mem_map.nr_used, used); /* the THP went back */
 	}
-	assert_int_equal(g_hash_table_size(fx.mm->deposit), 0);
+	assert_int_equal(g_hash_table_size(t_proc.mm->deposit), 0);
 }
 
 static pmd_t arm(void)
@@ -209,23 +146,24 @@ static pmd_t arm(void)
 static void armed_pmd_fault_delivers_sync_or_resolves_all_512_pages_async(void **state)
 {
 	for (int async = 0; async < 2; async++) {
-		restart(state);
+		t_proc_restart(state);
 		struct folio *folio = anon_thp();
-		register_ctx(VM_UFFD_RWP, UFFD_FEATURE_RWP | (async ? UFFD_FEATURE_RWP_ASYNC : 0));
+		t_register_ctx(fx.vma, VM_UFFD_RWP,
+			       UFFD_FEATURE_RWP | (async ? UFFD_FEATURE_RWP_ASYNC : 0));
 		pmd_t armed = arm();
 		assert_true(pmd_protnone(armed) && pmd_uffd(armed) && !pmd_write(armed));
 		g_array_set_size(mm_events, 0);
 		uint64_t addr = fx.base + 77 * PAGE_SIZE + 5;
-		vm_fault_t ret = handle_mm_fault(fx.vma, addr, user_flags(true));
+		vm_fault_t ret = handle_mm_fault(fx.vma, addr, t_user_fault(true));
 		if (!async) {
 			struct uffd_msg msg;
 			assert_int_equal(ret, VM_FAULT_RETRY);
 			assert_int_equal(pmd_val(*pmdp()), pmd_val(armed));
-			assert_true(uffd_msg_pop(fx.ctx, &msg));
+			assert_true(uffd_msg_pop(t_proc.ctx, &msg));
 			assert_int_equal(msg.address, fx.base + 77 * PAGE_SIZE);
 			assert_int_equal(msg.flags,
 					 UFFD_PAGEFAULT_FLAG_RWP | UFFD_PAGEFAULT_FLAG_WRITE);
-			assert_true(fx.task.sleeping);
+			assert_true(t_proc.task.sleeping);
 			continue;
 		}
 		assert_int_equal(ret, 0);
@@ -240,10 +178,10 @@ static void armed_pmd_fault_delivers_sync_or_resolves_all_512_pages_async(void *
 			assert_true(ev->async);
 			assert_int_equal(ev->address, fx.base + i * PAGE_SIZE);
 		}
-		assert_int_equal(fx.ctx->msgs->len, 0);
+		assert_int_equal(t_proc.ctx->msgs->len, 0);
 		/* The data is there for the retried access. */
 		uint64_t v = 0;
-		assert_int_equal(user_access(fx.mm, fx.base, false, 0, &v), RESULT_OK);
+		assert_int_equal(user_access(t_proc.mm, fx.base, false, 0, &v), RESULT_OK);
 		assert_int_equal(v, 0xbeef);
 	}
 }
@@ -252,13 +190,13 @@ static void armed_pmd_fault_delivers_sync_or_resolves_all_512_pages_async(void *
 static void protnone_pmd_without_the_bit_is_a_numa_fault_even_in_an_rwp_vma(void **state)
 {
 	anon_thp();
-	register_ctx(VM_UFFD_RWP, UFFD_FEATURE_RWP);
+	t_register_ctx(fx.vma, VM_UFFD_RWP, UFFD_FEATURE_RWP);
 	pmd_t numa = pmd_modify(*pmdp(), PAGE_NONE);
 	*pmdp() = numa;
-	assert_int_equal(handle_mm_fault(fx.vma, fx.base, user_flags(false)), 0);
+	assert_int_equal(handle_mm_fault(fx.vma, fx.base, t_user_fault(false)), 0);
 	assert_int_equal(pmd_val(*pmdp()),
 			 pmd_val(pmd_mkwrite(pmd_mkyoung(pmd_modify(numa, fx.vma->vm_page_prot)))));
-	assert_int_equal(fx.ctx->msgs->len, 0);
+	assert_int_equal(t_proc.ctx->msgs->len, 0);
 }
 
 enum pmd_pre { PP_PLAIN, PP_ARMED, PP_NUMA, PP_ZERO };
@@ -291,14 +229,14 @@ static void change_huge_pmd_arms_resolves_and_reforces_per_prestate(void **state
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
-		restart(state);
+		t_proc_restart(state);
 		if (rows[i].pre == PP_ZERO) {
 			map_thp_region();
-			assert_int_equal(handle_mm_fault(fx.vma, fx.base, user_flags(false)), 0);
+			assert_int_equal(handle_mm_fault(fx.vma, fx.base, t_user_fault(false)), 0);
 		} else {
 			anon_thp();
 		}
-		register_ctx(VM_UFFD_RWP, UFFD_FEATURE_RWP);
+		t_register_ctx(fx.vma, VM_UFFD_RWP, UFFD_FEATURE_RWP);
 		if (rows[i].pre == PP_ARMED)
 			arm();
 		else if (rows[i].pre == PP_NUMA)
@@ -359,25 +297,25 @@ static void splitting_an_anon_pmd_carries_its_uffd_state_into_every_pte(void **s
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
-		restart(state);
+		t_proc_restart(state);
 		struct folio *folio = NULL;
 		if (rows[i].zero) {
 			map_thp_region();
-			assert_int_equal(handle_mm_fault(fx.vma, fx.base, user_flags(false)), 0);
+			assert_int_equal(handle_mm_fault(fx.vma, fx.base, t_user_fault(false)), 0);
 		} else {
 			folio = anon_thp();
 		}
 		switch (rows[i].pre) {
 		case SP_ARMED:
 		case SP_ZERO_ARMED:
-			register_ctx(VM_UFFD_RWP, UFFD_FEATURE_RWP);
+			t_register_ctx(fx.vma, VM_UFFD_RWP, UFFD_FEATURE_RWP);
 			arm();
 			break;
 		case SP_NUMA:
 			*pmdp() = pmd_modify(*pmdp(), PAGE_NONE);
 			break;
 		case SP_WP:
-			register_ctx(VM_UFFD_WP, UFFD_FEATURE_PAGEFAULT_FLAG_WP);
+			t_register_ctx(fx.vma, VM_UFFD_WP, UFFD_FEATURE_PAGEFAULT_FLAG_WP);
 			*pmdp() = pmd_mkuffd(*pmdp());
 			break;
 		default:
@@ -386,7 +324,7 @@ static void splitting_an_anon_pmd_carries_its_uffd_state_into_every_pte(void **s
 		__split_huge_pmd(fx.vma, pmdp(), fx.base + 9 * PAGE_SIZE, false);
 		assert_true(pmd_is_table(*pmdp()));
 		for (unsigned k = 0; k < HPAGE_PMD_NR; k++) {
-			pte_t pte = t_pte(fx.mm, fx.base + k * PAGE_SIZE);
+			pte_t pte = t_pte(t_proc.mm, fx.base + k * PAGE_SIZE);
 			uint64_t pfn = rows[i].zero ? mem_map.zero_pfn : folio_pfn(folio) + k;
 			if (!pte_present(pte) || pte_pfn(pte) != pfn ||
 			    pte_protnone(pte) != rows[i].protnone ||
@@ -404,7 +342,7 @@ static void splitting_an_anon_pmd_carries_its_uffd_state_into_every_pte(void **s
 			assert_true(PageAnonExclusive(folio_page(folio, 100)));
 		}
 		/* The deposited table became the PTE table. */
-		assert_int_equal(g_hash_table_size(fx.mm->deposit), 0);
+		assert_int_equal(g_hash_table_size(t_proc.mm->deposit), 0);
 	}
 }
 
@@ -412,26 +350,27 @@ static void splitting_an_anon_pmd_carries_its_uffd_state_into_every_pte(void **s
 static void after_a_split_each_armed_pte_faults_on_its_own(void **state)
 {
 	anon_thp();
-	register_ctx(VM_UFFD_RWP, UFFD_FEATURE_RWP | UFFD_FEATURE_RWP_ASYNC);
+	t_register_ctx(fx.vma, VM_UFFD_RWP, UFFD_FEATURE_RWP | UFFD_FEATURE_RWP_ASYNC);
 	arm();
 	split_huge_pmd_address(fx.vma, fx.base);
-	assert_int_equal(user_access(fx.mm, fx.base + 3 * PAGE_SIZE, false, 0, NULL), RESULT_OK);
+	assert_int_equal(user_access(t_proc.mm, fx.base + 3 * PAGE_SIZE, false, 0, NULL),
+			 RESULT_OK);
 	for (unsigned k = 0; k < 8; k++)
-		assert_int_equal(pte_uffd(t_pte(fx.mm, fx.base + k * PAGE_SIZE)), k != 3);
+		assert_int_equal(pte_uffd(t_pte(t_proc.mm, fx.base + k * PAGE_SIZE)), k != 3);
 }
 
 /* A file PMD cannot carry the marker: its split zaps it (the range
  * refaults), no PTE table is filled. */
 static void splitting_a_file_pmd_zaps_it_and_drops_only_the_mapping(void **state)
 {
-	fx.file = shmem_file_alloc("f", HPAGE_PMD_NR, true);
-	int64_t a = sys_mmap(fx.mm, 0, PMD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fx.file, 0,
-			     PMD_SIZE);
+	t_proc.file = shmem_file_alloc("f", HPAGE_PMD_NR, true);
+	int64_t a = sys_mmap(t_proc.mm, 0, PMD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			     t_proc.file, 0, PMD_SIZE);
 	fx.base = (uint64_t)a;
-	fx.vma = vma_lookup(fx.mm, fx.base);
-	t_write_pages(fx.mm, fx.base, 1, 0x5151);
+	fx.vma = vma_lookup(t_proc.mm, fx.base);
+	t_write_pages(t_proc.mm, fx.base, 1, 0x5151);
 	assert_true(pmd_trans_huge(*pmdp()));
-	struct folio *folio = filemap_get_folio(fx.file, 0);
+	struct folio *folio = filemap_get_folio(t_proc.file, 0);
 	assert_int_equal(folio_ref_count(folio), HPAGE_PMD_NR + 1);
 
 	__split_huge_pmd(fx.vma, pmdp(), fx.base, false);
@@ -439,9 +378,9 @@ static void splitting_a_file_pmd_zaps_it_and_drops_only_the_mapping(void **state
 	assert_int_equal(folio->entire_mapcount, 0);
 	assert_int_equal(folio_ref_count(folio), HPAGE_PMD_NR);
 	assert_true(folio_test_dirty(folio));
-	assert_int_equal(fx.mm->rss_shmem, 0);
+	assert_int_equal(t_proc.mm->rss_shmem, 0);
 	uint64_t v = 0;
-	assert_int_equal(user_access(fx.mm, fx.base + 7 * PAGE_SIZE, false, 0, &v), RESULT_OK);
+	assert_int_equal(user_access(t_proc.mm, fx.base + 7 * PAGE_SIZE, false, 0, &v), RESULT_OK);
 	assert_int_equal(pfn_to_page(folio_pfn(folio))->content, 0x5151);
 }
 
@@ -454,19 +393,19 @@ static void zapping_a_whole_pmd_frees_the_thp_and_a_partial_zap_splits(void **st
 	zap_page_range_single(fx.vma, fx.base, fx.base + PMD_SIZE, false);
 	assert_true(pmd_none(*pmdp()));
 	assert_int_equal(mem_map.folios[pfn].refcount, 0);
-	assert_int_equal(g_hash_table_size(fx.mm->deposit), 0);
-	assert_int_equal(fx.mm->rss_anon, 0);
+	assert_int_equal(g_hash_table_size(t_proc.mm->deposit), 0);
+	assert_int_equal(t_proc.mm->rss_anon, 0);
 
-	restart(state);
+	t_proc_restart(state);
 	folio = anon_thp();
 	zap_page_range_single(fx.vma, fx.base + PAGE_SIZE, fx.base + 3 * PAGE_SIZE, false);
 	assert_true(pmd_is_table(*pmdp()));
-	assert_true(pte_none(t_pte(fx.mm, fx.base + PAGE_SIZE)));
-	assert_true(pte_none(t_pte(fx.mm, fx.base + 2 * PAGE_SIZE)));
-	assert_true(pte_present(t_pte(fx.mm, fx.base)));
-	assert_true(pte_present(t_pte(fx.mm, fx.base + 3 * PAGE_SIZE)));
+	assert_true(pte_none(t_pte(t_proc.mm, fx.base + PAGE_SIZE)));
+	assert_true(pte_none(t_pte(t_proc.mm, fx.base + 2 * PAGE_SIZE)));
+	assert_true(pte_present(t_pte(t_proc.mm, fx.base)));
+	assert_true(pte_present(t_pte(t_proc.mm, fx.base + 3 * PAGE_SIZE)));
 	assert_int_equal(folio_ref_count(folio), HPAGE_PMD_NR - 2);
-	assert_int_equal(fx.mm->rss_anon, HPAGE_PMD_NR - 2);
+	assert_int_equal(t_proc.mm->rss_anon, HPAGE_PMD_NR - 2);
 }
 
 /* Present PMD without protnone: a read sets young, a write to a read-only
@@ -476,31 +415,32 @@ static void accessible_pmd_faults_set_young_reuse_or_deliver_wp(void **state)
 {
 	anon_thp();
 	*pmdp() = pmd_mkold(pmd_wrprotect(*pmdp()));
-	assert_int_equal(handle_mm_fault(fx.vma, fx.base, user_flags(false)), 0);
+	assert_int_equal(handle_mm_fault(fx.vma, fx.base, t_user_fault(false)), 0);
 	assert_true(pmd_young(*pmdp()));
 	assert_false(pmd_write(*pmdp()));
-	assert_int_equal(handle_mm_fault(fx.vma, fx.base, user_flags(true)), 0);
+	assert_int_equal(handle_mm_fault(fx.vma, fx.base, t_user_fault(true)), 0);
 	assert_true(pmd_trans_huge(*pmdp()) && pmd_write(*pmdp()) && pmd_dirty(*pmdp()));
 
 	for (int async = 0; async < 2; async++) {
-		restart(state);
+		t_proc_restart(state);
 		anon_thp();
-		register_ctx(VM_UFFD_WP,
-			     UFFD_FEATURE_PAGEFAULT_FLAG_WP | (async ? UFFD_FEATURE_WP_ASYNC : 0));
+		t_register_ctx(fx.vma, VM_UFFD_WP,
+			       UFFD_FEATURE_PAGEFAULT_FLAG_WP |
+				       (async ? UFFD_FEATURE_WP_ASYNC : 0));
 		*pmdp() = pmd_mkuffd(*pmdp());
-		vm_fault_t ret = handle_mm_fault(fx.vma, fx.base + PAGE_SIZE, user_flags(true));
+		vm_fault_t ret = handle_mm_fault(fx.vma, fx.base + PAGE_SIZE, t_user_fault(true));
 		if (!async) {
 			assert_int_equal(ret, VM_FAULT_RETRY);
-			assert_int_equal(fx.ctx->msgs->len, 1);
+			assert_int_equal(t_proc.ctx->msgs->len, 1);
 			assert_true(pmd_trans_huge(*pmdp()));
 			continue;
 		}
 		assert_int_equal(ret, 0);
 		assert_true(pmd_is_table(*pmdp()));
-		assert_false(pte_uffd(t_pte(fx.mm, fx.base + PAGE_SIZE)));
-		assert_true(pte_write(t_pte(fx.mm, fx.base + PAGE_SIZE)));
-		assert_true(pte_uffd(t_pte(fx.mm, fx.base + 2 * PAGE_SIZE)));
-		assert_int_equal(fx.ctx->msgs->len, 0);
+		assert_false(pte_uffd(t_pte(t_proc.mm, fx.base + PAGE_SIZE)));
+		assert_true(pte_write(t_pte(t_proc.mm, fx.base + PAGE_SIZE)));
+		assert_true(pte_uffd(t_pte(t_proc.mm, fx.base + 2 * PAGE_SIZE)));
+		assert_int_equal(t_proc.ctx->msgs->len, 0);
 	}
 }
 
@@ -515,12 +455,12 @@ static void thp_reuse_in_a_vma_without_vm_write_never_makes_the_pmd_writable(voi
 	fx.vma->vm_page_prot = vm_get_page_prot(fx.vma->vm_flags);
 	assert_int_equal(handle_mm_fault(fx.vma, fx.base, FAULT_FLAG_WRITE | FAULT_FLAG_REMOTE), 0);
 	assert_false(pmd_write(*pmdp()));
-	assert_null(mmu_translate(fx.mm, fx.base, true));
+	assert_null(mmu_translate(t_proc.mm, fx.base, true));
 }
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, t_proc_setup, t_proc_teardown)
 	const struct CMUnitTest tests[] = {
 		T(thp_vma_allowable_order_follows_sysfs_madvise_and_alignment),
 		T(huge_anon_fault_maps_zero_pmd_on_read_and_a_thp_on_write),

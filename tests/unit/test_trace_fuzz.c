@@ -2,19 +2,12 @@
  * deterministic mutations of a valid trace never crash (ASan/UBSan watch),
  * every rejection is "path:N: message" with N a line of the input, and every
  * accepted mutant round-trips through the writer. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-/* cmocka.h must follow the headers above */
-#include <cmocka.h>
+#include "trace_test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "trace/trace.h"
 
 #ifndef FUZZ_SEED /* -DFUZZ_SEED=N replays another run */
 #define FUZZ_SEED 20250917u
@@ -115,37 +108,6 @@ static const char *const vocab[] = {
 	"\r",
 	"\x7f",
 };
-
-static bool spans_equal(const GArray *a, const GArray *b)
-{
-	guint na = a ? a->len : 0, nb = b ? b->len : 0;
-
-	return na == nb && (!na || !memcmp(a->data, b->data, na * sizeof(struct page_span)));
-}
-
-static bool steps_equal(const struct step *a, const struct step *b)
-{
-	const struct cmd_desc *d = &cmd_descs[a->cmd];
-
-	if (a->cmd != b->cmd)
-		return false;
-	for (int i = 0; i < MAX_POSITIONAL; i++)
-		if (g_strcmp0(a->pos[i], b->pos[i]))
-			return false;
-	for (int i = 0; i < MAX_KEYS && d->keys[i].key; i++) {
-		const struct arg_value *x = &a->args[i], *y = &b->args[i];
-
-		if (x->present != y->present)
-			return false;
-		if (!x->present)
-			continue;
-		if (d->keys[i].type == ARG_RANGE  ? !spans_equal(x->spans, y->spans)
-		    : d->keys[i].type == ARG_NAME ? g_strcmp0(x->name, y->name) != 0
-						  : x->u != y->u)
-			return false;
-	}
-	return true;
-}
 
 /* Offsets of the starts of the whitespace-separated tokens. */
 static void token_starts(const GString *s, GArray *starts)
@@ -301,24 +263,9 @@ static void check_error(const char *path, const GString *err, const GString *inp
 
 static void check_roundtrip(const struct trace *t, unsigned iteration)
 {
-	g_autoptr(GString) w1 = g_string_new(NULL);
-	g_autoptr(GString) w2 = g_string_new(NULL);
-	g_autoptr(GString) err = g_string_new(NULL);
-	struct trace *t2;
+	g_autofree char *what = g_strdup_printf("iteration %u", iteration);
 
-	trace_write(w1, t);
-	t2 = trace_parse_string("canon.trace", w1->str, err);
-	if (!t2)
-		fail_msg("iteration %u: canonical text rejected: %s\n%s", iteration, err->str,
-			 w1->str);
-	assert_int_equal(t->steps->len, t2->steps->len);
-	for (guint i = 0; i < t->steps->len; i++)
-		if (!steps_equal(&g_array_index(t->steps, struct step, i),
-				 &g_array_index(t2->steps, struct step, i)))
-			fail_msg("iteration %u: step %u changed in the round trip", iteration, i);
-	trace_write(w2, t2);
-	assert_string_equal(w1->str, w2->str);
-	trace_free(t2);
+	g_free(t_trace_rewrite(t, "canon.trace", what));
 }
 
 static void mutated_traces_never_crash_and_fail_with_a_line_number(void **state)

@@ -2,12 +2,7 @@
  * per step, parse(write(parse(x))) == parse(x), and write is a fixed point. */
 /* No machine is needed, so not mmsim_test.h: the parser tests keep building
  * while the mm/ headers change under them. */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-/* cmocka.h must follow the headers above */
-#include <cmocka.h>
+#include "trace_test.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,83 +11,19 @@
 
 #include "model/uffd.h"
 #include "patch.h"
-#include "trace/trace.h"
-
-static bool spans_equal(const GArray *a, const GArray *b)
-{
-	guint na = a ? a->len : 0, nb = b ? b->len : 0;
-
-	if (na != nb)
-		return false;
-	return !na || !memcmp(a->data, b->data, na * sizeof(struct page_span));
-}
-
-/* Line numbers are not compared: the writer drops comments and blanks. */
-static bool steps_equal(const struct step *a, const struct step *b)
-{
-	const struct cmd_desc *d = &cmd_descs[a->cmd];
-
-	if (a->cmd != b->cmd)
-		return false;
-	for (int i = 0; i < MAX_POSITIONAL; i++)
-		if (g_strcmp0(a->pos[i], b->pos[i]))
-			return false;
-	for (int i = 0; i < MAX_KEYS && d->keys[i].key; i++) {
-		const struct arg_value *x = &a->args[i], *y = &b->args[i];
-
-		if (x->present != y->present)
-			return false;
-		if (!x->present)
-			continue;
-		if (d->keys[i].type == ARG_RANGE && !spans_equal(x->spans, y->spans))
-			return false;
-		else if (d->keys[i].type == ARG_NAME && g_strcmp0(x->name, y->name))
-			return false;
-		else if (x->u != y->u)
-			return false;
-	}
-	return true;
-}
-
-static void assert_traces_equal(const struct trace *a, const struct trace *b)
-{
-	assert_int_equal(a->steps->len, b->steps->len);
-	for (guint i = 0; i < a->steps->len; i++) {
-		const struct step *x = &g_array_index(a->steps, struct step, i);
-		const struct step *y = &g_array_index(b->steps, struct step, i);
-
-		if (!steps_equal(x, y)) {
-			g_autoptr(GString) sx = g_string_new(NULL);
-			g_autoptr(GString) sy = g_string_new(NULL);
-
-			trace_write_step(sx, x);
-			trace_write_step(sy, y);
-			fail_msg("step %u differs:\n  %s  %s", i, sx->str, sy->str);
-		}
-	}
-}
 
 /* Parses text, writes it, and checks both round-trip properties; returns
  * the canonical text. */
 static char *roundtrip(const char *path, const char *text)
 {
 	g_autoptr(GString) err = g_string_new(NULL);
-	g_autoptr(GString) w1 = g_string_new(NULL);
-	g_autoptr(GString) w2 = g_string_new(NULL);
-	struct trace *t1 = trace_parse_string(path, text, err), *t2;
+	struct trace *t = trace_parse_string(path, text, err);
 
-	if (!t1)
+	if (!t)
 		fail_msg("%s", err->str);
-	trace_write(w1, t1);
-	t2 = trace_parse_string(path, w1->str, err);
-	if (!t2)
-		fail_msg("canonical text does not parse: %s\n%s", err->str, w1->str);
-	assert_traces_equal(t1, t2);
-	trace_write(w2, t2);
-	assert_string_equal(w1->str, w2->str);
-	trace_free(t1);
-	trace_free(t2);
-	return g_strdup(w1->str);
+	char *canon = t_trace_rewrite(t, path, path);
+	trace_free(t);
+	return canon;
 }
 
 static const char rich_trace[] =
@@ -226,11 +157,25 @@ static void canonical_text_is_a_fixed_point(void **state)
 	assert_string_equal(again, rich_canonical);
 }
 
+struct rewrite_case {
+	const char *in, *out;
+};
+
+/* Each case's in, put into fmt (one %s), writes back as fmt with its out. */
+static void assert_cases_write_as(const char *fmt, const struct rewrite_case *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		g_autofree char *in = g_strdup_printf(fmt, cases[i].in);
+		g_autofree char *want = g_strdup_printf(fmt, cases[i].out);
+		g_autofree char *got = roundtrip("t.trace", in);
+
+		assert_string_equal(got, want);
+	}
+}
+
 static void sizes_use_the_largest_exact_suffix(void **state)
 {
-	static const struct {
-		const char *in, *out;
-	} cases[] = {
+	static const struct rewrite_case cases[] = {
 		{"0", "0"},
 		{"1", "1"},
 		{"1023", "1023"},
@@ -246,13 +191,7 @@ static void sizes_use_the_largest_exact_suffix(void **state)
 		{"17179869183G", "17179869183G"},
 	};
 
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		g_autofree char *in = g_strdup_printf("file f size=%s\n", cases[i].in);
-		g_autofree char *want = g_strdup_printf("file f size=%s\n", cases[i].out);
-		g_autofree char *got = roundtrip("t.trace", in);
-
-		assert_string_equal(got, want);
-	}
+	assert_cases_write_as("file f size=%s\n", cases, G_N_ELEMENTS(cases));
 }
 
 static void numbers_are_decimal_but_value_and_at_are_hex(void **state)
@@ -273,9 +212,7 @@ static void numbers_are_decimal_but_value_and_at_are_hex(void **state)
 
 static void ranges_are_written_merged_and_sorted(void **state)
 {
-	static const struct {
-		const char *in, *out;
-	} cases[] = {
+	static const struct rewrite_case cases[] = {
 		{"3", "3"},
 		{"3-3", "3"},
 		{"5,4,3", "3-5"},
@@ -286,19 +223,10 @@ static void ranges_are_written_merged_and_sorted(void **state)
 		{"0x0-0x1ff", "0-511"},
 	};
 
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		g_autofree char *in = g_strdup_printf("process p\n"
-						      "mmap r proc=p len=4K prot=r map=private\n"
-						      "reclaim r pages=%s\n",
-						      cases[i].in);
-		g_autofree char *want = g_strdup_printf("process p\n"
-							"mmap r proc=p len=4K prot=r map=private\n"
-							"reclaim r pages=%s\n",
-							cases[i].out);
-		g_autofree char *got = roundtrip("t.trace", in);
-
-		assert_string_equal(got, want);
-	}
+	assert_cases_write_as("process p\n"
+			      "mmap r proc=p len=4K prot=r map=private\n"
+			      "reclaim r pages=%s\n",
+			      cases, G_N_ELEMENTS(cases));
 }
 
 static void prot_is_written_as_rwx_in_order(void **state)

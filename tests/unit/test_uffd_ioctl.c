@@ -53,6 +53,36 @@ static void env_fini(struct env *e)
 #define M_MINOR UFFDIO_REGISTER_MODE_MINOR
 #define M_RWP UFFDIO_REGISTER_MODE_RWP
 
+/* UFFDIO_REGISTER of [start, start + len) for mode, which must succeed. */
+static void env_register(struct env *e, uint64_t start, uint64_t len, uint64_t mode)
+{
+	uint64_t ioctls;
+
+	assert_int_equal(userfaultfd_register(e->ctx, start, len, mode, &ioctls), 0);
+}
+
+/* env_init() with every feature; value stored to the first n pages of a,
+ * all of a registered for RWP and its first armed bytes RWPROTECTed. */
+static void env_init_armed(struct env *e, uint64_t n, uint64_t value, uint64_t armed)
+{
+	env_init(e, F_ALL);
+	t_write_pages(e->mm, e->a, n, value);
+	env_register(e, e->a, ANON_LEN, M_RWP);
+	assert_int_equal(userfaultfd_rwprotect(e->ctx, e->a, armed, UFFDIO_RWPROTECT_MODE_RWP), 0);
+}
+
+/* A sync RWP fault on the first page of a: it queues a message and leaves a
+ * waiter; current is woken by hand so the test goes on. */
+static struct vm_fault env_sync_fault(struct env *e)
+{
+	struct vm_fault vmf = {
+		.vma = vma_lookup(e->mm, e->a), .address = e->a, .flags = FAULT_FLAG_ALLOW_RETRY};
+
+	assert_int_equal(handle_userfault(&vmf, VM_UFFD_RWP), VM_FAULT_RETRY);
+	current->sleeping = false;
+	return vmf;
+}
+
 /* ---------------------------------------------------------------- UFFDIO_API */
 
 struct api_row {
@@ -227,10 +257,10 @@ static void test_register_with_another_ctx_is_busy(void **state)
 	struct userfaultfd_ctx *other = sys_userfaultfd(e.mm);
 	uint64_t f = F_ALL, ioctls;
 	assert_int_equal(userfaultfd_api(other, &f, &ioctls), 0);
-	assert_int_equal(userfaultfd_register(e.ctx, e.a, ANON_LEN, M_RWP, &ioctls), 0);
+	env_register(&e, e.a, ANON_LEN, M_RWP);
 	assert_int_equal(userfaultfd_register(other, e.a, ANON_LEN, M_RWP, &ioctls), -EBUSY);
 	/* Same ctx: adding MISSING is fine, dropping RWP is not. */
-	assert_int_equal(userfaultfd_register(e.ctx, e.a, ANON_LEN, M_RWP | M_MISSING, &ioctls), 0);
+	env_register(&e, e.a, ANON_LEN, M_RWP | M_MISSING);
 	assert_int_equal(userfaultfd_register(e.ctx, e.a, ANON_LEN, M_MISSING, &ioctls), -EBUSY);
 	assert_int_equal(vma_lookup(e.mm, e.a)->vm_flags & __VM_UFFD_FLAGS,
 			 VM_UFFD_RWP | VM_UFFD_MISSING);
@@ -242,11 +272,9 @@ static void test_register_with_another_ctx_is_busy(void **state)
 static void test_register_of_part_splits_and_unregister_merges(void **state)
 {
 	struct env e;
-	uint64_t ioctls;
 	env_init(&e, F_ALL);
 	guint before = e.mm->vmas->len;
-	assert_int_equal(userfaultfd_register(e.ctx, e.a + PAGE_SIZE, PAGE_SIZE, M_RWP, &ioctls),
-			 0);
+	env_register(&e, e.a + PAGE_SIZE, PAGE_SIZE, M_RWP);
 	assert_int_equal(e.mm->vmas->len, before + 2);
 	assert_int_equal(userfaultfd_unregister(e.ctx, e.a + PAGE_SIZE, PAGE_SIZE), 0);
 	assert_int_equal(e.mm->vmas->len, before);
@@ -284,12 +312,11 @@ static void test_rwprotect_errors_table(void **state)
 	for (size_t i = 0; i < G_N_ELEMENTS(rwp_rows); i++) {
 		const struct rwp_row *r = &rwp_rows[i];
 		struct env e;
-		uint64_t start, len, ioctls;
+		uint64_t start, len;
 
 		env_init(&e, F_ALL);
-		assert_int_equal(userfaultfd_register(e.ctx, e.a, ANON_LEN, M_RWP, &ioctls), 0);
-		assert_int_equal(
-			userfaultfd_register(e.ctx, e.shm, 4 * PAGE_SIZE, M_MISSING, &ioctls), 0);
+		env_register(&e, e.a, ANON_LEN, M_RWP);
+		env_register(&e, e.shm, 4 * PAGE_SIZE, M_MISSING);
 		e.ctx->mmap_changing = r->mmap_changing;
 		range_of(&e, r->where, &start, &len);
 		long ret = userfaultfd_rwprotect(e.ctx, start, len, r->mode);
@@ -303,16 +330,15 @@ static void test_rwprotect_errors_table(void **state)
 static void test_rwprotect_prescan_changes_nothing_on_enoent(void **state)
 {
 	struct env e;
-	uint64_t ioctls;
 	env_init(&e, F_ALL);
 	t_write_pages(e.mm, e.a, 4, 0x11);
 	/* Register the first half only: the range's second VMA is not RWP. */
-	assert_int_equal(userfaultfd_register(e.ctx, e.a, 2 * PAGE_SIZE, M_RWP, &ioctls), 0);
+	env_register(&e, e.a, 2 * PAGE_SIZE, M_RWP);
 	assert_int_equal(userfaultfd_rwprotect(e.ctx, e.a, ANON_LEN, UFFDIO_RWPROTECT_MODE_RWP),
 			 -ENOENT);
 	assert_false(pte_protnone(t_pte(e.mm, e.a)));
 	/* Over a hole plus an RWP VMA: the hole is skipped. */
-	assert_int_equal(userfaultfd_register(e.ctx, e.b, PAGE_SIZE, M_RWP, &ioctls), 0);
+	env_register(&e, e.b, PAGE_SIZE, M_RWP);
 	assert_int_equal(userfaultfd_rwprotect(e.ctx, e.b - PAGE_SIZE, 2 * PAGE_SIZE,
 					       UFFDIO_RWPROTECT_MODE_RWP),
 			 0);
@@ -322,11 +348,7 @@ static void test_rwprotect_prescan_changes_nothing_on_enoent(void **state)
 static void test_rwprotect_arms_then_resolves_with_write_upgrade(void **state)
 {
 	struct env e;
-	uint64_t ioctls;
-	env_init(&e, F_ALL);
-	t_write_pages(e.mm, e.a, 4, 0x22);
-	assert_int_equal(userfaultfd_register(e.ctx, e.a, ANON_LEN, M_RWP, &ioctls), 0);
-	assert_int_equal(userfaultfd_rwprotect(e.ctx, e.a, ANON_LEN, UFFDIO_RWPROTECT_MODE_RWP), 0);
+	env_init_armed(&e, 4, 0x22, ANON_LEN);
 	for (int i = 0; i < 4; i++) {
 		pte_t p = t_pte(e.mm, e.a + i * PAGE_SIZE);
 		assert_true(pte_protnone(p) && pte_uffd(p));
@@ -384,11 +406,7 @@ static void test_set_mode_errors_table(void **state)
 static void test_rwp_fault_message_flags_for_read_and_write(void **state)
 {
 	struct env e;
-	uint64_t ioctls;
-	env_init(&e, F_ALL);
-	t_write_pages(e.mm, e.a, 2, 0x33);
-	assert_int_equal(userfaultfd_register(e.ctx, e.a, ANON_LEN, M_RWP, &ioctls), 0);
-	assert_int_equal(userfaultfd_rwprotect(e.ctx, e.a, ANON_LEN, UFFDIO_RWPROTECT_MODE_RWP), 0);
+	env_init_armed(&e, 2, 0x33, ANON_LEN);
 	struct vm_area_struct *vma = vma_lookup(e.mm, e.a);
 
 	for (int w = 0; w < 2; w++) {
@@ -427,9 +445,8 @@ static void test_rwp_fault_message_flags_for_read_and_write(void **state)
 static void test_handle_userfault_sigbus_and_retry_cases(void **state)
 {
 	struct env e;
-	uint64_t ioctls;
 	env_init(&e, F_ALL);
-	assert_int_equal(userfaultfd_register(e.ctx, e.a, ANON_LEN, M_MISSING, &ioctls), 0);
+	env_register(&e, e.a, ANON_LEN, M_MISSING);
 	struct vm_area_struct *vma = vma_lookup(e.mm, e.a);
 	struct vm_fault vmf = {.vma = vma, .address = e.a};
 
@@ -465,11 +482,7 @@ static void test_handle_userfault_sigbus_and_retry_cases(void **state)
 static void test_unregister_after_prot_none_succeeds_and_disarms(void **state)
 {
 	struct env e;
-	uint64_t ioctls;
-	env_init(&e, F_ALL);
-	t_write_pages(e.mm, e.a, 4, 0x44);
-	assert_int_equal(userfaultfd_register(e.ctx, e.a, ANON_LEN, M_RWP, &ioctls), 0);
-	assert_int_equal(userfaultfd_rwprotect(e.ctx, e.a, ANON_LEN, UFFDIO_RWPROTECT_MODE_RWP), 0);
+	env_init_armed(&e, 4, 0x44, ANON_LEN);
 	assert_int_equal(sys_mprotect(e.mm, e.a, ANON_LEN, PROT_NONE), 0);
 	assert_int_equal(userfaultfd_unregister(e.ctx, e.a, ANON_LEN), 0);
 	struct vm_area_struct *vma = vma_lookup(e.mm, e.a);
@@ -490,16 +503,9 @@ static void test_unregister_after_prot_none_succeeds_and_disarms(void **state)
 static void test_close_disarms_everything_and_wakes_all(void **state)
 {
 	struct env e;
-	uint64_t ioctls;
-	env_init(&e, F_ALL);
-	t_write_pages(e.mm, e.a, 4, 0x55);
-	assert_int_equal(userfaultfd_register(e.ctx, e.a, ANON_LEN, M_RWP, &ioctls), 0);
-	assert_int_equal(userfaultfd_rwprotect(e.ctx, e.a, ANON_LEN, UFFDIO_RWPROTECT_MODE_RWP), 0);
-	struct vm_fault vmf = {
-		.vma = vma_lookup(e.mm, e.a), .address = e.a, .flags = FAULT_FLAG_ALLOW_RETRY};
-	assert_int_equal(handle_userfault(&vmf, VM_UFFD_RWP), VM_FAULT_RETRY);
+	env_init_armed(&e, 4, 0x55, ANON_LEN);
+	env_sync_fault(&e);
 	assert_int_equal(e.ctx->waiters->len, 1);
-	current->sleeping = false;
 	userfaultfd_release(e.ctx);
 	assert_int_equal(e.ctx->waiters->len, 0);
 	for (int i = 0; i < 4; i++) {
@@ -515,16 +521,8 @@ static void test_close_disarms_everything_and_wakes_all(void **state)
 static void test_set_mode_async_wakes_every_waiter(void **state)
 {
 	struct env e;
-	uint64_t ioctls;
-	env_init(&e, F_ALL);
-	t_write_pages(e.mm, e.a, 1, 0x66);
-	assert_int_equal(userfaultfd_register(e.ctx, e.a, ANON_LEN, M_RWP, &ioctls), 0);
-	assert_int_equal(userfaultfd_rwprotect(e.ctx, e.a, PAGE_SIZE, UFFDIO_RWPROTECT_MODE_RWP),
-			 0);
-	struct vm_fault vmf = {
-		.vma = vma_lookup(e.mm, e.a), .address = e.a, .flags = FAULT_FLAG_ALLOW_RETRY};
-	assert_int_equal(handle_userfault(&vmf, VM_UFFD_RWP), VM_FAULT_RETRY);
-	current->sleeping = false;
+	env_init_armed(&e, 1, 0x66, PAGE_SIZE);
+	struct vm_fault vmf = env_sync_fault(&e);
 	assert_int_equal(e.ctx->waiters->len, 1);
 	assert_int_equal(userfaultfd_set_mode(e.ctx, UFFD_FEATURE_RWP_ASYNC, 0), 0);
 	assert_int_equal(e.ctx->waiters->len, 0);
@@ -537,9 +535,8 @@ static void test_set_mode_async_wakes_every_waiter(void **state)
 static void test_copy_into_an_rwp_vma_installs_an_unarmed_page(void **state)
 {
 	struct env e;
-	uint64_t ioctls;
 	env_init(&e, F_ALL);
-	assert_int_equal(userfaultfd_register(e.ctx, e.a, ANON_LEN, M_RWP | M_MISSING, &ioctls), 0);
+	env_register(&e, e.a, ANON_LEN, M_RWP | M_MISSING);
 	assert_int_equal(userfaultfd_copy(e.ctx, e.a, 2 * PAGE_SIZE, 0xabc, 0), 0);
 	pte_t p = t_pte(e.mm, e.a);
 	assert_true(pte_present(p) && !pte_protnone(p) && !pte_uffd(p) && pte_write(p));
@@ -562,10 +559,8 @@ static void test_copy_into_an_rwp_vma_installs_an_unarmed_page(void **state)
 static void test_copy_with_wp_sets_the_uffd_bit_and_replaces_a_marker(void **state)
 {
 	struct env e;
-	uint64_t ioctls;
 	env_init(&e, F_ALL);
-	assert_int_equal(
-		userfaultfd_register(e.ctx, e.shm, 4 * PAGE_SIZE, M_WP | M_MISSING, &ioctls), 0);
+	env_register(&e, e.shm, 4 * PAGE_SIZE, M_WP | M_MISSING);
 	/* uffd-wp on a none shmem PTE installs a marker; COPY may replace it. */
 	assert_int_equal(
 		userfaultfd_writeprotect(e.ctx, e.shm, PAGE_SIZE, UFFDIO_WRITEPROTECT_MODE_WP), 0);
@@ -581,13 +576,11 @@ static void test_copy_with_wp_sets_the_uffd_bit_and_replaces_a_marker(void **sta
 static void test_continue_maps_the_cached_page_or_fails(void **state)
 {
 	struct env e;
-	uint64_t ioctls;
 	env_init(&e, F_ALL);
 	/* Populate the cache through the mapping, then drop the PTE. */
 	t_write_pages(e.mm, e.shm, 1, 0x5a);
 	zap_page_range_single(vma_lookup(e.mm, e.shm), e.shm, e.shm + PAGE_SIZE, true);
-	assert_int_equal(
-		userfaultfd_register(e.ctx, e.shm, 4 * PAGE_SIZE, M_MINOR | M_RWP, &ioctls), 0);
+	env_register(&e, e.shm, 4 * PAGE_SIZE, M_MINOR | M_RWP);
 	assert_int_equal(userfaultfd_continue(e.ctx, e.shm, PAGE_SIZE, 0), 0);
 	pte_t p = t_pte(e.mm, e.shm);
 	assert_true(pte_present(p) && !pte_protnone(p) && !pte_uffd(p));
@@ -595,7 +588,7 @@ static void test_continue_maps_the_cached_page_or_fails(void **state)
 	/* Nothing cached at index 1. */
 	assert_int_equal(userfaultfd_continue(e.ctx, e.shm + PAGE_SIZE, PAGE_SIZE, 0), -EFAULT);
 	/* CONTINUE on anon memory. */
-	assert_int_equal(userfaultfd_register(e.ctx, e.a, ANON_LEN, M_RWP, &ioctls), 0);
+	env_register(&e, e.a, ANON_LEN, M_RWP);
 	assert_int_equal(userfaultfd_continue(e.ctx, e.a, PAGE_SIZE, 0), -EINVAL);
 	env_fini(&e);
 }
