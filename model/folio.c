@@ -68,7 +68,8 @@ bool folio_maybe_mapped_shared(const struct folio *f)
 static void push_free(unsigned order, uint64_t pfn)
 {
 	if (mem_map.nr_free[order] == mem_map.free_cap[order]) {
-		mem_map.free_cap[order] = mem_map.free_cap[order] ? mem_map.free_cap[order] * 2 : 64;
+		mem_map.free_cap[order] =
+			mem_map.free_cap[order] ? mem_map.free_cap[order] * 2 : 64;
 		mem_map.free[order] =
 			g_renew(uint64_t, mem_map.free[order], mem_map.free_cap[order]);
 	}

@@ -24,9 +24,9 @@
 #define PG_hwpoison (1u << 2)
 
 struct page {
-	uint64_t content;   /* data tag */
-	int32_t mapcount;   /* number of PTE mappings of this page */
-	uint16_t flags;     /* PG_* above */
+	uint64_t content;    /* data tag */
+	int32_t mapcount;    /* number of PTE mappings of this page */
+	uint16_t flags;	     /* PG_* above */
 	uint16_t head_delta; /* pfn - folio head pfn */
 };
 
@@ -39,14 +39,14 @@ struct page {
 #define FOLIO_uptodate (1u << 5)
 #define FOLIO_swapcache (1u << 6)
 #define FOLIO_referenced (1u << 7)
-#define FOLIO_zero (1u << 8)   /* the shared zero page or huge zero folio */
+#define FOLIO_zero (1u << 8) /* the shared zero page or huge zero folio */
 #define FOLIO_isolated (1u << 9)
 #define FOLIO_young (1u << 10)
 
 struct folio {
-	uint64_t index;      /* pgoff in the mapping (anon: linear page index) */
-	void *mapping;       /* struct anon_vma * (anon) or struct address_space * */
-	swp_entry_t swap;    /* swap slot while in the swap cache */
+	uint64_t index;	  /* pgoff in the mapping (anon: linear page index) */
+	void *mapping;	  /* struct anon_vma * (anon) or struct address_space * */
+	swp_entry_t swap; /* swap slot while in the swap cache */
 	int32_t refcount;
 	int32_t entire_mapcount; /* PMD mappings */
 	int32_t pincount;
@@ -65,8 +65,8 @@ struct mem_map {
 	uint64_t *free[HPAGE_PMD_ORDER + 1];
 	uint64_t nr_free[HPAGE_PMD_ORDER + 1];
 	uint64_t free_cap[HPAGE_PMD_ORDER + 1];
-	uint64_t zero_pfn;       /* the shared zero page */
-	uint64_t huge_zero_pfn;  /* the huge zero folio (order 9) */
+	uint64_t zero_pfn;	   /* the shared zero page */
+	uint64_t huge_zero_pfn;	   /* the huge zero folio (order 9) */
 	uint64_t fail_alloc_after; /* failure injection: 0 = never */
 	uint64_t nr_allocs;
 };
@@ -103,7 +103,10 @@ static inline bool folio_test_swapbacked(const struct folio *f)
 }
 static inline bool folio_test_locked(const struct folio *f) { return f->flags & FOLIO_locked; }
 static inline bool folio_test_lru(const struct folio *f) { return f->flags & FOLIO_lru; }
-static inline bool folio_test_swapcache(const struct folio *f) { return f->flags & FOLIO_swapcache; }
+static inline bool folio_test_swapcache(const struct folio *f)
+{
+	return f->flags & FOLIO_swapcache;
+}
 static inline bool folio_test_zero(const struct folio *f) { return f->flags & FOLIO_zero; }
 /* Lazyfree = anon without swapbacked (after MADV_FREE). */
 static inline bool folio_test_lazyfree(const struct folio *f)

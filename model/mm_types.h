@@ -54,10 +54,10 @@ struct anon_vma {
 #define XA_VALUE_BIT 1ULL /* low bit set: a value entry (swapped shmem page) */
 struct address_space {
 	char *name;
-	uint64_t nr_pages;   /* i_size in pages */
-	uint64_t *i_pages;   /* per index: 0, xa_mk_pfn(pfn of the page at index), or a value */
-	GPtrArray *i_mmap;   /* VMAs mapping the file */
-	bool huge;           /* shmem_enabled allows PMD folios (huge=always/within_size/advise) */
+	uint64_t nr_pages; /* i_size in pages */
+	uint64_t *i_pages; /* per index: 0, xa_mk_pfn(pfn of the page at index), or a value */
+	GPtrArray *i_mmap; /* VMAs mapping the file */
+	bool huge;	   /* shmem_enabled allows PMD folios (huge=always/within_size/advise) */
 	int refcount;
 };
 #define file address_space /* one object plays both roles in the model */
@@ -81,8 +81,8 @@ struct vm_area_struct {
 struct mm_struct {
 	uint64_t id;
 	char *name;
-	uint64_t pgd;  /* top-level table number */
-	GPtrArray *vmas; /* sorted by vm_start */
+	uint64_t pgd;	     /* top-level table number */
+	GPtrArray *vmas;     /* sorted by vm_start */
 	GHashTable *deposit; /* PMD address -> deposited PTE table number */
 	bool khugepaged_registered;
 	uint64_t rss_anon, rss_file, rss_shmem, nr_swapents;
@@ -95,7 +95,10 @@ static inline bool vma_is_accessible(const struct vm_area_struct *vma)
 {
 	return vma->vm_flags & VM_ACCESS_FLAGS;
 }
-static inline bool is_cow_mapping(vm_flags_t f) { return (f & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE; }
+static inline bool is_cow_mapping(vm_flags_t f)
+{
+	return (f & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
+}
 static inline uint64_t vma_pages(const struct vm_area_struct *vma)
 {
 	return (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
@@ -120,7 +123,7 @@ void mm_free(struct mm_struct *mm); /* caller has zapped all mappings */
 /* Free the host memory of an mm, its VMAs and anon_vmas without touching
  * page tables or frames (whole-machine teardown; the pools go next). */
 void mm_discard(struct mm_struct *mm);
-struct vm_area_struct *find_vma(struct mm_struct *mm, uint64_t addr); /* first with end > addr */
+struct vm_area_struct *find_vma(struct mm_struct *mm, uint64_t addr);	/* first with end > addr */
 struct vm_area_struct *vma_lookup(struct mm_struct *mm, uint64_t addr); /* containing addr */
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
 void vma_link(struct mm_struct *mm, struct vm_area_struct *vma);

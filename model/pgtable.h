@@ -18,9 +18,9 @@ enum pt_level { PT_PGD = 4, PT_PUD = 3, PT_PMD = 2, PT_PTE = 1 };
 
 struct pt_table {
 	uint64_t e[512];
-	uint32_t level;  /* enum pt_level of the entries held */
+	uint32_t level; /* enum pt_level of the entries held */
 	uint32_t in_use;
-	uint64_t owner;  /* mm id, for the structure check */
+	uint64_t owner;	       /* mm id, for the structure check */
 	uint64_t next_deposit; /* chain of deposited tables (THP deposit) */
 };
 
@@ -45,7 +45,10 @@ static inline struct pt_table *pt_get(uint64_t nr) { return pt_pool.tables[nr]; 
 bool pt_is_live(uint64_t nr);
 
 /* Table number referenced by a non-leaf entry. */
-static inline uint64_t pt_entry_table(uint64_t entry) { return (entry & PTE_PFN_MASK) >> PAGE_SHIFT; }
+static inline uint64_t pt_entry_table(uint64_t entry)
+{
+	return (entry & PTE_PFN_MASK) >> PAGE_SHIFT;
+}
 static inline uint64_t pt_mkentry(uint64_t table_nr)
 {
 	return ((table_nr << PAGE_SHIFT) & PTE_PFN_MASK) | _PAGE_TABLE;

@@ -98,7 +98,7 @@ static inline pgprot_t __pgprot(pteval_t v) { return (pgprot_t){ v }; }
 #define _PAGE_SWP_EXCLUSIVE _PAGE_PWT
 
 #define PTE_PFN_MASK 0x000ffffffffff000ULL
-#define _PAGE_CHG_MASK                                                                       \
+#define _PAGE_CHG_MASK                                                                         \
 	(PTE_PFN_MASK | _PAGE_PCD | _PAGE_PWT | _PAGE_SPECIAL | _PAGE_ACCESSED | _PAGE_DIRTY | \
 	 _PAGE_SOFT_DIRTY | _PAGE_UFFD | _PAGE_SAVED_DIRTY)
 #define _HPAGE_CHG_MASK (_PAGE_CHG_MASK | _PAGE_PSE)
@@ -150,7 +150,10 @@ static inline pte_t pte_set_flags(pte_t p, uint64_t f) { return __pte(pte_val(p)
 static inline pte_t pte_clear_flags(pte_t p, uint64_t f) { return __pte(pte_val(p) & ~f); }
 static inline pte_t pte_mkwrite(pte_t p) { return pte_set_flags(p, _PAGE_RW); }
 static inline pte_t pte_wrprotect(pte_t p) { return pte_clear_flags(p, _PAGE_RW); }
-static inline pte_t pte_mkdirty(pte_t p) { return pte_set_flags(p, _PAGE_DIRTY | _PAGE_SOFT_DIRTY); }
+static inline pte_t pte_mkdirty(pte_t p)
+{
+	return pte_set_flags(p, _PAGE_DIRTY | _PAGE_SOFT_DIRTY);
+}
 static inline pte_t pte_mkclean(pte_t p) { return pte_clear_flags(p, _PAGE_DIRTY); }
 static inline pte_t pte_mkyoung(pte_t p) { return pte_set_flags(p, _PAGE_ACCESSED); }
 static inline pte_t pte_mkold(pte_t p) { return pte_clear_flags(p, _PAGE_ACCESSED); }
@@ -202,7 +205,10 @@ static inline pmd_t pmd_clear_flags(pmd_t p, uint64_t f) { return __pmd(pmd_val(
 static inline pmd_t pmd_mkhuge(pmd_t p) { return pmd_set_flags(p, _PAGE_PSE); }
 static inline pmd_t pmd_mkwrite(pmd_t p) { return pmd_set_flags(p, _PAGE_RW); }
 static inline pmd_t pmd_wrprotect(pmd_t p) { return pmd_clear_flags(p, _PAGE_RW); }
-static inline pmd_t pmd_mkdirty(pmd_t p) { return pmd_set_flags(p, _PAGE_DIRTY | _PAGE_SOFT_DIRTY); }
+static inline pmd_t pmd_mkdirty(pmd_t p)
+{
+	return pmd_set_flags(p, _PAGE_DIRTY | _PAGE_SOFT_DIRTY);
+}
 static inline pmd_t pmd_mkyoung(pmd_t p) { return pmd_set_flags(p, _PAGE_ACCESSED); }
 static inline pmd_t pmd_mkold(pmd_t p) { return pmd_clear_flags(p, _PAGE_ACCESSED); }
 static inline pmd_t pmd_mkuffd(pmd_t p) { return pmd_wrprotect(pmd_set_flags(p, _PAGE_UFFD)); }
@@ -223,10 +229,16 @@ static inline pmd_t pmd_mktable(uint64_t table_pfn)
 static inline bool pmd_is_table(pmd_t p) { return (pmd_val(p) & _PAGE_PRESENT) && !pmd_leaf(p); }
 
 /* Address helpers. */
-static inline uint64_t pte_index(uint64_t addr) { return (addr >> PAGE_SHIFT) & (PTRS_PER_PTE - 1); }
+static inline uint64_t pte_index(uint64_t addr)
+{
+	return (addr >> PAGE_SHIFT) & (PTRS_PER_PTE - 1);
+}
 static inline uint64_t pmd_index(uint64_t addr) { return (addr >> PMD_SHIFT) & (PTRS_PER_PMD - 1); }
 static inline uint64_t pud_index(uint64_t addr) { return (addr >> PUD_SHIFT) & (PTRS_PER_PUD - 1); }
-static inline uint64_t pgd_index(uint64_t addr) { return (addr >> PGDIR_SHIFT) & (PTRS_PER_PGD - 1); }
+static inline uint64_t pgd_index(uint64_t addr)
+{
+	return (addr >> PGDIR_SHIFT) & (PTRS_PER_PGD - 1);
+}
 static inline uint64_t pmd_addr_end(uint64_t addr, uint64_t end)
 {
 	uint64_t b = (addr + PMD_SIZE) & PMD_MASK;

@@ -14,7 +14,7 @@
 
 struct swap_slot {
 	uint64_t content;
-	uint32_t count;     /* swap PTEs (and swap-cache references) using it */
+	uint32_t count;	    /* swap PTEs (and swap-cache references) using it */
 	uint32_t cache_pfn; /* page pfn in the swap cache, 0 if none */
 };
 

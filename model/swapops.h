@@ -19,7 +19,7 @@ typedef struct {
 #define SWP_MIGRATION_NUM 3
 #define SWP_HWPOISON_NUM 1
 #define SWP_PTE_MARKER_NUM 1
-#define MAX_SWAPFILES \
+#define MAX_SWAPFILES                                                                         \
 	((1 << MAX_SWAPFILES_SHIFT) - SWP_DEVICE_NUM - SWP_MIGRATION_NUM - SWP_HWPOISON_NUM - \
 	 SWP_PTE_MARKER_NUM)
 /* include/linux/swap.h order: hwpoison, migration, device, marker. */
@@ -87,7 +87,10 @@ static inline bool pte_swp_uffd(pte_t p) { return pte_val(p) & _PAGE_SWP_UFFD; }
 static inline pte_t pte_swp_mkuffd(pte_t p) { return __pte(pte_val(p) | _PAGE_SWP_UFFD); }
 static inline pte_t pte_swp_clear_uffd(pte_t p) { return __pte(pte_val(p) & ~_PAGE_SWP_UFFD); }
 static inline bool pte_swp_soft_dirty(pte_t p) { return pte_val(p) & _PAGE_SWP_SOFT_DIRTY; }
-static inline pte_t pte_swp_mksoft_dirty(pte_t p) { return __pte(pte_val(p) | _PAGE_SWP_SOFT_DIRTY); }
+static inline pte_t pte_swp_mksoft_dirty(pte_t p)
+{
+	return __pte(pte_val(p) | _PAGE_SWP_SOFT_DIRTY);
+}
 static inline bool pte_swp_exclusive(pte_t p) { return pte_val(p) & _PAGE_SWP_EXCLUSIVE; }
 static inline pte_t pte_swp_mkexclusive(pte_t p) { return __pte(pte_val(p) | _PAGE_SWP_EXCLUSIVE); }
 static inline pte_t pte_swp_clear_exclusive(pte_t p)

@@ -68,7 +68,7 @@
 
 struct uffd_msg {
 	uint8_t event;
-	uint64_t flags;   /* UFFD_PAGEFAULT_FLAG_* */
+	uint64_t flags;	  /* UFFD_PAGEFAULT_FLAG_* */
 	uint64_t address; /* page aligned (no UFFD_FEATURE_EXACT_ADDRESS) */
 };
 
@@ -77,12 +77,12 @@ struct mm_struct;
 struct userfaultfd_ctx {
 	uint32_t id;
 	struct mm_struct *mm;
-	uint64_t features;   /* negotiated by UFFDIO_API (RWP_ASYNC may toggle) */
-	bool api_done;       /* UFFDIO_API succeeded */
-	bool released;       /* close() */
-	int mmap_changing;   /* a non-cooperative event is in flight */
-	GArray *msgs;        /* pending struct uffd_msg, FIFO */
-	GArray *waiters;     /* struct uffd_waiter: tasks asleep in handle_userfault */
+	uint64_t features; /* negotiated by UFFDIO_API (RWP_ASYNC may toggle) */
+	bool api_done;	   /* UFFDIO_API succeeded */
+	bool released;	   /* close() */
+	int mmap_changing; /* a non-cooperative event is in flight */
+	GArray *msgs;	   /* pending struct uffd_msg, FIFO */
+	GArray *waiters;   /* struct uffd_waiter: tasks asleep in handle_userfault */
 };
 
 struct uffd_waiter {

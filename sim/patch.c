@@ -20,7 +20,8 @@ const struct hunk_desc hunk_descs[NR_HUNKS] = {
 
 const struct patch_level_desc patch_levels[] = {
 	{ "no08", "the series without patch 08", { false, false, false, false, false, false } },
-	{ "v5", "patch 08 as in v5 11/18: no vma_is_accessible() gate",
+	{ "v5",
+	  "patch 08 as in v5 11/18: no vma_is_accessible() gate",
 	  { true, true, true, true, false, false } },
 	{ "v6", "patch 08 as merged (v6 08/15 onwards)", { true, true, true, true, true, false } },
 };

@@ -11,11 +11,11 @@
 #include <stdbool.h>
 
 enum hunk {
-	HUNK_08A, /* try_collapse_pte_mapped_thp: userfaultfd_protected() */
-	HUNK_08B, /* file_backed_vma_is_retractable: userfaultfd_protected() */
-	HUNK_08C, /* folio_unmap_pte_batch: no batching in protected VMAs */
-	HUNK_08D, /* gup_can_follow_protnone: RWP VMAs must fault */
-	HUNK_08E, /* ... only when vma_is_accessible() (added in v6) */
+	HUNK_08A,	   /* try_collapse_pte_mapped_thp: userfaultfd_protected() */
+	HUNK_08B,	   /* file_backed_vma_is_retractable: userfaultfd_protected() */
+	HUNK_08C,	   /* folio_unmap_pte_batch: no batching in protected VMAs */
+	HUNK_08D,	   /* gup_can_follow_protnone: RWP VMAs must fault */
+	HUNK_08E,	   /* ... only when vma_is_accessible() (added in v6) */
 	HUNK_UNSAFE_BATCH, /* mutation: batch comparison ignores the uffd bit */
 	NR_HUNKS
 };
@@ -27,7 +27,7 @@ struct hunk_desc {
 };
 
 struct patch_level_desc {
-	const char *name;    /* "no08", "v5", "v6" */
+	const char *name; /* "no08", "v5", "v6" */
 	const char *summary;
 	bool hunks[NR_HUNKS];
 };

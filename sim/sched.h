@@ -50,25 +50,25 @@ void race_window_would_wait(const char *lock);
 extern const char *race_wait_lock;
 
 enum mm_event_kind {
-	EV_RWP_FAULT,    /* an RWP fault: message queued (sync) or resolved in place (async) */
-	EV_WP_FAULT,     /* a WP fault: message queued or async bit clear */
+	EV_RWP_FAULT, /* an RWP fault: message queued (sync) or resolved in place (async) */
+	EV_WP_FAULT,  /* a WP fault: message queued or async bit clear */
 	EV_MISSING_FAULT,
 	EV_MINOR_FAULT,
-	EV_ACCESS,       /* a user or GUP access to a page's data completed */
-	EV_SIGBUS,       /* a userfault could not sleep (no FAULT_FLAG_ALLOW_RETRY) */
-	EV_LIVELOCK,     /* a retry bound was exceeded without progress */
+	EV_ACCESS,   /* a user or GUP access to a page's data completed */
+	EV_SIGBUS,   /* a userfault could not sleep (no FAULT_FLAG_ALLOW_RETRY) */
+	EV_LIVELOCK, /* a retry bound was exceeded without progress */
 	/* Successful userfaultfd ioctls, in the order the user issued them
 	 * (trace steps and the serve handler alike): emitted by the engine,
 	 * except WP/UNWP and FILL, which the paths emit for the part they
 	 * changed (a range ioctl that fails midway keeps its prefix). */
-	EV_UFFD_REGISTER,   /* mode = UFFDIO_REGISTER_MODE_* */
+	EV_UFFD_REGISTER, /* mode = UFFDIO_REGISTER_MODE_* */
 	EV_UFFD_UNREGISTER,
-	EV_UFFD_ARM,        /* UFFDIO_RWPROTECT with MODE_RWP */
-	EV_UFFD_RESOLVE,    /* UFFDIO_RWPROTECT without MODE_RWP */
-	EV_UFFD_WP,         /* UFFDIO_WRITEPROTECT with MODE_WP */
-	EV_UFFD_UNWP,       /* UFFDIO_WRITEPROTECT without MODE_WP */
-	EV_UFFD_FILL,       /* UFFDIO_COPY (value) / ZEROPAGE (0) / CONTINUE */
-	EV_UFFD_CLOSE,      /* close(): mm_id is the ctx's mm */
+	EV_UFFD_ARM,	 /* UFFDIO_RWPROTECT with MODE_RWP */
+	EV_UFFD_RESOLVE, /* UFFDIO_RWPROTECT without MODE_RWP */
+	EV_UFFD_WP,	 /* UFFDIO_WRITEPROTECT with MODE_WP */
+	EV_UFFD_UNWP,	 /* UFFDIO_WRITEPROTECT without MODE_WP */
+	EV_UFFD_FILL,	 /* UFFDIO_COPY (value) / ZEROPAGE (0) / CONTINUE */
+	EV_UFFD_CLOSE,	 /* close(): mm_id is the ctx's mm */
 };
 
 /* Who performed an EV_ACCESS. */
@@ -80,13 +80,13 @@ struct mm_event {
 	uint64_t mm_id;
 	uint64_t address; /* page aligned */
 	bool write;
-	bool async;       /* resolved in place, no message */
-	uint8_t who;      /* ACCESS_* */
+	bool async;  /* resolved in place, no message */
+	uint8_t who; /* ACCESS_* */
 	unsigned foll_flags;
-	uint64_t value;   /* data read or written; fill value */
-	uint64_t len;     /* bytes, for the EV_UFFD_* range events */
-	uint64_t mode;    /* register mode / ioctl mode */
-	uint32_t ctx_id;  /* the userfaultfd context, for EV_UFFD_* */
+	uint64_t value;	    /* data read or written; fill value */
+	uint64_t len;	    /* bytes, for the EV_UFFD_* range events */
+	uint64_t mode;	    /* register mode / ioctl mode */
+	uint32_t ctx_id;    /* the userfaultfd context, for EV_UFFD_* */
 	bool continue_fill; /* EV_UFFD_FILL from UFFDIO_CONTINUE (content unchanged) */
 };
 

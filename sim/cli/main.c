@@ -33,12 +33,14 @@ static const GOptionEntry verdict_entries[] = {
 static bool apply_patch_options(void)
 {
 	if (!patch_set_level(opt_patch ? opt_patch : "v6")) {
-		fprintf(stderr, "mmsim: unknown patch level '%s' (see mmsim list-patches)\n", opt_patch);
+		fprintf(stderr, "mmsim: unknown patch level '%s' (see mmsim list-patches)\n",
+			opt_patch);
 		return false;
 	}
 	for (gchar **h = opt_hunks; h && *h; h++) {
 		if (!patch_set_hunk(*h)) {
-			fprintf(stderr, "mmsim: bad --hunk '%s' (NAME=on|off, see mmsim list-patches)\n",
+			fprintf(stderr,
+				"mmsim: bad --hunk '%s' (NAME=on|off, see mmsim list-patches)\n",
 				*h);
 			return false;
 		}
@@ -147,13 +149,16 @@ static int cmd_verdicts(int argc, char **argv)
 			patch_set_level(patch_levels[l].name);
 			g_autoptr(GString) first = g_string_new(NULL);
 			enum verdict v = replay_file(path, false, first);
-			const char *word = v == VERDICT_PASS ? "PASS" : v == VERDICT_FAIL ? "FAIL" : "BAD";
+			const char *word = v == VERDICT_PASS   ? "PASS"
+					   : v == VERDICT_FAIL ? "FAIL"
+							       : "BAD";
 			g_string_append_printf(table, " %-6s", word);
 			if (v != VERDICT_PASS) {
-				g_string_append_printf(notes, "  %s @%s: %s\n", base, patch_levels[l].name,
-						       first->str);
-				g_string_append_printf(kinds, "  %s @%s: %s\n", base, patch_levels[l].name,
-						       engine_failure_kind ? engine_failure_kind : "?");
+				g_string_append_printf(notes, "  %s @%s: %s\n", base,
+						       patch_levels[l].name, first->str);
+				g_string_append_printf(
+					kinds, "  %s @%s: %s\n", base, patch_levels[l].name,
+					engine_failure_kind ? engine_failure_kind : "?");
 			}
 			if (v == VERDICT_BAD_INPUT)
 				status = 2;

@@ -84,9 +84,11 @@ bool engine_pages(struct engine *e, const struct step *s, const struct region *r
 	for (guint i = 0; i < a->spans->len; i++) {
 		struct page_span sp = g_array_index(a->spans, struct page_span, i);
 		if (sp.last >= nr)
-			return engine_bad_input(e, s, "page %" G_GUINT64_FORMAT
+			return engine_bad_input(e, s,
+						"page %" G_GUINT64_FORMAT
 						" is outside region '%s' (%" G_GUINT64_FORMAT
-						" pages)", sp.last, r->name, nr);
+						" pages)",
+						sp.last, r->name, nr);
 		for (uint64_t p = sp.first; p <= sp.last; p++)
 			g_array_append_val(pages, p);
 	}
@@ -198,7 +200,8 @@ static void race_cb(const char *point, void *arg)
 				       point, n - e->step_index);
 	e->depth++;
 	while (e->step_index < n && e->verdict == VERDICT_PASS) {
-		const struct step *s = &g_array_index(e->trace->steps, struct step, e->step_index++);
+		const struct step *s =
+			&g_array_index(e->trace->steps, struct step, e->step_index++);
 		run_step(e, s);
 	}
 	e->depth--;
@@ -221,7 +224,8 @@ static void run_step(struct engine *e, const struct step *s)
 	if (race) {
 		guint total = e->trace->steps->len;
 		if (e->step_index + race > total) {
-			engine_bad_input(e, s, "race=%" G_GUINT64_FORMAT " but only %u steps follow",
+			engine_bad_input(e, s,
+					 "race=%" G_GUINT64_FORMAT " but only %u steps follow",
 					 race, total - e->step_index);
 			return;
 		}
@@ -247,7 +251,8 @@ static void run_step(struct engine *e, const struct step *s)
 	if (race && e->step_index < e->nested_until) {
 		/* Never skip steps silently: the trace named a race that the
 		 * path never offered. */
-		engine_bad_input(e, s, "race=%" G_GUINT64_FORMAT " but the path opened no race window",
+		engine_bad_input(e, s,
+				 "race=%" G_GUINT64_FORMAT " but the path opened no race window",
 				 race);
 		return;
 	}

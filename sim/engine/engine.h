@@ -37,16 +37,16 @@ struct engine {
 	struct oracle *oracle;
 	bool verbose;
 	bool oracle_on;
-	GString *out;       /* verbose log and the report */
-	GString *error;     /* the first failure or bad-input message */
-	int last_result;    /* RESULT_* of the last operation */
+	GString *out;	 /* verbose log and the report */
+	GString *error;	 /* the first failure or bad-input message */
+	int last_result; /* RESULT_* of the last operation */
 	bool have_result;
-	GArray *last_scan;  /* uint64_t addresses from the last pagemap-scan */
-	GPtrArray *tasks;   /* struct pending_task *, blocked or runnable */
+	GArray *last_scan; /* uint64_t addresses from the last pagemap-scan */
+	GPtrArray *tasks;  /* struct pending_task *, blocked or runnable */
 	uint32_t next_task_id;
 	guint step_index;   /* next step to run */
 	guint nested_until; /* steps consumed by a race window */
-	unsigned depth;     /* race-window nesting of the step being run */
+	unsigned depth;	    /* race-window nesting of the step being run */
 	enum verdict verdict;
 };
 

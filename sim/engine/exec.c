@@ -6,16 +6,17 @@
 #include "mm/internal.h"
 #include "patch.h"
 
-static int errno_result(long ret)
-{
-	return ret < 0 ? (int)-ret : RESULT_OK;
-}
+static int errno_result(long ret) { return ret < 0 ? (int)-ret : RESULT_OK; }
 
 static void emit_uffd(struct userfaultfd_ctx *ctx, enum mm_event_kind kind, uint64_t start,
 		      uint64_t len, uint64_t mode, uint64_t value)
 {
-	mm_event_emit((struct mm_event){ .kind = kind, .mm_id = ctx->mm->id, .address = start,
-					 .len = len, .mode = mode, .ctx_id = ctx->id,
+	mm_event_emit((struct mm_event){ .kind = kind,
+					 .mm_id = ctx->mm->id,
+					 .address = start,
+					 .len = len,
+					 .mode = mode,
+					 .ctx_id = ctx->id,
 					 .value = value });
 }
 
@@ -32,7 +33,8 @@ static int exec_declare(struct engine *e, const struct step *s)
 	case CMD_FILE: {
 		uint64_t size = step_u64(s, "size", 0);
 		if (!size || (size & ~PAGE_MASK) || size > (1ULL << 36)) {
-			engine_bad_input(e, s, "file size must be a non-zero multiple of 4K up to 64G");
+			engine_bad_input(e, s,
+					 "file size must be a non-zero multiple of 4K up to 64G");
 			return RESULT_OK;
 		}
 		struct address_space *f =
@@ -72,8 +74,8 @@ static int exec_mmap(struct engine *e, const struct step *s)
 	struct world *w = &e->world;
 	struct mm_struct *mm = g_hash_table_lookup(w->proc_by_name, step_arg(s, "proc")->name);
 	const struct arg_value *fa = step_arg(s, "file");
-	struct address_space *file = fa->present ? g_hash_table_lookup(w->file_by_name, fa->name)
-						 : NULL;
+	struct address_space *file =
+		fa->present ? g_hash_table_lookup(w->file_by_name, fa->name) : NULL;
 	uint64_t len = step_u64(s, "len", 0), off = step_u64(s, "offset", 0);
 	unsigned flags = step_u64(s, "map", 0) ? MAP_SHARED : MAP_PRIVATE;
 
@@ -147,8 +149,8 @@ static int exec_gup(struct engine *e, const struct step *s, struct region *r,
 	for (guint i = resume ? (guint)resume->next_page : 0; i < pages->len;) {
 		/* One call per contiguous run of pages. */
 		guint j = i + 1;
-		while (j < pages->len &&
-		       g_array_index(pages, uint64_t, j) == g_array_index(pages, uint64_t, j - 1) + 1)
+		while (j < pages->len && g_array_index(pages, uint64_t, j) ==
+						 g_array_index(pages, uint64_t, j - 1) + 1)
 			j++;
 		uint64_t done = 0;
 		long ret = gup_caller_run(mm, caller, fl->present ? (unsigned)fl->u : 0,
@@ -218,11 +220,13 @@ static int exec_uffd(struct engine *e, const struct step *s, struct region *r)
 	case CMD_UFFD_RWPROTECT:
 		ret = userfaultfd_rwprotect(ctx, start, len, mode);
 		if (!ret)
-			emit_uffd(ctx, mode & UFFDIO_RWPROTECT_MODE_RWP ? EV_UFFD_ARM : EV_UFFD_RESOLVE,
+			emit_uffd(ctx,
+				  mode & UFFDIO_RWPROTECT_MODE_RWP ? EV_UFFD_ARM : EV_UFFD_RESOLVE,
 				  start, len, mode, 0);
 		break;
 	case CMD_UFFD_SET_MODE:
-		ret = userfaultfd_set_mode(ctx, step_u64(s, "enable", 0), step_u64(s, "disable", 0));
+		ret = userfaultfd_set_mode(ctx, step_u64(s, "enable", 0),
+					   step_u64(s, "disable", 0));
 		break;
 	/* The fills report EV_UFFD_FILL for what they filled themselves. */
 	case CMD_UFFD_COPY:
@@ -302,7 +306,8 @@ int engine_exec_op(struct engine *e, const struct step *s, struct pending_task *
 		for (guint i = 0; i < a->spans->len; i++) {
 			struct page_span sp = g_array_index(a->spans, struct page_span, i);
 			if (sp.last >= f->nr_pages) {
-				engine_bad_input(e, s, "page %" G_GUINT64_FORMAT " is beyond file '%s'",
+				engine_bad_input(e, s,
+						 "page %" G_GUINT64_FORMAT " is beyond file '%s'",
 						 sp.last, f->name);
 				break;
 			}
@@ -335,8 +340,8 @@ int engine_exec_op(struct engine *e, const struct step *s, struct pending_task *
 	case CMD_KHUGEPAGED_SCAN: {
 		uint64_t page = step_u64(s, "page", 0);
 		if (page >= r->len >> PAGE_SHIFT) {
-			engine_bad_input(e, s, "page %" G_GUINT64_FORMAT " is outside region '%s'", page,
-					 r->name);
+			engine_bad_input(e, s, "page %" G_GUINT64_FORMAT " is outside region '%s'",
+					 page, r->name);
 			break;
 		}
 		khugepaged_scan_address(r->mm, region_page_addr(r, page));
@@ -357,8 +362,10 @@ int engine_exec_op(struct engine *e, const struct step *s, struct pending_task *
 			break;
 		for (guint i = 0; e->verbose && i < pages->len; i++) {
 			uint64_t p = g_array_index(pages, uint64_t, i);
-			g_string_append_printf(e->out, "      %s[%" G_GUINT64_FORMAT "] = 0x%016" G_GINT64_MODIFIER "x\n",
-					       r->name, p, pagemap_read_word(r->mm, region_page_addr(r, p)));
+			g_string_append_printf(
+				e->out,
+				"      %s[%" G_GUINT64_FORMAT "] = 0x%016" G_GINT64_MODIFIER "x\n",
+				r->name, p, pagemap_read_word(r->mm, region_page_addr(r, p)));
 		}
 		break;
 	}

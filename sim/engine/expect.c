@@ -99,8 +99,7 @@ static bool check_pte(struct engine *e, const struct step *s, struct region *r, 
 	return false;
 }
 
-static bool check_content(struct engine *e, const struct step *s, struct region *r,
-			  uint64_t page)
+static bool check_content(struct engine *e, const struct step *s, struct region *r, uint64_t page)
 {
 	uint64_t want = step_u64(s, "value", 0), got = 0;
 	observe_content(r, page, &got);
@@ -127,7 +126,9 @@ static bool check_pagemap(struct engine *e, const struct step *s, struct region 
 		const struct arg_value *a = step_arg(s, bits[i].key);
 		if (!a->present || !!(word & bits[i].bit) == !!a->u)
 			continue;
-		engine_fail(e, s, "expect pagemap: %s page %" G_GUINT64_FORMAT " has %s=%d (word 0x%016" G_GINT64_MODIFIER "x)",
+		engine_fail(e, s,
+			    "expect pagemap: %s page %" G_GUINT64_FORMAT
+			    " has %s=%d (word 0x%016" G_GINT64_MODIFIER "x)",
 			    r->name, page, bits[i].key, !!(word & bits[i].bit), word);
 		return false;
 	}
@@ -146,8 +147,8 @@ static GString *pages_to_string(GArray *pages)
 		if (first == last)
 			g_string_append_printf(str, "%" G_GUINT64_FORMAT, first);
 		else
-			g_string_append_printf(str, "%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT, first,
-					       last);
+			g_string_append_printf(str, "%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT,
+					       first, last);
 	}
 	if (!str->len)
 		g_string_append(str, "none");
@@ -221,12 +222,14 @@ bool engine_exec_expect(struct engine *e, const struct step *s)
 			engine_fail(e, s, "expect msg: no message queued on %s", s->pos[0]);
 			return false;
 		}
-		uint64_t want_addr = region_page_addr(r, page), want_flags = step_u64(s, "flags", 0);
+		uint64_t want_addr = region_page_addr(r, page),
+			 want_flags = step_u64(s, "flags", 0);
 		if (msg.address == want_addr && (!step_has(s, "flags") || msg.flags == want_flags))
 			return true;
 		engine_fail(e, s,
-			    "expect msg: got address 0x%" G_GINT64_MODIFIER "x flags 0x%" G_GINT64_MODIFIER
-			    "x, expected 0x%" G_GINT64_MODIFIER "x flags 0x%" G_GINT64_MODIFIER "x",
+			    "expect msg: got address 0x%" G_GINT64_MODIFIER
+			    "x flags 0x%" G_GINT64_MODIFIER "x, expected 0x%" G_GINT64_MODIFIER
+			    "x flags 0x%" G_GINT64_MODIFIER "x",
 			    msg.address, msg.flags, want_addr, want_flags);
 		return false;
 	}
@@ -254,7 +257,9 @@ bool engine_exec_expect(struct engine *e, const struct step *s)
 			n += ((struct pending_task *)g_ptr_array_index(e->tasks, i))->task.sleeping;
 		if (n == step_u64(s, "count", 0))
 			return true;
-		engine_fail(e, s, "expect blocked: %" G_GUINT64_FORMAT " tasks asleep, expected %" G_GUINT64_FORMAT,
+		engine_fail(e, s,
+			    "expect blocked: %" G_GUINT64_FORMAT
+			    " tasks asleep, expected %" G_GUINT64_FORMAT,
 			    n, step_u64(s, "count", 0));
 		return false;
 	}
@@ -277,8 +282,10 @@ int engine_serve(struct engine *e, const struct step *s)
 
 	for (uint64_t n = 0; n < count && uffd_msg_pop(ctx, &msg); n++) {
 		long ret;
-		struct mm_event ev = { .mm_id = ctx->mm->id, .address = msg.address,
-				       .len = PAGE_SIZE, .ctx_id = ctx->id };
+		struct mm_event ev = { .mm_id = ctx->mm->id,
+				       .address = msg.address,
+				       .len = PAGE_SIZE,
+				       .ctx_id = ctx->id };
 		if (msg.flags & UFFD_PAGEFAULT_FLAG_RWP) {
 			ret = userfaultfd_rwprotect(ctx, msg.address, PAGE_SIZE, 0);
 			ev.kind = EV_UFFD_RESOLVE;
@@ -300,7 +307,9 @@ int engine_serve(struct engine *e, const struct step *s)
 		if (ret < 0 && res == RESULT_OK)
 			res = (int)-ret;
 		if (e->verbose)
-			g_string_append_printf(e->out, "      served 0x%" G_GINT64_MODIFIER "x flags 0x%" G_GINT64_MODIFIER "x: %ld\n",
+			g_string_append_printf(e->out,
+					       "      served 0x%" G_GINT64_MODIFIER
+					       "x flags 0x%" G_GINT64_MODIFIER "x: %ld\n",
 					       msg.address, msg.flags, ret);
 	}
 	return res;

@@ -25,10 +25,10 @@ struct region {
 };
 
 struct world {
-	GPtrArray *mms;     /* struct mm_struct *, in declaration order */
-	GPtrArray *regions; /* struct region *, in declaration order */
-	GPtrArray *files;   /* struct address_space * */
-	GPtrArray *uffds;   /* struct userfaultfd_ctx * */
+	GPtrArray *mms;		    /* struct mm_struct *, in declaration order */
+	GPtrArray *regions;	    /* struct region *, in declaration order */
+	GPtrArray *files;	    /* struct address_space * */
+	GPtrArray *uffds;	    /* struct userfaultfd_ctx * */
 	GHashTable *proc_by_name;   /* char * -> struct mm_struct * */
 	GHashTable *region_by_name; /* char * -> struct region * */
 	GHashTable *file_by_name;   /* char * -> struct address_space * */

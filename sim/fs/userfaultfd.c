@@ -13,18 +13,18 @@
 #define UFFDIO_CONTINUE_MODE_WP (1ULL << 1)
 
 /* UFFD_API_REGISTER_MODES with RWP (10/15) */
-#define UFFD_API_REGISTER_MODES                                                                    \
-	(UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP | UFFDIO_REGISTER_MODE_MINOR |     \
+#define UFFD_API_REGISTER_MODES                                                                \
+	(UFFDIO_REGISTER_MODE_MISSING | UFFDIO_REGISTER_MODE_WP | UFFDIO_REGISTER_MODE_MINOR | \
 	 UFFDIO_REGISTER_MODE_RWP)
 /* UFFD_API_IOCTLS with _UFFDIO_SET_MODE (13/15) */
-#define UFFD_API_IOCTLS                                                                            \
-	((1ULL << _UFFDIO_REGISTER) | (1ULL << _UFFDIO_UNREGISTER) | (1ULL << _UFFDIO_SET_MODE) |  \
+#define UFFD_API_IOCTLS                                                                           \
+	((1ULL << _UFFDIO_REGISTER) | (1ULL << _UFFDIO_UNREGISTER) | (1ULL << _UFFDIO_SET_MODE) | \
 	 (1ULL << _UFFDIO_API))
 /* The range ioctls the model implements: WAKE, COPY, ZEROPAGE, WRITEPROTECT,
  * CONTINUE and RWPROTECT (MOVE and POISON are not modelled). */
-#define UFFD_API_RANGE_IOCTLS                                                                      \
-	((1ULL << _UFFDIO_WAKE) | (1ULL << _UFFDIO_COPY) | (1ULL << _UFFDIO_ZEROPAGE) |            \
-	 (1ULL << _UFFDIO_WRITEPROTECT) | (1ULL << _UFFDIO_CONTINUE) |                             \
+#define UFFD_API_RANGE_IOCTLS                                                           \
+	((1ULL << _UFFDIO_WAKE) | (1ULL << _UFFDIO_COPY) | (1ULL << _UFFDIO_ZEROPAGE) | \
+	 (1ULL << _UFFDIO_WRITEPROTECT) | (1ULL << _UFFDIO_CONTINUE) |                  \
 	 (1ULL << _UFFDIO_RWPROTECT))
 /* Features UFFDIO_SET_MODE may toggle (13/15). */
 #define UFFD_FEATURE_TOGGLEABLE UFFD_FEATURE_RWP_ASYNC
@@ -34,7 +34,7 @@
 /* models userfault_msg() */
 static struct uffd_msg userfault_msg(uint64_t address, unsigned flags, vm_flags_t reason)
 {
-	struct uffd_msg msg = {.event = UFFD_EVENT_PAGEFAULT};
+	struct uffd_msg msg = { .event = UFFD_EVENT_PAGEFAULT };
 
 	/* Without UFFD_FEATURE_EXACT_ADDRESS the address is page aligned. */
 	msg.address = address & PAGE_MASK;
@@ -106,11 +106,11 @@ vm_fault_t handle_userfault(struct vm_fault *vmf, vm_flags_t reason)
 		return VM_FAULT_SIGBUS;
 	/* Without ALLOW_RETRY the fault cannot drop the mmap lock to sleep. */
 	if (!(vmf->flags & FAULT_FLAG_ALLOW_RETRY)) {
-		mm_event_emit((struct mm_event){.kind = EV_SIGBUS,
-						.mm_id = vma->vm_mm->id,
-						.address = address,
-						.write = vmf->flags & FAULT_FLAG_WRITE,
-						.ctx_id = ctx->id});
+		mm_event_emit((struct mm_event){ .kind = EV_SIGBUS,
+						 .mm_id = vma->vm_mm->id,
+						 .address = address,
+						 .write = vmf->flags & FAULT_FLAG_WRITE,
+						 .ctx_id = ctx->id });
 		return VM_FAULT_SIGBUS;
 	}
 	if (vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
@@ -122,12 +122,12 @@ vm_fault_t handle_userfault(struct vm_fault *vmf, vm_flags_t reason)
 
 	if (userfaultfd_must_wait(ctx, vmf, reason)) {
 		uffd_msg_push(ctx, userfault_msg(vmf->address, vmf->flags, reason));
-		mm_event_emit((struct mm_event){.kind = userfault_event_kind(reason),
-						.mm_id = vma->vm_mm->id,
-						.address = address,
-						.write = vmf->flags & FAULT_FLAG_WRITE,
-						.async = false,
-						.ctx_id = ctx->id});
+		mm_event_emit((struct mm_event){ .kind = userfault_event_kind(reason),
+						 .mm_id = vma->vm_mm->id,
+						 .address = address,
+						 .write = vmf->flags & FAULT_FLAG_WRITE,
+						 .async = false,
+						 .ctx_id = ctx->id });
 		task_sleep_on(ctx, address);
 	}
 	return VM_FAULT_RETRY;
@@ -317,14 +317,14 @@ static void uffd_fill_event(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t 
 			    uint64_t value, bool continue_fill)
 {
 	if (done)
-		mm_event_emit((struct mm_event){.kind = EV_UFFD_FILL,
-						.mm_id = ctx->mm->id,
-						.address = dst,
-						.len = done,
-						.mode = mode,
-						.ctx_id = ctx->id,
-						.value = value,
-						.continue_fill = continue_fill});
+		mm_event_emit((struct mm_event){ .kind = EV_UFFD_FILL,
+						 .mm_id = ctx->mm->id,
+						 .address = dst,
+						 .len = done,
+						 .mode = mode,
+						 .ctx_id = ctx->id,
+						 .value = value,
+						 .continue_fill = continue_fill });
 }
 
 /* models userfaultfd_copy() */
@@ -501,7 +501,4 @@ err_out:
 }
 
 /* models userfaultfd() / new_userfaultfd() */
-struct userfaultfd_ctx *sys_userfaultfd(struct mm_struct *mm)
-{
-	return userfaultfd_ctx_alloc(mm);
-}
+struct userfaultfd_ctx *sys_userfaultfd(struct mm_struct *mm) { return userfaultfd_ctx_alloc(mm); }

@@ -92,10 +92,7 @@ static bool pmd_access_permitted(pmd_t pmd, bool write)
 
 /* The zero pages are never refcounted by GUP in the model (the kernel does
  * not pin them either; their refcount is meaningless). */
-static bool gup_folio_is_zero(const struct folio *folio)
-{
-	return folio_test_zero(folio);
-}
+static bool gup_folio_is_zero(const struct folio *folio) { return folio_test_zero(folio); }
 
 /* models gup_put_folio() */
 static void gup_put_folio(struct folio *folio, int refs, unsigned flags)
@@ -384,7 +381,7 @@ struct gup_snapshot {
 
 static struct gup_snapshot gup_snapshot(struct mm_struct *mm, uint64_t addr)
 {
-	struct gup_snapshot s = {0, 0};
+	struct gup_snapshot s = { 0, 0 };
 	pmd_t *pmd = pmd_lookup(mm->pgd, addr, false, mm->id);
 	pte_t *pte;
 
@@ -404,12 +401,12 @@ static bool gup_snapshot_same(struct gup_snapshot a, struct gup_snapshot b)
 
 static long gup_livelock(struct mm_struct *mm, uint64_t addr, unsigned flags)
 {
-	mm_event_emit((struct mm_event){.kind = EV_LIVELOCK,
-					.mm_id = mm->id,
-					.address = addr & PAGE_MASK,
-					.write = flags & FOLL_WRITE,
-					.who = ACCESS_GUP,
-					.foll_flags = flags});
+	mm_event_emit((struct mm_event){ .kind = EV_LIVELOCK,
+					 .mm_id = mm->id,
+					 .address = addr & PAGE_MASK,
+					 .write = flags & FOLL_WRITE,
+					 .who = ACCESS_GUP,
+					 .foll_flags = flags });
 	return -ELOOP;
 }
 
@@ -459,7 +456,7 @@ long __get_user_pages(struct mm_struct *mm, uint64_t start, uint64_t nr_pages, u
 					goto out;
 			}
 		}
-	retry:
+retry:
 		nr = follow_page_mask(vma, start, gup_flags, &page);
 		if ((!nr && !page) || nr == -EMLINK) {
 			struct gup_snapshot before = gup_snapshot(mm, start);
@@ -508,8 +505,10 @@ long __get_user_pages(struct mm_struct *mm, uint64_t start, uint64_t nr_pages, u
 		/* MADV_POPULATE_* faults pages in "as if manually reading (or
 		 * writing) each page": the populated page counts as accessed. */
 		if ((gup_flags & FOLL_MADV_POPULATE) && page)
-			mm_event_emit((struct mm_event){ .kind = EV_ACCESS, .mm_id = mm->id,
-							 .address = start, .who = ACCESS_GUP,
+			mm_event_emit((struct mm_event){ .kind = EV_ACCESS,
+							 .mm_id = mm->id,
+							 .address = start,
+							 .who = ACCESS_GUP,
 							 .foll_flags = gup_flags,
 							 .value = page->content });
 		i++;
@@ -587,8 +586,8 @@ long faultin_page_range(struct mm_struct *mm, uint64_t start, uint64_t end, bool
 				       gup_flags, done);
 }
 
-#define INTERNAL_GUP_FLAGS                                                                         \
-	(FOLL_TOUCH | FOLL_TRIED | FOLL_REMOTE | FOLL_PIN | FOLL_FAST_ONLY | FOLL_UNLOCKABLE |     \
+#define INTERNAL_GUP_FLAGS                                                                     \
+	(FOLL_TOUCH | FOLL_TRIED | FOLL_REMOTE | FOLL_PIN | FOLL_FAST_ONLY | FOLL_UNLOCKABLE | \
 	 FOLL_MADV_POPULATE)
 
 /* models is_valid_gup_args(): external flags plus what the entry point sets */
@@ -738,48 +737,49 @@ uint64_t gup_fast(struct mm_struct *mm, uint64_t start, uint64_t nr_pages, unsig
  * and only virt/kvm/kvm_main.c hva_to_pfn_slow() passes it.
  */
 const struct gup_preset gup_presets[] = {
-	[0] = {"get_user_pages", FOLL_TOUCH | FOLL_GET, false, true,
-	       "mm/gup.c get_user_pages(): to_set FOLL_TOUCH, no locked, FOLL_GET for pages"},
-	[1] = {"get_user_pages_unlocked", FOLL_TOUCH | FOLL_UNLOCKABLE | FOLL_GET, false, true,
-	       "mm/gup.c get_user_pages_unlocked(): to_set FOLL_TOUCH|FOLL_UNLOCKABLE"},
-	[2] = {"get_user_pages_remote", FOLL_TOUCH | FOLL_REMOTE | FOLL_UNLOCKABLE | FOLL_GET,
-	       false, true,
-	       "mm/gup.c get_user_pages_remote() with a locked pointer: to_set "
-	       "FOLL_TOUCH|FOLL_REMOTE, FOLL_UNLOCKABLE for locked"},
-	[3] = {"pin_user_pages", FOLL_PIN, false, true,
-	       "mm/gup.c pin_user_pages(): to_set FOLL_PIN only (no FOLL_TOUCH), no locked"},
-	[4] = {"pin_user_pages_longterm", FOLL_WRITE | FOLL_LONGTERM | FOLL_PIN, true, true,
-	       "io_uring/memmap.c io_pin_pages(): pin_user_pages_fast(FOLL_WRITE|FOLL_LONGTERM)"},
-	[5] = {"get_dump_page", FOLL_FORCE | FOLL_DUMP | FOLL_GET, false, true,
-	       "mm/gup.c get_dump_page(): __get_user_pages_locked(FOLL_FORCE|FOLL_DUMP|FOLL_GET), "
-	       "no is_valid_gup_args, so no FOLL_TOUCH and no FOLL_UNLOCKABLE"},
-	[6] = {"process_vm_readv", FOLL_PIN | FOLL_TOUCH | FOLL_REMOTE | FOLL_UNLOCKABLE, false,
-	       true,
-	       "mm/process_vm_access.c process_vm_rw_single_vec(): pin_user_pages_remote(0, "
-	       "&locked)"},
-	[7] = {"process_vm_writev",
-	       FOLL_WRITE | FOLL_PIN | FOLL_TOUCH | FOLL_REMOTE | FOLL_UNLOCKABLE, false, true,
-	       "mm/process_vm_access.c process_vm_rw_single_vec(): pin_user_pages_remote("
-	       "FOLL_WRITE, &locked)"},
-	[8] = {"proc_mem_read", FOLL_FORCE | FOLL_TOUCH | FOLL_REMOTE | FOLL_GET, false, true,
-	       "fs/proc/base.c mem_rw(): access_remote_vm(FOLL_FORCE) -> "
-	       "get_user_page_vma_remote() -> get_user_pages_remote(locked=NULL)"},
-	[9] = {"proc_mem_write", FOLL_WRITE | FOLL_FORCE | FOLL_TOUCH | FOLL_REMOTE | FOLL_GET,
-	       false, true,
-	       "fs/proc/base.c mem_rw(): access_remote_vm(FOLL_FORCE|FOLL_WRITE) -> "
-	       "get_user_pages_remote(locked=NULL)"},
-	[10] = {"ptrace_peek", FOLL_FORCE | FOLL_TOUCH | FOLL_REMOTE | FOLL_GET, false, true,
-		"kernel/ptrace.c generic_ptrace_peekdata(): ptrace_access_vm(FOLL_FORCE) -> "
-		"access_remote_vm() -> get_user_pages_remote(locked=NULL)"},
-	[11] = {"vmsplice", FOLL_GET, true, true,
-		"fs/splice.c vmsplice_to_pipe() -> iov_iter_get_pages2() -> "
-		"get_user_pages_fast(0): to_set FOLL_GET"},
-	[12] = {"kvm",
-		FOLL_HWPOISON | FOLL_HONOR_NUMA_FAULT | FOLL_TOUCH | FOLL_UNLOCKABLE | FOLL_GET,
+	[0] = { "get_user_pages", FOLL_TOUCH | FOLL_GET, false, true,
+		"mm/gup.c get_user_pages(): to_set FOLL_TOUCH, no locked, FOLL_GET for pages" },
+	[1] = { "get_user_pages_unlocked", FOLL_TOUCH | FOLL_UNLOCKABLE | FOLL_GET, false, true,
+		"mm/gup.c get_user_pages_unlocked(): to_set FOLL_TOUCH|FOLL_UNLOCKABLE" },
+	[2] = { "get_user_pages_remote", FOLL_TOUCH | FOLL_REMOTE | FOLL_UNLOCKABLE | FOLL_GET,
 		false, true,
-		"virt/kvm/kvm_main.c hva_to_pfn_slow() (read fault): "
-		"get_user_pages_unlocked(FOLL_HWPOISON|FOLL_HONOR_NUMA_FAULT)"},
-	[13] = {"explicit", 0, false, true, "the trace's flags=, passed to __get_user_pages as is"},
+		"mm/gup.c get_user_pages_remote() with a locked pointer: to_set "
+		"FOLL_TOUCH|FOLL_REMOTE, FOLL_UNLOCKABLE for locked" },
+	[3] = { "pin_user_pages", FOLL_PIN, false, true,
+		"mm/gup.c pin_user_pages(): to_set FOLL_PIN only (no FOLL_TOUCH), no locked" },
+	[4] = { "pin_user_pages_longterm", FOLL_WRITE | FOLL_LONGTERM | FOLL_PIN, true, true,
+		"io_uring/memmap.c io_pin_pages(): pin_user_pages_fast(FOLL_WRITE|FOLL_LONGTERM)" },
+	[5] = { "get_dump_page", FOLL_FORCE | FOLL_DUMP | FOLL_GET, false, true,
+		"mm/gup.c get_dump_page(): __get_user_pages_locked(FOLL_FORCE|FOLL_DUMP|FOLL_GET), "
+		"no is_valid_gup_args, so no FOLL_TOUCH and no FOLL_UNLOCKABLE" },
+	[6] = { "process_vm_readv", FOLL_PIN | FOLL_TOUCH | FOLL_REMOTE | FOLL_UNLOCKABLE, false,
+		true,
+		"mm/process_vm_access.c process_vm_rw_single_vec(): pin_user_pages_remote(0, "
+		"&locked)" },
+	[7] = { "process_vm_writev",
+		FOLL_WRITE | FOLL_PIN | FOLL_TOUCH | FOLL_REMOTE | FOLL_UNLOCKABLE, false, true,
+		"mm/process_vm_access.c process_vm_rw_single_vec(): pin_user_pages_remote("
+		"FOLL_WRITE, &locked)" },
+	[8] = { "proc_mem_read", FOLL_FORCE | FOLL_TOUCH | FOLL_REMOTE | FOLL_GET, false, true,
+		"fs/proc/base.c mem_rw(): access_remote_vm(FOLL_FORCE) -> "
+		"get_user_page_vma_remote() -> get_user_pages_remote(locked=NULL)" },
+	[9] = { "proc_mem_write", FOLL_WRITE | FOLL_FORCE | FOLL_TOUCH | FOLL_REMOTE | FOLL_GET,
+		false, true,
+		"fs/proc/base.c mem_rw(): access_remote_vm(FOLL_FORCE|FOLL_WRITE) -> "
+		"get_user_pages_remote(locked=NULL)" },
+	[10] = { "ptrace_peek", FOLL_FORCE | FOLL_TOUCH | FOLL_REMOTE | FOLL_GET, false, true,
+		 "kernel/ptrace.c generic_ptrace_peekdata(): ptrace_access_vm(FOLL_FORCE) -> "
+		 "access_remote_vm() -> get_user_pages_remote(locked=NULL)" },
+	[11] = { "vmsplice", FOLL_GET, true, true,
+		 "fs/splice.c vmsplice_to_pipe() -> iov_iter_get_pages2() -> "
+		 "get_user_pages_fast(0): to_set FOLL_GET" },
+	[12] = { "kvm",
+		 FOLL_HWPOISON | FOLL_HONOR_NUMA_FAULT | FOLL_TOUCH | FOLL_UNLOCKABLE | FOLL_GET,
+		 false, true,
+		 "virt/kvm/kvm_main.c hva_to_pfn_slow() (read fault): "
+		 "get_user_pages_unlocked(FOLL_HWPOISON|FOLL_HONOR_NUMA_FAULT)" },
+	[13] = { "explicit", 0, false, true,
+		 "the trace's flags=, passed to __get_user_pages as is" },
 };
 const unsigned nr_gup_presets = sizeof(gup_presets) / sizeof(gup_presets[0]);
 
@@ -802,13 +802,13 @@ static void gup_access_page(struct mm_struct *mm, uint64_t addr, struct page *pa
 	} else {
 		value = page->content;
 	}
-	mm_event_emit((struct mm_event){.kind = EV_ACCESS,
-					.mm_id = mm->id,
-					.address = addr & PAGE_MASK,
-					.write = write,
-					.who = ACCESS_GUP,
-					.foll_flags = flags,
-					.value = value});
+	mm_event_emit((struct mm_event){ .kind = EV_ACCESS,
+					 .mm_id = mm->id,
+					 .address = addr & PAGE_MASK,
+					 .write = write,
+					 .who = ACCESS_GUP,
+					 .foll_flags = flags,
+					 .value = value });
 }
 
 /* Run a caller's GUP over [start, start + nr_pages pages): its chunked loop

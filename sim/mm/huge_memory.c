@@ -95,7 +95,8 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 	}
 	folio_add_new_anon_rmap(folio, vma, haddr, true);
 	folio_add_anon_rmap_pmd(folio, vma, true);
-	pmd_t entry = pmd_mkdirty(pmd_mkyoung(pmd_mkhuge(pfn_pmd(folio_pfn(folio), vma->vm_page_prot))));
+	pmd_t entry =
+		pmd_mkdirty(pmd_mkyoung(pmd_mkhuge(pfn_pmd(folio_pfn(folio), vma->vm_page_prot))));
 	if (vma->vm_flags & VM_WRITE)
 		entry = pmd_mkwrite(entry);
 	pgtable_trans_huge_deposit(vma->vm_mm, haddr, pt_alloc(PT_PTE, vma->vm_mm->id));
@@ -120,7 +121,8 @@ vm_fault_t do_huge_pmd_uffd_rwp(struct vm_fault *vmf)
 		pmd = pmd_mkwrite(pmd);
 	*vmf->pmd = pmd;
 	for (unsigned i = 0; i < HPAGE_PMD_NR; i++)
-		mm_event_emit((struct mm_event){ .kind = EV_RWP_FAULT, .mm_id = vma->vm_mm->id,
+		mm_event_emit((struct mm_event){ .kind = EV_RWP_FAULT,
+						 .mm_id = vma->vm_mm->id,
 						 .address = haddr + i * PAGE_SIZE,
 						 .write = vmf->flags & FAULT_FLAG_WRITE,
 						 .async = true });

@@ -14,7 +14,7 @@
 
 /* ---------------------------------------------------------------- global state */
 struct thp_settings {
-	int enabled; /* 0 always, 1 madvise, 2 never */
+	int enabled;	     /* 0 always, 1 madvise, 2 never */
 	unsigned mthp_order; /* anon mTHP order enabled for faults (2-4), 0 none */
 	unsigned max_ptes_none, max_ptes_swap, max_ptes_shared, pages_to_scan;
 };
@@ -105,8 +105,7 @@ uint64_t pgtable_trans_huge_withdraw(struct mm_struct *mm, uint64_t haddr);
 void set_huge_zero_folio_pmd(struct vm_area_struct *vma, pmd_t *pmd, uint64_t haddr);
 
 /* ------------------------------------------------------------- mm/mprotect.c */
-long change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end,
-		       unsigned cp_flags);
+long change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end, unsigned cp_flags);
 bool can_change_pte_writable(struct vm_area_struct *vma, uint64_t addr, pte_t pte);
 bool can_change_pmd_writable(struct vm_area_struct *vma, uint64_t addr, pmd_t pmd);
 long sys_mprotect(struct mm_struct *mm, uint64_t start, uint64_t len, unsigned prot);
@@ -217,9 +216,9 @@ uint64_t gup_fast(struct mm_struct *mm, uint64_t start, uint64_t nr_pages, unsig
 /* Caller presets; index = gup_caller_names[] value. */
 struct gup_preset {
 	const char *name;
-	unsigned flags;   /* exactly the kernel's FOLL_* for this caller */
-	bool fast_first;  /* tries GUP-fast before the slow path */
-	bool unpin;       /* pins are released after the access */
+	unsigned flags;		   /* exactly the kernel's FOLL_* for this caller */
+	bool fast_first;	   /* tries GUP-fast before the slow path */
+	bool unpin;		   /* pins are released after the access */
 	const char *kernel_source; /* where the flags come from */
 };
 extern const struct gup_preset gup_presets[];
@@ -227,8 +226,8 @@ extern const unsigned nr_gup_presets;
 /* Run a caller over [start, start + nr pages). write_value is stored for
  * write callers. Emits EV_ACCESS per page touched. Returns 0, -errno, -EBUSY
  * (blocked; *done pages were completed) or -ELOOP. */
-long gup_caller_run(struct mm_struct *mm, unsigned caller, unsigned explicit_flags,
-		    uint64_t start, uint64_t nr_pages, uint64_t write_value, uint64_t *done);
+long gup_caller_run(struct mm_struct *mm, unsigned caller, unsigned explicit_flags, uint64_t start,
+		    uint64_t nr_pages, uint64_t write_value, uint64_t *done);
 /* faultin_page_range: MADV_POPULATE_READ/WRITE over [start, end). Returns 0,
  * -errno (-ENOMEM no VMA, -EINVAL bad VMA, -EFAULT/-EHWPOISON from a fault),
  * -EBUSY (asleep in a userfault after *done pages) or -ELOOP. */
@@ -255,8 +254,8 @@ void userfaultfd_release_all(struct mm_struct *mm, struct userfaultfd_ctx *ctx);
 vm_fault_t handle_userfault(struct vm_fault *vmf, vm_flags_t reason);
 struct userfaultfd_ctx *sys_userfaultfd(struct mm_struct *mm);
 long userfaultfd_api(struct userfaultfd_ctx *ctx, uint64_t *features, uint64_t *ioctls);
-long userfaultfd_register(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len,
-			  uint64_t mode, uint64_t *ioctls);
+long userfaultfd_register(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len, uint64_t mode,
+			  uint64_t *ioctls);
 long userfaultfd_unregister(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len);
 long userfaultfd_writeprotect(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len,
 			      uint64_t mode);

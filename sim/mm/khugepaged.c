@@ -41,15 +41,9 @@ static bool folio_trylock(struct folio *folio)
 }
 
 /* models folio_unlock() (mm/filemap.c) */
-static void folio_unlock(struct folio *folio)
-{
-	folio_clear_flag(folio, FOLIO_locked);
-}
+static void folio_unlock(struct folio *folio) { folio_clear_flag(folio, FOLIO_locked); }
 
-static bool folio_test_uptodate(const struct folio *folio)
-{
-	return folio->flags & FOLIO_uptodate;
-}
+static bool folio_test_uptodate(const struct folio *folio) { return folio->flags & FOLIO_uptodate; }
 
 /* models folio_isolate_lru() (mm/vmscan.c): the isolation holds a reference */
 static bool folio_isolate_lru(struct folio *folio)
@@ -136,16 +130,10 @@ static unsigned collapse_max_ptes_swap(struct collapse_control *cc)
 }
 
 /* models collapse_test_exit() */
-static bool collapse_test_exit(struct mm_struct *mm)
-{
-	return mm->mm_users == 0;
-}
+static bool collapse_test_exit(struct mm_struct *mm) { return mm->mm_users == 0; }
 
 /* models collapse_test_exit_or_disable() (no MMF_DISABLE_THP_COMPLETELY in the model) */
-static bool collapse_test_exit_or_disable(struct mm_struct *mm)
-{
-	return collapse_test_exit(mm);
-}
+static bool collapse_test_exit_or_disable(struct mm_struct *mm) { return collapse_test_exit(mm); }
 
 /* The compound_pagelist of the isolate/copy steps. */
 struct compound_pagelist {
@@ -312,7 +300,7 @@ static enum scan_result __collapse_huge_page_isolate(struct vm_area_struct *vma,
 		}
 		if (folio_test_large(folio))
 			cl->f[cl->nr++] = folio;
-	next:
+next:
 		if (pte_is_referenced(cc, pteval, folio))
 			referenced++;
 	}
@@ -539,7 +527,7 @@ static void map_anon_folio_pmd_nopf(struct folio *folio, pmd_t *pmd, struct vm_a
 static enum scan_result collapse_huge_page(struct mm_struct *mm, uint64_t address, int referenced,
 					   int unmapped, struct collapse_control *cc)
 {
-	struct compound_pagelist cl = {.nr = 0};
+	struct compound_pagelist cl = { .nr = 0 };
 	struct vm_area_struct *vma;
 	struct folio *folio;
 	pmd_t *pmd, _pmd;
@@ -905,7 +893,7 @@ static enum scan_result collapse_file(struct mm_struct *mm, uint64_t addr,
 				      struct address_space *mapping, uint64_t start,
 				      struct collapse_control *cc)
 {
-	struct collapse_pagelist pagelist = {.nr = 0};
+	struct collapse_pagelist pagelist = { .nr = 0 };
 	uint64_t index, end = start + HPAGE_PMD_NR;
 	struct folio *new_folio, *folio;
 	enum scan_result result;
@@ -985,7 +973,7 @@ static enum scan_result collapse_file(struct mm_struct *mm, uint64_t addr,
 		pagelist.f[pagelist.nr++] = folio;
 		index = folio->index + folio_nr_pages(folio);
 		continue;
-	out_unlock:
+out_unlock:
 		folio_unlock(folio);
 		folio_put(folio);
 		break;
@@ -1179,7 +1167,7 @@ static enum scan_result collapse_single_pmd(uint64_t addr, struct vm_area_struct
  * range, as the kernel does after dropping the mmap lock. */
 enum scan_result khugepaged_scan_mm(struct mm_struct *mm)
 {
-	struct collapse_control cc = {.is_khugepaged = true, .last = SCAN_FAIL};
+	struct collapse_control cc = { .is_khugepaged = true, .last = SCAN_FAIL };
 	enum scan_result result = SCAN_FAIL;
 	uint64_t addr = 0;
 	struct vm_area_struct *vma;
@@ -1209,7 +1197,7 @@ enum scan_result khugepaged_scan_mm(struct mm_struct *mm)
 /* models khugepaged_scan_mm_slot() restricted to the PMD range of one address */
 enum scan_result khugepaged_scan_address(struct mm_struct *mm, uint64_t addr)
 {
-	struct collapse_control cc = {.is_khugepaged = true, .last = SCAN_FAIL};
+	struct collapse_control cc = { .is_khugepaged = true, .last = SCAN_FAIL };
 	struct vm_area_struct *vma = vma_lookup(mm, addr);
 	uint64_t haddr = addr & HPAGE_PMD_MASK;
 	enum scan_result result;
@@ -1255,7 +1243,7 @@ static long madvise_collapse_errno(enum scan_result r)
 /* models madvise_collapse() */
 long madvise_collapse(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 {
-	struct collapse_control cc = {.is_khugepaged = false, .last = SCAN_FAIL};
+	struct collapse_control cc = { .is_khugepaged = false, .last = SCAN_FAIL };
 	struct mm_struct *mm = vma->vm_mm;
 	enum scan_result last_fail = SCAN_FAIL;
 	uint64_t hstart, hend, addr;

@@ -36,8 +36,8 @@ static bool vmf_orig_pte_uffd_wp(struct vm_fault *vmf)
 }
 
 /* models set_pte_range(): map nr pages of folio from page at addr */
-static void set_pte_range(struct vm_fault *vmf, struct folio *folio, struct page *page,
-			  unsigned nr, uint64_t addr)
+static void set_pte_range(struct vm_fault *vmf, struct folio *folio, struct page *page, unsigned nr,
+			  uint64_t addr)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	bool write = vmf->flags & FAULT_FLAG_WRITE;
@@ -175,7 +175,7 @@ static vm_fault_t finish_fault(struct vm_fault *vmf)
 	pte_t *ptep = pte_offset_map(vmf->pmd, vmf->address);
 	/* vmf_pte_changed(): somebody mapped it meanwhile. */
 	if ((vmf->flags & FAULT_FLAG_ORIG_PTE_VALID) ? pte_val(*ptep) != pte_val(vmf->orig_pte)
-						      : !pte_none(*ptep)) {
+						     : !pte_none(*ptep)) {
 		folio_put(folio);
 		return 0;
 	}
@@ -209,7 +209,8 @@ static void do_fault_around(struct vm_fault *vmf)
 		if (!folio || folio_test_locked(folio))
 			continue;
 		folio_get(folio);
-		struct page *page = pfn_to_page(xa_to_pfn(mapping->i_pages[linear_page_index(vma, a)]));
+		struct page *page =
+			pfn_to_page(xa_to_pfn(mapping->i_pages[linear_page_index(vma, a)]));
 		struct vm_fault around = *vmf;
 		around.flags &= ~FAULT_FLAG_WRITE;
 		set_pte_range(&around, folio, page, 1, a);
@@ -223,10 +224,7 @@ static bool should_fault_around(struct vm_fault *vmf)
 }
 
 /* models __do_fault() */
-static vm_fault_t __do_fault(struct vm_fault *vmf)
-{
-	return shmem_fault(vmf);
-}
+static vm_fault_t __do_fault(struct vm_fault *vmf) { return shmem_fault(vmf); }
 
 /* models do_read_fault() */
 static vm_fault_t do_read_fault(struct vm_fault *vmf)
@@ -343,8 +341,10 @@ static vm_fault_t do_wp_page(struct vm_fault *vmf)
 			return handle_userfault(vmf, VM_UFFD_WP);
 		/* WP_ASYNC: resolve in place, then go on with the write. */
 		*ptep = pte_clear_uffd(*ptep);
-		mm_event_emit((struct mm_event){ .kind = EV_WP_FAULT, .mm_id = vma->vm_mm->id,
-						 .address = vmf->address, .write = true,
+		mm_event_emit((struct mm_event){ .kind = EV_WP_FAULT,
+						 .mm_id = vma->vm_mm->id,
+						 .address = vmf->address,
+						 .write = true,
 						 .async = true });
 	}
 	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)) {
@@ -355,8 +355,8 @@ static vm_fault_t do_wp_page(struct vm_fault *vmf)
 	struct page *page = vm_normal_page(vma, vmf->address, *ptep);
 	struct folio *folio = page ? page_folio(page) : NULL;
 	if (folio && folio_test_anon(folio) &&
-	    (PageAnonExclusive(page) ||
-	     (folio_ref_count(folio) == 1 && !folio_test_large(folio) && !folio_test_swapcache(folio)))) {
+	    (PageAnonExclusive(page) || (folio_ref_count(folio) == 1 && !folio_test_large(folio) &&
+					 !folio_test_swapcache(folio)))) {
 		page->flags |= PG_anon_exclusive;
 		if (vmf->flags & FAULT_FLAG_UNSHARE)
 			return 0;
@@ -472,10 +472,10 @@ static void numa_rebuild_mapping(struct vm_fault *vmf, struct folio *folio, bool
 	uint64_t start = vmf->address, end = vmf->address + PAGE_SIZE;
 
 	if (folio && folio_test_large(folio)) {
-		uint64_t pgoff_addr = vmf->address -
-				      ((vm_normal_page(vma, vmf->address, vmf->orig_pte) -
-					folio_page(folio, 0)) *
-				       PAGE_SIZE);
+		uint64_t pgoff_addr =
+			vmf->address -
+			((vm_normal_page(vma, vmf->address, vmf->orig_pte) - folio_page(folio, 0)) *
+			 PAGE_SIZE);
 		start = pgoff_addr > vma->vm_start ? pgoff_addr : vma->vm_start;
 		if (start < (vmf->address & PMD_MASK))
 			start = vmf->address & PMD_MASK;
@@ -531,9 +531,11 @@ static vm_fault_t do_uffd_rwp(struct vm_fault *vmf)
 	    can_change_pte_writable(vma, vmf->address, pte))
 		pte = pte_mkwrite(pte);
 	*ptep = pte;
-	mm_event_emit((struct mm_event){ .kind = EV_RWP_FAULT, .mm_id = vma->vm_mm->id,
+	mm_event_emit((struct mm_event){ .kind = EV_RWP_FAULT,
+					 .mm_id = vma->vm_mm->id,
 					 .address = vmf->address,
-					 .write = vmf->flags & FAULT_FLAG_WRITE, .async = true });
+					 .write = vmf->flags & FAULT_FLAG_WRITE,
+					 .async = true });
 	return 0;
 }
 
@@ -602,7 +604,8 @@ static vm_fault_t __handle_mm_fault(struct vm_area_struct *vma, uint64_t address
 	};
 	vmf.pmd = mm_find_pmd(vma->vm_mm, address, true);
 
-	if (pmd_none(*vmf.pmd) && thp_vma_allowable_order(vma, vma->vm_flags, false, HPAGE_PMD_ORDER) &&
+	if (pmd_none(*vmf.pmd) &&
+	    thp_vma_allowable_order(vma, vma->vm_flags, false, HPAGE_PMD_ORDER) &&
 	    vma_is_anonymous(vma)) {
 		/* create_huge_pmd(); shmem has no ->huge_fault, finish_fault
 		 * maps its PMD folios. */
@@ -743,8 +746,7 @@ void zap_page_range_single(struct vm_area_struct *vma, uint64_t start, uint64_t 
 }
 
 /* models unmap_mapping_pages(): zap every mapping of file pages [first, first+nr) */
-void unmap_mapping_pages(struct address_space *mapping, uint64_t first, uint64_t nr,
-			 bool even_cows)
+void unmap_mapping_pages(struct address_space *mapping, uint64_t first, uint64_t nr, bool even_cows)
 {
 	g_autoptr(GPtrArray) vmas = g_ptr_array_copy(mapping->i_mmap, NULL, NULL);
 	for (guint i = 0; i < vmas->len; i++) {
@@ -755,16 +757,16 @@ void unmap_mapping_pages(struct address_space *mapping, uint64_t first, uint64_t
 		if (lo >= hi)
 			continue;
 		if (even_cows || (vma->vm_flags & VM_SHARED)) {
-			zap_page_range_single(vma, vma_address(vma, lo), vma_address(vma, hi), false);
+			zap_page_range_single(vma, vma_address(vma, lo), vma_address(vma, hi),
+					      false);
 			continue;
 		}
 		/* Private mapping: keep the CoW'd anon pages, zap file pages. */
 		for (uint64_t idx = lo; idx < hi; idx++) {
 			uint64_t a = vma_address(vma, idx);
 			pte_t *ptep = pte_lookup(vma->vm_mm->pgd, a);
-			struct folio *f = ptep && pte_present(*ptep)
-						  ? vm_normal_folio(vma, a, *ptep)
-						  : NULL;
+			struct folio *f =
+				ptep && pte_present(*ptep) ? vm_normal_folio(vma, a, *ptep) : NULL;
 			pmd_t *pmd = mm_find_pmd(vma->vm_mm, a, false);
 			if ((f && !folio_test_anon(f)) || (pmd && pmd_leaf(*pmd)))
 				zap_page_range_single(vma, a, a + PAGE_SIZE, false);

@@ -390,7 +390,7 @@ static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, ui
 
 	for (uint64_t i = first; i < last;) {
 		uint64_t addr = vma_address(vma, folio->index + i);
-		struct page_vma_mapped_walk pvmw = {.vma = vma, .address = addr};
+		struct page_vma_mapped_walk pvmw = { .vma = vma, .address = addr };
 
 		pvmw.pmd = pmd_lookup(mm->pgd, addr, false, 0);
 		if (!pvmw.pmd || pmd_none(*pvmw.pmd)) {
@@ -429,15 +429,12 @@ static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, ui
 }
 
 /* models folio_not_mapped() */
-static bool folio_not_mapped(struct folio *folio)
-{
-	return !folio_mapped(folio);
-}
+static bool folio_not_mapped(struct folio *folio) { return !folio_mapped(folio); }
 
 /* models try_to_unmap() */
 bool try_to_unmap(struct folio *folio, enum ttu_flags flags)
 {
-	struct ttu_arg ta = {.flags = flags};
+	struct ttu_arg ta = { .flags = flags };
 	struct rmap_walk_control rwc = {
 		.arg = &ta,
 		.rmap_one = try_to_unmap_one,

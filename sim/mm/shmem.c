@@ -46,8 +46,7 @@ static bool shmem_huge_allowed(struct address_space *mapping, struct vm_area_str
 			return false;
 		/* The whole aligned block must be mapped PMD-aligned by vma. */
 		uint64_t haddr = vma_address(vma, start);
-		if ((haddr & ~PMD_MASK) || start < vma->vm_pgoff ||
-		    haddr + PMD_SIZE > vma->vm_end)
+		if ((haddr & ~PMD_MASK) || start < vma->vm_pgoff || haddr + PMD_SIZE > vma->vm_end)
 			return false;
 	} else if (!mapping->huge) {
 		return false;

@@ -251,12 +251,12 @@ long mwriteprotect_range(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t l
 		/* Reported per VMA: a later non-WP VMA fails the ioctl with
 		 * -ENOENT, but this part stays changed. */
 		mm_event_emit(
-			(struct mm_event){.kind = enable_wp ? EV_UFFD_WP : EV_UFFD_UNWP,
-					  .mm_id = dst_mm->id,
-					  .address = _start,
-					  .len = _end - _start,
-					  .ctx_id = ctx->id,
-					  .mode = enable_wp ? UFFDIO_WRITEPROTECT_MODE_WP : 0});
+			(struct mm_event){ .kind = enable_wp ? EV_UFFD_WP : EV_UFFD_UNWP,
+					   .mm_id = dst_mm->id,
+					   .address = _start,
+					   .len = _end - _start,
+					   .ctx_id = ctx->id,
+					   .mode = enable_wp ? UFFDIO_WRITEPROTECT_MODE_WP : 0 });
 		err = 0;
 		addr = _end;
 	}

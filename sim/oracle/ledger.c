@@ -10,10 +10,7 @@
 
 #include "linux/mm.h"
 
-static void lpage_free(gpointer p)
-{
-	g_free(p);
-}
+static void lpage_free(gpointer p) { g_free(p); }
 
 struct mm_ledger *ledger_get(struct oracle *o, uint64_t mm_id, bool create)
 {
@@ -191,7 +188,7 @@ static bool drop_permitted(const struct lpage *lp)
 
 /* ------------------------------------------------------------ events */
 
-static const char *const rwp_state_names[] = {"untracked", "armed", "accessed", "dropped"};
+static const char *const rwp_state_names[] = { "untracked", "armed", "accessed", "dropped" };
 
 /* WP protects none pages too where markers are used (shmem, WP_UNPOPULATED). */
 static bool wp_uses_markers(struct oracle *o, const struct vm_area_struct *vma, uint32_t ctx_id)
@@ -328,7 +325,7 @@ static bool ev_rwp_fault(struct oracle *o, const struct mm_event *ev, struct mm_
 	lp->rwp_state = L_ACCESSED;
 	lp->rwp_delivered = false;
 	/* Exceptions table EXC_ASYNC_PMD: the whole PMD is resolved at once. */
-	struct pview pv = mm ? oracle_view(mm, ev->address) : (struct pview){0};
+	struct pview pv = mm ? oracle_view(mm, ev->address) : (struct pview){ 0 };
 	if (pv.kind == PV_PRESENT && pv.huge) {
 		uint64_t haddr = ev->address & PMD_MASK;
 		for (uint64_t i = 0; i < HPAGE_PMD_NR; i++) {

@@ -93,7 +93,7 @@ static const struct pt_table *next_table(uint64_t entry, bool *bad)
 
 struct pview oracle_view(const struct mm_struct *mm, uint64_t addr)
 {
-	struct pview pv = {.kind = PV_NOTABLE};
+	struct pview pv = { .kind = PV_NOTABLE };
 	bool bad = false;
 
 	if (!pt_is_live(mm->pgd)) {

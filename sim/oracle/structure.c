@@ -64,10 +64,7 @@ static struct folio *live_folio(uint64_t pfn)
 	return f;
 }
 
-static bool is_zero_folio(uint64_t pfn)
-{
-	return is_zero_pfn(pfn) || is_huge_zero_pfn(pfn);
-}
+static bool is_zero_folio(uint64_t pfn) { return is_zero_pfn(pfn) || is_huge_zero_pfn(pfn); }
 
 /* "freed table": a live table of the right level, owned by mm, seen once. */
 static bool mark_table(struct oracle *o, const struct mm_struct *mm, uint64_t nr,
@@ -233,7 +230,7 @@ static bool walk_pmd_leaf(struct oracle *o, struct walk *wk, pmd_t pmd, uint64_t
 
 static bool walk_mm(struct oracle *o, const struct mm_struct *mm)
 {
-	struct walk wk = {.mm = mm};
+	struct walk wk = { .mm = mm };
 
 	for (guint i = 0; i < mm->vmas->len; i++)
 		if (!encoding_check_vma(o, g_ptr_array_index(mm->vmas, i)))
@@ -301,7 +298,7 @@ static bool scan_page_cache(struct oracle *o, struct address_space *m)
 		if (!e)
 			continue;
 		if (xa_is_value(e)) {
-			uint64_t slot = swp_offset((swp_entry_t){e >> 1});
+			uint64_t slot = swp_offset((swp_entry_t){ e >> 1 });
 			if (!slot || slot >= swap_info.nr_slots || !swap_info.slots[slot].count)
 				return oracle_fail(o, "swap count", 0, i, 0, e,
 						   "file %s index %" G_GUINT64_FORMAT

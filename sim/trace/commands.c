@@ -13,11 +13,10 @@
 #include "linux/pagemap_uapi.h"
 #include "model/uffd.h"
 
-#define END { NULL, 0 }
+const struct flag_name prot_names[] = { { "none", 0 },
+					{ NULL, 0 } }; /* ARG_PROT parses rwx itself */
 
-const struct flag_name prot_names[] = { { "none", 0 }, END }; /* ARG_PROT parses rwx itself */
-
-const struct flag_name map_names[] = { { "private", 0 }, { "shared", 1 }, END };
+const struct flag_name map_names[] = { { "private", 0 }, { "shared", 1 }, { NULL, 0 } };
 
 const struct flag_name feature_names[] = {
 	{ "PAGEFAULT_FLAG_WP", UFFD_FEATURE_PAGEFAULT_FLAG_WP },
@@ -39,7 +38,7 @@ const struct flag_name feature_names[] = {
 	{ "MOVE", UFFD_FEATURE_MOVE },
 	{ "RWP", UFFD_FEATURE_RWP },
 	{ "RWP_ASYNC", UFFD_FEATURE_RWP_ASYNC },
-	END
+	{ NULL, 0 },
 };
 
 const struct flag_name register_mode_names[] = {
@@ -47,33 +46,33 @@ const struct flag_name register_mode_names[] = {
 	{ "WP", UFFDIO_REGISTER_MODE_WP },
 	{ "MINOR", UFFDIO_REGISTER_MODE_MINOR },
 	{ "RWP", UFFDIO_REGISTER_MODE_RWP },
-	END
+	{ NULL, 0 },
 };
 
 const struct flag_name wp_mode_names[] = {
 	{ "WP", UFFDIO_WRITEPROTECT_MODE_WP },
 	{ "DONTWAKE", UFFDIO_WRITEPROTECT_MODE_DONTWAKE },
-	END
+	{ NULL, 0 },
 };
 
 const struct flag_name rwp_mode_names[] = {
 	{ "RWP", UFFDIO_RWPROTECT_MODE_RWP },
 	{ "DONTWAKE", UFFDIO_RWPROTECT_MODE_DONTWAKE },
 	{ "BIT2", 1ULL << 2 }, /* an unknown mode bit, for the -EINVAL test */
-	END
+	{ NULL, 0 },
 };
 
 const struct flag_name copy_mode_names[] = {
 	{ "DONTWAKE", UFFDIO_COPY_MODE_DONTWAKE },
 	{ "WP", UFFDIO_COPY_MODE_WP },
-	END
+	{ NULL, 0 },
 };
 
 /* madvise advice values (include/uapi/asm-generic/mman-common.h). */
 const struct flag_name advice_names[] = {
-	{ "DONTNEED", 4 },   { "FREE", 8 },     { "HUGEPAGE", 14 },       { "NOHUGEPAGE", 15 },
-	{ "PAGEOUT", 21 },   { "POPULATE_READ", 22 }, { "POPULATE_WRITE", 23 }, { "COLLAPSE", 25 },
-	END
+	{ "DONTNEED", 4 },	  { "FREE", 8 },      { "HUGEPAGE", 14 },
+	{ "NOHUGEPAGE", 15 },	  { "PAGEOUT", 21 },  { "POPULATE_READ", 22 },
+	{ "POPULATE_WRITE", 23 }, { "COLLAPSE", 25 }, { NULL, 0 },
 };
 
 const struct flag_name foll_names[] = {
@@ -96,7 +95,7 @@ const struct flag_name foll_names[] = {
 	{ "FAST_ONLY", FOLL_FAST_ONLY },
 	{ "UNLOCKABLE", FOLL_UNLOCKABLE },
 	{ "MADV_POPULATE", FOLL_MADV_POPULATE },
-	END
+	{ NULL, 0 },
 };
 
 /* GUP callers; the values index gup_presets[] in sim/mm/gup.c. */
@@ -115,16 +114,21 @@ const struct flag_name gup_caller_names[] = {
 	{ "vmsplice", 11 },
 	{ "kvm", 12 },
 	{ "explicit", 13 }, /* flags= given in the trace */
-	END
+	{ NULL, 0 },
 };
 
 const struct flag_name pagemap_category_names[] = {
-	{ "WPALLOWED", PAGE_IS_WPALLOWED }, { "WRITTEN", PAGE_IS_WRITTEN },
-	{ "FILE", PAGE_IS_FILE },           { "PRESENT", PAGE_IS_PRESENT },
-	{ "SWAPPED", PAGE_IS_SWAPPED },     { "PFNZERO", PAGE_IS_PFNZERO },
-	{ "HUGE", PAGE_IS_HUGE },           { "SOFT_DIRTY", PAGE_IS_SOFT_DIRTY },
-	{ "GUARD", PAGE_IS_GUARD },         { "ACCESSED", PAGE_IS_ACCESSED },
-	END
+	{ "WPALLOWED", PAGE_IS_WPALLOWED },
+	{ "WRITTEN", PAGE_IS_WRITTEN },
+	{ "FILE", PAGE_IS_FILE },
+	{ "PRESENT", PAGE_IS_PRESENT },
+	{ "SWAPPED", PAGE_IS_SWAPPED },
+	{ "PFNZERO", PAGE_IS_PFNZERO },
+	{ "HUGE", PAGE_IS_HUGE },
+	{ "SOFT_DIRTY", PAGE_IS_SOFT_DIRTY },
+	{ "GUARD", PAGE_IS_GUARD },
+	{ "ACCESSED", PAGE_IS_ACCESSED },
+	{ NULL, 0 },
 };
 
 const struct flag_name result_names[] = {
@@ -146,11 +150,11 @@ const struct flag_name result_names[] = {
 	{ "ENOSPC", ENOSPC },
 	{ "EOPNOTSUPP", EOPNOTSUPP },
 	{ "EHWPOISON", EHWPOISON },
-	END
+	{ NULL, 0 },
 };
 
 #define SCAN_NAME_ENTRY(e, s) { s, e },
-const struct flag_name scan_result_names[] = { SCAN_STATUS(SCAN_NAME_ENTRY) END };
+const struct flag_name scan_result_names[] = { SCAN_STATUS(SCAN_NAME_ENTRY){ NULL, 0 } };
 #undef SCAN_NAME_ENTRY
 
 #define SCAN_STRING_ENTRY(e, s) [e] = s,
@@ -162,117 +166,205 @@ const struct flag_name msg_flag_names[] = {
 	{ "WP", UFFD_PAGEFAULT_FLAG_WP },
 	{ "MINOR", UFFD_PAGEFAULT_FLAG_MINOR },
 	{ "RWP", UFFD_PAGEFAULT_FLAG_RWP },
-	END
+	{ NULL, 0 },
 };
 
 /* States "expect pte" can name; see sim/engine/observe.c for their meaning. */
 const struct flag_name pte_state_names[] = {
-	{ "none", 0 },      { "armed", 1 },     { "present", 2 }, { "wp", 3 },
-	{ "numa", 4 },      { "swap", 5 },      { "swap-uffd", 6 }, { "migration", 7 },
-	{ "marker", 8 },    { "pmd", 9 },       { "pmd-armed", 10 }, { "no-table", 11 },
-	END
+	{ "none", 0 },	     { "armed", 1 },	 { "present", 2 },   { "wp", 3 },     { "numa", 4 },
+	{ "swap", 5 },	     { "swap-uffd", 6 }, { "migration", 7 }, { "marker", 8 }, { "pmd", 9 },
+	{ "pmd-armed", 10 }, { "no-table", 11 }, { NULL, 0 },
 };
 
 const struct flag_name thp_mode_names[] = {
-	{ "always", 0 }, { "madvise", 1 }, { "never", 2 }, END
+	{ "always", 0 },
+	{ "madvise", 1 },
+	{ "never", 2 },
+	{ NULL, 0 },
 };
 
-const struct flag_name onoff_names[] = { { "off", 0 }, { "on", 1 }, END };
+const struct flag_name onoff_names[] = { { "off", 0 }, { "on", 1 }, { NULL, 0 } };
 
-const struct flag_name fallocate_mode_names[] = { { "punch", 1 }, END };
+const struct flag_name fallocate_mode_names[] = { { "punch", 1 }, { NULL, 0 } };
 
-const struct flag_name bool_names[] = { { "0", 0 }, { "1", 1 }, END };
+const struct flag_name bool_names[] = { { "0", 0 }, { "1", 1 }, { NULL, 0 } };
 
-#define K(name, type) { name, type, false, NULL, NAME_NONE }
-#define KR(name, type) { name, type, true, NULL, NAME_NONE }
-#define KT(name, type, table) { name, type, false, table, NAME_NONE }
-#define KTR(name, type, table) { name, type, true, table, NAME_NONE }
-#define KN(name, kind) { name, ARG_NAME, false, NULL, kind }
-#define KNR(name, kind) { name, ARG_NAME, true, NULL, kind }
+#define K(name, type)                              \
+	{                                          \
+		name, type, false, NULL, NAME_NONE \
+	}
+#define KR(name, type)                            \
+	{                                         \
+		name, type, true, NULL, NAME_NONE \
+	}
+#define KT(name, type, table)                       \
+	{                                           \
+		name, type, false, table, NAME_NONE \
+	}
+#define KTR(name, type, table)                     \
+	{                                          \
+		name, type, true, table, NAME_NONE \
+	}
+#define KN(name, kind)                            \
+	{                                         \
+		name, ARG_NAME, false, NULL, kind \
+	}
+#define KNR(name, kind)                          \
+	{                                        \
+		name, ARG_NAME, true, NULL, kind \
+	}
 
 const struct cmd_desc cmd_descs[NR_CMDS] = {
 	[CMD_PROCESS] = { "process", { NAME_PROC }, true, { { 0 } }, "declare a process (an mm)" },
-	[CMD_FILE] = { "file", { NAME_FILE }, true,
+	[CMD_FILE] = { "file",
+		       { NAME_FILE },
+		       true,
 		       { KR("size", ARG_SIZE), KT("huge", ARG_ENUM, bool_names) },
 		       "declare a shmem file (memfd); huge=1 lets it hold PMD-order folios" },
-	[CMD_THP] = { "thp", { NAME_NONE }, false,
+	[CMD_THP] = { "thp",
+		      { NAME_NONE },
+		      false,
 		      { KTR("enabled", ARG_ENUM, thp_mode_names), K("mthp", ARG_U64) },
-		      "set transparent_hugepage/enabled; mthp=N enables anon mTHP of order N (2-4)" },
-	[CMD_HUNK] = { "hunk", { NAME_HUNK }, false, { KTR("state", ARG_ENUM, onoff_names) },
+		      "set transparent_hugepage/enabled; mthp=N enables anon mTHP of order N "
+		      "(2-4)" },
+	[CMD_HUNK] = { "hunk",
+		       { NAME_HUNK },
+		       false,
+		       { KTR("state", ARG_ENUM, onoff_names) },
 		       "override one patch switch for this trace" },
-	[CMD_MMAP] = { "mmap", { NAME_REGION }, true,
+	[CMD_MMAP] = { "mmap",
+		       { NAME_REGION },
+		       true,
 		       { KNR("proc", NAME_PROC), KR("len", ARG_SIZE), KR("prot", ARG_PROT),
 			 KTR("map", ARG_ENUM, map_names), KN("file", NAME_FILE),
 			 K("offset", ARG_SIZE), K("align", ARG_SIZE), K("at", ARG_U64) },
 		       "map a region: anonymous, or file= for shmem" },
-	[CMD_MUNMAP] = { "munmap", { NAME_REGION }, false, { K("pages", ARG_RANGE) },
+	[CMD_MUNMAP] = { "munmap",
+			 { NAME_REGION },
+			 false,
+			 { K("pages", ARG_RANGE) },
 			 "munmap (part of) a region" },
-	[CMD_MPROTECT] = { "mprotect", { NAME_REGION }, false,
-			   { K("pages", ARG_RANGE), KR("prot", ARG_PROT) }, "mprotect" },
-	[CMD_MADVISE] = { "madvise", { NAME_REGION }, false,
+	[CMD_MPROTECT] = { "mprotect",
+			   { NAME_REGION },
+			   false,
+			   { K("pages", ARG_RANGE), KR("prot", ARG_PROT) },
+			   "mprotect" },
+	[CMD_MADVISE] = { "madvise",
+			  { NAME_REGION },
+			  false,
 			  { K("pages", ARG_RANGE), KTR("advice", ARG_ENUM, advice_names),
 			    K("race", ARG_U64) },
 			  "madvise; race=N runs the next N steps inside the path's race window" },
-	[CMD_FALLOCATE] = { "fallocate", { NAME_FILE }, false,
+	[CMD_FALLOCATE] = { "fallocate",
+			    { NAME_FILE },
+			    false,
 			    { KTR("mode", ARG_ENUM, fallocate_mode_names), KR("pages", ARG_RANGE) },
 			    "fallocate(PUNCH_HOLE|KEEP_SIZE) over file pages" },
-	[CMD_READ] = { "read", { NAME_REGION }, false, { KR("pages", ARG_RANGE) },
+	[CMD_READ] = { "read",
+		       { NAME_REGION },
+		       false,
+		       { KR("pages", ARG_RANGE) },
 		       "user loads, one per page" },
-	[CMD_WRITE] = { "write", { NAME_REGION }, false,
+	[CMD_WRITE] = { "write",
+			{ NAME_REGION },
+			false,
 			{ KR("pages", ARG_RANGE), KR("value", ARG_U64) },
 			"user stores of value, one per page" },
-	[CMD_UFFD_OPEN] = { "uffd open", { NAME_UFFD }, true, { KNR("proc", NAME_PROC) },
+	[CMD_UFFD_OPEN] = { "uffd open",
+			    { NAME_UFFD },
+			    true,
+			    { KNR("proc", NAME_PROC) },
 			    "userfaultfd() in a process" },
-	[CMD_UFFD_API] = { "uffd api", { NAME_UFFD }, false,
-			   { KT("features", ARG_FLAGS, feature_names) }, "UFFDIO_API" },
-	[CMD_UFFD_REGISTER] = { "uffd register", { NAME_UFFD, NAME_REGION }, false,
+	[CMD_UFFD_API] = { "uffd api",
+			   { NAME_UFFD },
+			   false,
+			   { KT("features", ARG_FLAGS, feature_names) },
+			   "UFFDIO_API" },
+	[CMD_UFFD_REGISTER] = { "uffd register",
+				{ NAME_UFFD, NAME_REGION },
+				false,
 				{ K("pages", ARG_RANGE),
 				  KTR("mode", ARG_FLAGS, register_mode_names) },
 				"UFFDIO_REGISTER" },
-	[CMD_UFFD_UNREGISTER] = { "uffd unregister", { NAME_UFFD, NAME_REGION }, false,
-				  { K("pages", ARG_RANGE) }, "UFFDIO_UNREGISTER" },
-	[CMD_UFFD_WRITEPROTECT] = { "uffd writeprotect", { NAME_UFFD, NAME_REGION }, false,
+	[CMD_UFFD_UNREGISTER] = { "uffd unregister",
+				  { NAME_UFFD, NAME_REGION },
+				  false,
+				  { K("pages", ARG_RANGE) },
+				  "UFFDIO_UNREGISTER" },
+	[CMD_UFFD_WRITEPROTECT] = { "uffd writeprotect",
+				    { NAME_UFFD, NAME_REGION },
+				    false,
 				    { K("pages", ARG_RANGE),
 				      KTR("mode", ARG_FLAGS, wp_mode_names) },
 				    "UFFDIO_WRITEPROTECT" },
-	[CMD_UFFD_RWPROTECT] = { "uffd rwprotect", { NAME_UFFD, NAME_REGION }, false,
+	[CMD_UFFD_RWPROTECT] = { "uffd rwprotect",
+				 { NAME_UFFD, NAME_REGION },
+				 false,
 				 { K("pages", ARG_RANGE), KTR("mode", ARG_FLAGS, rwp_mode_names) },
 				 "UFFDIO_RWPROTECT" },
-	[CMD_UFFD_SET_MODE] = { "uffd set-mode", { NAME_UFFD }, false,
+	[CMD_UFFD_SET_MODE] = { "uffd set-mode",
+				{ NAME_UFFD },
+				false,
 				{ KT("enable", ARG_FLAGS, feature_names),
 				  KT("disable", ARG_FLAGS, feature_names) },
 				"UFFDIO_SET_MODE" },
-	[CMD_UFFD_COPY] = { "uffd copy", { NAME_UFFD, NAME_REGION }, false,
+	[CMD_UFFD_COPY] = { "uffd copy",
+			    { NAME_UFFD, NAME_REGION },
+			    false,
 			    { KR("pages", ARG_RANGE), KR("value", ARG_U64),
 			      KT("mode", ARG_FLAGS, copy_mode_names) },
 			    "UFFDIO_COPY of pages filled with value" },
-	[CMD_UFFD_ZEROPAGE] = { "uffd zeropage", { NAME_UFFD, NAME_REGION }, false,
+	[CMD_UFFD_ZEROPAGE] = { "uffd zeropage",
+				{ NAME_UFFD, NAME_REGION },
+				false,
 				{ KR("pages", ARG_RANGE), KT("mode", ARG_FLAGS, copy_mode_names) },
 				"UFFDIO_ZEROPAGE" },
-	[CMD_UFFD_CONTINUE] = { "uffd continue", { NAME_UFFD, NAME_REGION }, false,
+	[CMD_UFFD_CONTINUE] = { "uffd continue",
+				{ NAME_UFFD, NAME_REGION },
+				false,
 				{ KR("pages", ARG_RANGE), KT("mode", ARG_FLAGS, copy_mode_names) },
 				"UFFDIO_CONTINUE" },
-	[CMD_UFFD_WAKE] = { "uffd wake", { NAME_UFFD, NAME_REGION }, false,
-			    { K("pages", ARG_RANGE) }, "UFFDIO_WAKE" },
+	[CMD_UFFD_WAKE] = { "uffd wake",
+			    { NAME_UFFD, NAME_REGION },
+			    false,
+			    { K("pages", ARG_RANGE) },
+			    "UFFDIO_WAKE" },
 	[CMD_UFFD_CLOSE] = { "uffd close", { NAME_UFFD }, false, { { 0 } }, "close(uffd)" },
-	[CMD_SERVE] = { "serve", { NAME_UFFD }, false,
+	[CMD_SERVE] = { "serve",
+			{ NAME_UFFD },
+			false,
 			{ K("count", ARG_U64), K("value", ARG_U64) },
 			"read messages and resolve them as a handler would (default: all)" },
-	[CMD_KHUGEPAGED_PASS] = { "khugepaged pass", { NAME_PROC }, false, { K("race", ARG_U64) },
+	[CMD_KHUGEPAGED_PASS] = { "khugepaged pass",
+				  { NAME_PROC },
+				  false,
+				  { K("race", ARG_U64) },
 				  "one khugepaged_scan_mm_slot pass over the whole mm" },
-	[CMD_KHUGEPAGED_SCAN] = { "khugepaged scan", { NAME_REGION }, false,
+	[CMD_KHUGEPAGED_SCAN] = { "khugepaged scan",
+				  { NAME_REGION },
+				  false,
 				  { KR("page", ARG_U64), K("race", ARG_U64) },
 				  "khugepaged on the PMD range containing one page" },
-	[CMD_RECLAIM] = { "reclaim", { NAME_REGION }, false, { K("pages", ARG_RANGE) },
+	[CMD_RECLAIM] = { "reclaim",
+			  { NAME_REGION },
+			  false,
+			  { K("pages", ARG_RANGE) },
 			  "shrink_folio_list on the folios mapped in the range" },
-	[CMD_GUP] = { "gup", { NAME_REGION }, false,
+	[CMD_GUP] = { "gup",
+		      { NAME_REGION },
+		      false,
 		      { KR("pages", ARG_RANGE), KTR("caller", ARG_ENUM, gup_caller_names),
 			KT("flags", ARG_FLAGS, foll_names), KN("proc", NAME_PROC),
 			K("value", ARG_U64) },
 		      "GUP by a caller preset (or caller=explicit flags=...)" },
-	[CMD_PAGEMAP] = { "pagemap", { NAME_REGION }, false, { K("pages", ARG_RANGE) },
+	[CMD_PAGEMAP] = { "pagemap",
+			  { NAME_REGION },
+			  false,
+			  { K("pages", ARG_RANGE) },
 			  "read /proc/pid/pagemap words (printed with --verbose)" },
-	[CMD_PAGEMAP_SCAN] = { "pagemap-scan", { NAME_REGION }, false,
+	[CMD_PAGEMAP_SCAN] = { "pagemap-scan",
+			       { NAME_REGION },
+			       false,
 			       { K("pages", ARG_RANGE),
 				 KT("category", ARG_FLAGS, pagemap_category_names),
 				 KT("inverted", ARG_FLAGS, pagemap_category_names),
@@ -280,34 +372,55 @@ const struct cmd_desc cmd_descs[NR_CMDS] = {
 				 KTR("return", ARG_FLAGS, pagemap_category_names),
 				 K("max-pages", ARG_U64) },
 			       "PAGEMAP_SCAN ioctl; the result is kept for expect" },
-	[CMD_EXPECT_RESULT] = { "expect result", { NAME_NONE }, false,
+	[CMD_EXPECT_RESULT] = { "expect result",
+				{ NAME_NONE },
+				false,
 				{ KTR("is", ARG_ENUM, result_names) },
 				"the previous step's outcome" },
-	[CMD_EXPECT_SCAN] = { "expect scan", { NAME_NONE }, false,
+	[CMD_EXPECT_SCAN] = { "expect scan",
+			      { NAME_NONE },
+			      false,
 			      { KTR("is", ARG_ENUM, scan_result_names) },
 			      "the last khugepaged/collapse SCAN_* result, by trace string" },
-	[CMD_EXPECT_MSG] = { "expect msg", { NAME_UFFD, NAME_REGION }, false,
+	[CMD_EXPECT_MSG] = { "expect msg",
+			     { NAME_UFFD, NAME_REGION },
+			     false,
 			     { KR("page", ARG_U64), KT("flags", ARG_FLAGS, msg_flag_names) },
 			     "read(uffd) returns a page-fault message for this page" },
-	[CMD_EXPECT_MSGS] = { "expect msgs", { NAME_UFFD }, false, { KR("count", ARG_U64) },
+	[CMD_EXPECT_MSGS] = { "expect msgs",
+			      { NAME_UFFD },
+			      false,
+			      { KR("count", ARG_U64) },
 			      "number of unread messages" },
-	[CMD_EXPECT_PAGEMAP] = { "expect pagemap", { NAME_REGION }, false,
+	[CMD_EXPECT_PAGEMAP] = { "expect pagemap",
+				 { NAME_REGION },
+				 false,
 				 { KR("pages", ARG_RANGE), KT("present", ARG_ENUM, bool_names),
 				   KT("swap", ARG_ENUM, bool_names),
 				   KT("uffd", ARG_ENUM, bool_names),
 				   KT("exclusive", ARG_ENUM, bool_names) },
 				 "/proc/pid/pagemap bits of these pages" },
-	[CMD_EXPECT_ACCESSED] = { "expect accessed", { NAME_REGION }, false,
+	[CMD_EXPECT_ACCESSED] = { "expect accessed",
+				  { NAME_REGION },
+				  false,
 				  { KR("pages", ARG_RANGE) },
-				  "the PAGEMAP_SCAN PAGE_IS_ACCESSED set of the region is exactly this" },
-	[CMD_EXPECT_CONTENT] = { "expect content", { NAME_REGION }, false,
+				  "the PAGEMAP_SCAN PAGE_IS_ACCESSED set of the region is exactly "
+				  "this" },
+	[CMD_EXPECT_CONTENT] = { "expect content",
+				 { NAME_REGION },
+				 false,
 				 { KR("pages", ARG_RANGE), KR("value", ARG_U64) },
 				 "the data of these pages, looked up without an access" },
-	[CMD_EXPECT_PTE] = { "expect pte", { NAME_REGION }, false,
+	[CMD_EXPECT_PTE] = { "expect pte",
+			     { NAME_REGION },
+			     false,
 			     { KR("pages", ARG_RANGE), KTR("state", ARG_ENUM, pte_state_names) },
 			     "the page-table state of these pages" },
-	[CMD_EXPECT_BLOCKED] = { "expect blocked", { NAME_NONE }, false,
-				 { KR("count", ARG_U64) }, "number of tasks asleep in userfaults" },
+	[CMD_EXPECT_BLOCKED] = { "expect blocked",
+				 { NAME_NONE },
+				 false,
+				 { KR("count", ARG_U64) },
+				 "number of tasks asleep in userfaults" },
 };
 
 bool flag_lookup(const struct flag_name *t, const char *name, uint64_t *out)

@@ -554,7 +554,7 @@ static bool check_bytes(struct parser *p, const char *line, size_t len)
 
 static struct trace *parse_buffer(const char *path, const char *text, size_t size, GString *err)
 {
-	struct parser p = {.path = path ? path : "<string>", .err = err};
+	struct parser p = { .path = path ? path : "<string>", .err = err };
 	struct trace *t = g_new0(struct trace, 1);
 	char *buf = g_malloc(MAX_LINE + 1);
 	size_t off = 0;
@@ -567,7 +567,7 @@ static struct trace *parse_buffer(const char *path, const char *text, size_t siz
 	while (off < size && !p.failed) {
 		const char *nl = memchr(text + off, '\n', size - off);
 		size_t len = nl ? (size_t)(nl - (text + off)) : size - off;
-		struct step st = {0};
+		struct step st = { 0 };
 		char *hash;
 
 		p.line++;
@@ -599,7 +599,7 @@ static struct trace *parse_buffer(const char *path, const char *text, size_t siz
 struct trace *trace_parse_string(const char *path, const char *text, GString *err)
 {
 	if (!text) {
-		struct parser p = {.path = path ? path : "<string>", .err = err};
+		struct parser p = { .path = path ? path : "<string>", .err = err };
 
 		fail(&p, "no text");
 		return NULL;
@@ -614,7 +614,7 @@ struct trace *trace_parse_file(const char *path, GString *err)
 	gsize size;
 
 	if (!g_file_get_contents(path, &text, &size, &gerr)) {
-		struct parser p = {.path = path ? path : "<file>", .err = err};
+		struct parser p = { .path = path ? path : "<file>", .err = err };
 
 		fail(&p, "cannot read: %s", gerr->message);
 		return NULL;

@@ -113,9 +113,9 @@ struct page_span {
 
 struct arg_value {
 	bool present;
-	uint64_t u;        /* U64, SIZE, FLAGS, ENUM (the table value), PROT */
-	GArray *spans;     /* RANGE: struct page_span, sorted, merged */
-	char *name;        /* NAME */
+	uint64_t u;    /* U64, SIZE, FLAGS, ENUM (the table value), PROT */
+	GArray *spans; /* RANGE: struct page_span, sorted, merged */
+	char *name;    /* NAME */
 };
 
 struct step {
@@ -133,15 +133,15 @@ struct trace {
 /* Step results: 0 is success, a positive value is an errno, the rest are
  * outcomes that are not errnos. */
 #define RESULT_OK 0
-#define RESULT_BLOCKED 1000  /* the task sleeps in handle_userfault */
+#define RESULT_BLOCKED 1000 /* the task sleeps in handle_userfault */
 #define RESULT_SIGBUS 1001
 #define RESULT_SIGSEGV 1002
 #define RESULT_LIVELOCK 1003 /* a retry bound was exceeded without progress */
 
 /* Flag and enum tables shared by the parser, the writer and the engine. */
-extern const struct flag_name prot_names[];        /* PROT_* */
-extern const struct flag_name map_names[];         /* private, shared */
-extern const struct flag_name feature_names[];     /* UFFD_FEATURE_* */
+extern const struct flag_name prot_names[];    /* PROT_* */
+extern const struct flag_name map_names[];     /* private, shared */
+extern const struct flag_name feature_names[]; /* UFFD_FEATURE_* */
 extern const struct flag_name register_mode_names[];
 extern const struct flag_name wp_mode_names[];
 extern const struct flag_name rwp_mode_names[];

@@ -11,17 +11,14 @@
 #include <string.h>
 
 /* Data values and addresses read better in hex; counts and pages in decimal. */
-static bool key_is_hex(const char *key)
-{
-	return !strcmp(key, "value") || !strcmp(key, "at");
-}
+static bool key_is_hex(const char *key) { return !strcmp(key, "value") || !strcmp(key, "at"); }
 
 static void write_size(GString *out, uint64_t v)
 {
 	static const struct {
 		unsigned shift;
 		char suffix;
-	} units[] = {{30, 'G'}, {20, 'M'}, {10, 'K'}};
+	} units[] = { { 30, 'G' }, { 20, 'M' }, { 10, 'K' } };
 
 	for (unsigned i = 0; v && i < G_N_ELEMENTS(units); i++) {
 		if (!(v & ((1ULL << units[i].shift) - 1))) {

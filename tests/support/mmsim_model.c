@@ -24,6 +24,6 @@ int t_model_teardown(void **state)
 		pt_pool_destroy();
 	if (made.frames)
 		mem_map_destroy();
-	made = (struct t_model){0};
+	made = (struct t_model){ 0 };
 	return 0;
 }

@@ -48,10 +48,7 @@ pte_t *t_ptep(struct mm_struct *mm, uint64_t addr)
 	return pte;
 }
 
-pte_t t_pte(struct mm_struct *mm, uint64_t addr)
-{
-	return *t_ptep(mm, addr);
-}
+pte_t t_pte(struct mm_struct *mm, uint64_t addr) { return *t_ptep(mm, addr); }
 
 pmd_t t_pmd(struct mm_struct *mm, uint64_t addr)
 {
@@ -64,10 +61,7 @@ struct t_process t_proc;
 
 #define T_PROC_TASK_ID 5
 
-static struct task *t_proc_task(uint32_t id)
-{
-	return id == t_proc.task.id ? &t_proc.task : NULL;
-}
+static struct task *t_proc_task(uint32_t id) { return id == t_proc.task.id ? &t_proc.task : NULL; }
 
 int t_proc_setup(void **state)
 {

@@ -16,13 +16,13 @@
 #include "sched.h"
 
 /* assert_int_equal that names the table row when it fails */
-#define ROW_EQ(row, a, b)                                                                          \
-	do {                                                                                       \
-		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                                   \
-		if (a_ != b_)                                                                      \
-			print_message("row %zu: %s = %#" PRIx64 ", want %#" PRIx64 "\n",           \
-				      (size_t)(row), #a, a_, b_);                                  \
-		assert_int_equal(a_, b_);                                                          \
+#define ROW_EQ(row, a, b)                                                                \
+	do {                                                                             \
+		uint64_t a_ = (uint64_t)(a), b_ = (uint64_t)(b);                         \
+		if (a_ != b_)                                                            \
+			print_message("row %zu: %s = %#" PRIx64 ", want %#" PRIx64 "\n", \
+				      (size_t)(row), #a, a_, b_);                        \
+		assert_int_equal(a_, b_);                                                \
 	} while (0)
 
 /* ------------------------------------------------- mmsim_test.c: the machine */

@@ -64,20 +64,20 @@ struct gen {
 	unsigned steps_left; /* steps still to generate, for race=N */
 };
 
-static const char *const proc_names[] = {"P0", "P1"};
-static const char *const uffd_names[] = {"U0", "U1"};
+static const char *const proc_names[] = { "P0", "P1" };
+static const char *const uffd_names[] = { "U0", "U1" };
 
 static const char *const features[] = {
 	"RWP",		 "RWP_ASYNC",	"PAGEFAULT_FLAG_WP", "WP_ASYNC", "WP_HUGETLBFS_SHMEM",
 	"MISSING_SHMEM", "MINOR_SHMEM", "WP_UNPOPULATED",
 };
-static const char *const reg_modes[] = {"MISSING", "WP", "MINOR", "RWP"};
-static const char *const wp_modes[] = {"WP", "DONTWAKE"};
-static const char *const rwp_modes[] = {"RWP", "DONTWAKE"};
-static const char *const copy_modes[] = {"DONTWAKE", "WP"};
-static const char *const advices[] = {"DONTNEED", "FREE",	   "HUGEPAGE",	     "NOHUGEPAGE",
-				      "PAGEOUT",  "POPULATE_READ", "POPULATE_WRITE", "COLLAPSE"};
-static const char *const prots[] = {"none", "r", "rw"};
+static const char *const reg_modes[] = { "MISSING", "WP", "MINOR", "RWP" };
+static const char *const wp_modes[] = { "WP", "DONTWAKE" };
+static const char *const rwp_modes[] = { "RWP", "DONTWAKE" };
+static const char *const copy_modes[] = { "DONTWAKE", "WP" };
+static const char *const advices[] = { "DONTNEED", "FREE",	    "HUGEPAGE",	      "NOHUGEPAGE",
+				       "PAGEOUT",  "POPULATE_READ", "POPULATE_WRITE", "COLLAPSE" };
+static const char *const prots[] = { "none", "r", "rw" };
 static const char *const callers[] = {
 	"get_user_pages",
 	"get_user_pages_unlocked",
@@ -93,40 +93,37 @@ static const char *const callers[] = {
 	"vmsplice",
 	"kvm",
 };
-static const char *const foll[] = {"WRITE",
-				   "GET",
-				   "FORCE",
-				   "NOWAIT",
-				   "PIN",
-				   "DUMP",
-				   "LONGTERM",
-				   "TOUCH",
-				   "REMOTE",
-				   "ANON",
-				   "HONOR_NUMA_FAULT",
-				   "SPLIT_PMD",
-				   "NOFAULT",
-				   "UNLOCKABLE",
-				   "MADV_POPULATE",
-				   "INTERRUPTIBLE"};
-static const char *const categories[] = {"WPALLOWED", "WRITTEN", "FILE", "PRESENT",
-					 "SWAPPED",   "PFNZERO", "HUGE", "SOFT_DIRTY",
-					 "GUARD",     "ACCESSED"};
-static const char *const hunks[] = {"08a", "08b", "08c", "08d", "08e", "unsafe-batch"};
-static const char *const levels[] = {"no08", "v5", "v6"};
-static const char *const pte_states[] = {"none",   "armed", "present",	 "wp",
-					 "numa",   "swap",  "swap-uffd", "migration",
-					 "marker", "pmd",   "pmd-armed", "no-table"};
-static const char *const results[] = {"ok",	"blocked", "sigbus", "sigsegv", "EINVAL",
-				      "EAGAIN", "EFAULT",  "ENOENT", "EEXIST",	"EBUSY"};
-static const char *const msg_flags[] = {"WRITE", "WP", "MINOR", "RWP"};
+static const char *const foll[] = { "WRITE",
+				    "GET",
+				    "FORCE",
+				    "NOWAIT",
+				    "PIN",
+				    "DUMP",
+				    "LONGTERM",
+				    "TOUCH",
+				    "REMOTE",
+				    "ANON",
+				    "HONOR_NUMA_FAULT",
+				    "SPLIT_PMD",
+				    "NOFAULT",
+				    "UNLOCKABLE",
+				    "MADV_POPULATE",
+				    "INTERRUPTIBLE" };
+static const char *const categories[] = { "WPALLOWED", "WRITTEN", "FILE", "PRESENT",
+					  "SWAPPED",   "PFNZERO", "HUGE", "SOFT_DIRTY",
+					  "GUARD",     "ACCESSED" };
+static const char *const hunks[] = { "08a", "08b", "08c", "08d", "08e", "unsafe-batch" };
+static const char *const levels[] = { "no08", "v5", "v6" };
+static const char *const pte_states[] = { "none",   "armed", "present",	  "wp",
+					  "numa",   "swap",  "swap-uffd", "migration",
+					  "marker", "pmd",   "pmd-armed", "no-table" };
+static const char *const results[] = { "ok",	 "blocked", "sigbus", "sigsegv", "EINVAL",
+				       "EAGAIN", "EFAULT",  "ENOENT", "EEXIST",	 "EBUSY" };
+static const char *const msg_flags[] = { "WRITE", "WP", "MINOR", "RWP" };
 
 #define PICK(g, arr) ((arr)[g_rand_int_range((g)->r, 0, G_N_ELEMENTS(arr))])
 
-static bool chance(struct gen *g, int percent)
-{
-	return g_rand_int_range(g->r, 0, 100) < percent;
-}
+static bool chance(struct gen *g, int percent) { return g_rand_int_range(g->r, 0, 100) < percent; }
 
 static unsigned rnd(struct gen *g, unsigned lo, unsigned hi) /* inclusive */
 {
@@ -324,14 +321,14 @@ static void gen_step(struct gen *g)
 			g_string_assign(m, "RWP|BIT2");
 		line(g, "uffd rwprotect %s %s%s mode=%s", u, rg->name, s->str, m->str);
 	} else if (k < 56) {
-		static const char *const async[] = {"RWP_ASYNC", "WP_ASYNC", "RWP"};
+		static const char *const async[] = { "RWP_ASYNC", "WP_ASYNC", "RWP" };
 		g_autoptr(GString) en = g_string_new(NULL);
 		g_autoptr(GString) dis = g_string_new(NULL);
 		FLAGS(g, en, async, 30);
 		FLAGS(g, dis, async, 30);
 		line(g, "uffd set-mode %s enable=%s disable=%s", u, en->str, dis->str);
 	} else if (k < 62) {
-		static const char *const fills[] = {"copy", "zeropage", "continue"};
+		static const char *const fills[] = { "copy", "zeropage", "continue" };
 		const char *f = PICK(g, fills);
 		g_autoptr(GString) m = g_string_new(NULL);
 		FLAGS(g, m, copy_modes, 30);
@@ -395,8 +392,8 @@ static void gen_step(struct gen *g)
 	} else if (k < 92) {
 		line(g, "hunk %s state=%s", PICK(g, hunks), chance(g, 50) ? "on" : "off");
 	} else if (k < 94) {
-		static const char *const thp[] = {"always", "madvise", "never"};
-		static const unsigned mthp[] = {0, 2, 3, 4};
+		static const char *const thp[] = { "always", "madvise", "never" };
+		static const unsigned mthp[] = { 0, 2, 3, 4 };
 		line(g, "thp enabled=%s mthp=%u", PICK(g, thp), PICK(g, mthp));
 	} else if (chance(g, 25)) {
 		gen_expect(g);
@@ -413,7 +410,7 @@ static void gen_trace(struct gen *g)
 	for (int p = 0; p < g->nprocs; p++)
 		line(g, "process %s", proc_names[p]);
 	if (chance(g, 40)) {
-		static const char *const thp[] = {"always", "madvise", "never"};
+		static const char *const thp[] = { "always", "madvise", "never" };
 		line(g, "thp enabled=%s", PICK(g, thp));
 	}
 
@@ -494,10 +491,10 @@ static void on_signal(int sig)
 }
 
 /* A failure is reported here, not by the death callback. */
-#define FUZZ_FAIL(...)                                                                             \
-	do {                                                                                       \
-		current_text = NULL;                                                               \
-		fail_msg(__VA_ARGS__);                                                             \
+#define FUZZ_FAIL(...)                 \
+	do {                           \
+		current_text = NULL;   \
+		fail_msg(__VA_ARGS__); \
 	} while (0)
 
 static guint32 env_u32(const char *name, guint32 dflt)
@@ -523,7 +520,7 @@ static void random_traces_never_crash_and_end_in_one_of_three_verdicts(void **st
 	guint32 runs = env_u32("MMSIM_FUZZ_RUNS", FUZZ_RUNS);
 	bool print = getenv("MMSIM_FUZZ_PRINT") != NULL;
 	bool report_all = getenv("MMSIM_FUZZ_REPORT_ALL") != NULL; /* not only each kind's first */
-	unsigned counts[3] = {0}, v6_violations = 0;
+	unsigned counts[3] = { 0 }, v6_violations = 0;
 	g_autoptr(GHashTable) kinds = g_hash_table_new(g_str_hash, g_str_equal);
 
 	/* Keep each replay's large zeroed mem_map on fresh mmap pages: glibc's
@@ -540,7 +537,7 @@ static void random_traces_never_crash_and_end_in_one_of_three_verdicts(void **st
 
 	for (guint32 i = 0; i < runs; i++) {
 		guint32 seed = base + i;
-		struct gen g = {.r = g_rand_new_with_seed(seed), .t = g_string_new(NULL)};
+		struct gen g = { .r = g_rand_new_with_seed(seed), .t = g_string_new(NULL) };
 		gen_trace(&g);
 		const char *level = PICK(&g, levels);
 		current_seed = seed;

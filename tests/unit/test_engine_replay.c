@@ -29,7 +29,7 @@ static struct run replay(const char *text)
 	struct trace *t = trace_parse_string(PATH, text, perr);
 	if (!t)
 		fail_msg("parse error: %s", perr->str);
-	struct run r = {.out = g_string_new(NULL), .error = g_string_new(NULL)};
+	struct run r = { .out = g_string_new(NULL), .error = g_string_new(NULL) };
 	r.verdict = engine_replay(t, true, true, r.out, r.error);
 	trace_free(t);
 	return r;
@@ -58,16 +58,16 @@ static void expect_verdict(const char *name, const char *text, enum verdict want
 	run_free(&r);
 }
 
-#define RWP_PREFIX                                                                                 \
-	"process P\n"                                                                              \
-	"mmap A proc=P len=16K prot=rw map=private\n"                                              \
-	"write A pages=0-3 value=0xcd\n"                                                           \
+#define RWP_PREFIX                                    \
+	"process P\n"                                 \
+	"mmap A proc=P len=16K prot=rw map=private\n" \
+	"write A pages=0-3 value=0xcd\n"              \
 	"uffd open U proc=P\n"
 
 /* RWP_PREFIX with a sync RWP registration and every page armed. */
-#define RWP_ARMED                                                                                  \
-	RWP_PREFIX "uffd api U features=RWP\n"                                                     \
-		   "uffd register U A mode=RWP\n"                                                  \
+#define RWP_ARMED                                 \
+	RWP_PREFIX "uffd api U features=RWP\n"    \
+		   "uffd register U A mode=RWP\n" \
 		   "uffd rwprotect U A mode=RWP\n"
 
 /* Sync RWP: the reader sleeps with one message queued; serve resolves the
@@ -135,14 +135,14 @@ static void a_wrong_expectation_fails_the_trace_at_its_line(void **state)
 		const char *name;
 		const char *expect;
 	} rows[] = {
-		{"pte state", "expect pte A pages=1 state=present\n"},
-		{"content", "expect content A pages=1 value=0xce\n"},
-		{"result", "expect result is=EINVAL\n"},
-		{"msgs", "expect msgs U count=1\n"},
-		{"blocked", "expect blocked count=1\n"},
-		{"accessed", "expect accessed A pages=1\n"},
-		{"pagemap", "expect pagemap A pages=0 uffd=0\n"},
-		{"msg", "expect msg U A page=0\n"},
+		{ "pte state", "expect pte A pages=1 state=present\n" },
+		{ "content", "expect content A pages=1 value=0xce\n" },
+		{ "result", "expect result is=EINVAL\n" },
+		{ "msgs", "expect msgs U count=1\n" },
+		{ "blocked", "expect blocked count=1\n" },
+		{ "accessed", "expect accessed A pages=1\n" },
+		{ "pagemap", "expect pagemap A pages=0 uffd=0\n" },
+		{ "msg", "expect msg U A page=0\n" },
 	};
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
 		g_autofree char *text =
@@ -170,35 +170,35 @@ static void semantically_bad_input_is_reported_with_path_and_line(void **state)
 		const char *text;
 		const char *prefix;
 	} rows[] = {
-		{"page outside region",
-		 "process P\nmmap A proc=P len=8K prot=rw map=private\nread A pages=2\n",
-		 PATH ":3: "},
-		{"race past the end",
-		 "process P\nmmap A proc=P len=8K prot=rw map=private\nread A pages=0\n"
-		 "madvise A advice=COLLAPSE race=5\n",
-		 PATH ":4: "},
-		{"expect result first", "expect result is=ok\nprocess P\n", PATH ":1: "},
-		{"file size", "file F size=5000\n", PATH ":1: "},
-		{"mthp order 1", "thp enabled=always mthp=1\n", PATH ":1: "},
-		{"uffd on another process's region",
-		 "process P\nprocess Q\nmmap A proc=P len=8K prot=rw map=private\n"
-		 "uffd open U proc=Q\nuffd api U features=RWP\nuffd register U A mode=RWP\n",
-		 PATH ":6: "},
-		{"gup flags without caller=explicit",
-		 "process P\nmmap A proc=P len=8K prot=rw map=private\n"
-		 "gup A pages=0 caller=vmsplice flags=FORCE\n",
-		 PATH ":3: "},
-		{"fallocate past the file", "file F size=8K\nfallocate F mode=punch pages=1-2\n",
-		 PATH ":2: "},
+		{ "page outside region",
+		  "process P\nmmap A proc=P len=8K prot=rw map=private\nread A pages=2\n",
+		  PATH ":3: " },
+		{ "race past the end",
+		  "process P\nmmap A proc=P len=8K prot=rw map=private\nread A pages=0\n"
+		  "madvise A advice=COLLAPSE race=5\n",
+		  PATH ":4: " },
+		{ "expect result first", "expect result is=ok\nprocess P\n", PATH ":1: " },
+		{ "file size", "file F size=5000\n", PATH ":1: " },
+		{ "mthp order 1", "thp enabled=always mthp=1\n", PATH ":1: " },
+		{ "uffd on another process's region",
+		  "process P\nprocess Q\nmmap A proc=P len=8K prot=rw map=private\n"
+		  "uffd open U proc=Q\nuffd api U features=RWP\nuffd register U A mode=RWP\n",
+		  PATH ":6: " },
+		{ "gup flags without caller=explicit",
+		  "process P\nmmap A proc=P len=8K prot=rw map=private\n"
+		  "gup A pages=0 caller=vmsplice flags=FORCE\n",
+		  PATH ":3: " },
+		{ "fallocate past the file", "file F size=8K\nfallocate F mode=punch pages=1-2\n",
+		  PATH ":2: " },
 	};
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++)
 		expect_verdict(rows[i].name, rows[i].text, VERDICT_BAD_INPUT, rows[i].prefix);
 }
 
-#define COLLAPSE_PREFIX                                                                            \
-	"thp enabled=never\n"                                                                      \
-	"process P\n"                                                                              \
-	"mmap A proc=P len=2M prot=rw map=private align=2M\n"                                      \
+#define COLLAPSE_PREFIX                                       \
+	"thp enabled=never\n"                                 \
+	"process P\n"                                         \
+	"mmap A proc=P len=2M prot=rw map=private align=2M\n" \
 	"write A pages=0-511 value=0x5\n"
 
 /* race=N runs the next N steps inside the path's window, once; the steps

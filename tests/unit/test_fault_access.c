@@ -19,15 +19,15 @@ static void the_mmu_walk_translates_only_present_user_entries_with_the_right_rw(
 		enum mmu_pre pre;
 		bool read_ok, write_ok;
 	} rows[] = {
-		{"rw", M_RW, true, true},
-		{"ro", M_RO, true, false},
-		{"armed", M_ARMED, false, false},
-		{"numa", M_NUMA, false, false},
-		{"swap", M_SWAP, false, false},
-		{"none", M_NONE, false, false},
-		{"no table", M_NO_TABLE, false, false},
-		{"pmd", M_PMD, true, true},
-		{"armed pmd", M_PMD_ARMED, false, false},
+		{ "rw", M_RW, true, true },
+		{ "ro", M_RO, true, false },
+		{ "armed", M_ARMED, false, false },
+		{ "numa", M_NUMA, false, false },
+		{ "swap", M_SWAP, false, false },
+		{ "none", M_NONE, false, false },
+		{ "no table", M_NO_TABLE, false, false },
+		{ "pmd", M_PMD, true, true },
+		{ "armed pmd", M_PMD_ARMED, false, false },
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -136,9 +136,9 @@ static void user_access_on_an_armed_page_blocks_sigbuses_or_completes_by_mode(vo
 		uint64_t features;
 		int result;
 	} rows[] = {
-		{"sync", UFFD_FEATURE_RWP, RESULT_BLOCKED},
-		{"sigbus", UFFD_FEATURE_RWP | UFFD_FEATURE_SIGBUS, RESULT_SIGBUS},
-		{"async", UFFD_FEATURE_RWP | UFFD_FEATURE_RWP_ASYNC, RESULT_OK},
+		{ "sync", UFFD_FEATURE_RWP, RESULT_BLOCKED },
+		{ "sigbus", UFFD_FEATURE_RWP | UFFD_FEATURE_SIGBUS, RESULT_SIGBUS },
+		{ "async", UFFD_FEATURE_RWP | UFFD_FEATURE_RWP_ASYNC, RESULT_OK },
 	};
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
 		t_proc_restart(state);
@@ -170,9 +170,9 @@ static void anon_write_fault_allocates_mthp_only_outside_uffd_vmas(void **state)
 		uint64_t fault_page;
 		unsigned order;
 	} rows[] = {
-		{"plain", 0, false, 5, 2},	    {"rwp", VM_UFFD_RWP, false, 5, 0},
-		{"wp", VM_UFFD_WP, false, 5, 0},    {"missing", VM_UFFD_MISSING, false, 5, 0},
-		{"block not empty", 0, true, 5, 0}, {"block past the VMA end", 0, false, 8, 0},
+		{ "plain", 0, false, 5, 2 },	      { "rwp", VM_UFFD_RWP, false, 5, 0 },
+		{ "wp", VM_UFFD_WP, false, 5, 0 },    { "missing", VM_UFFD_MISSING, false, 5, 0 },
+		{ "block not empty", 0, true, 5, 0 }, { "block past the VMA end", 0, false, 8, 0 },
 	};
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
 		t_proc_restart(state);

@@ -25,10 +25,7 @@ struct fx {
 
 static struct fx fx;
 
-static pte_t *target(void)
-{
-	return t_ptep(t_proc.mm, fx.addr);
-}
+static pte_t *target(void) { return t_ptep(t_proc.mm, fx.addr); }
 
 /* A private RW anon region; page 0 is written so the PTE table exists. */
 static void map_region(void)
@@ -39,10 +36,7 @@ static void map_region(void)
 	t_write_pages(t_proc.mm, fx.base, 1, 0x11);
 }
 
-static void populate(void)
-{
-	t_write_pages(t_proc.mm, fx.addr, 1, DATA);
-}
+static void populate(void) { t_write_pages(t_proc.mm, fx.addr, 1, DATA); }
 
 /* Swap the target page out by hand: an exclusive swap PTE on a fresh slot. */
 static void swap_out_by_hand(bool uffd)
@@ -222,33 +216,33 @@ struct row {
 #define F_W UFFD_PAGEFAULT_FLAG_WRITE
 
 static const struct row rows[] = {
-	{PRE_NONE, RD, 0, OUT_ZERO, NO_MSG, NO_EVENT, false},
-	{PRE_NONE, WR, 0, OUT_NEW_ANON, NO_MSG, NO_EVENT, false},
-	{PRE_PRESENT_OLD, RD, 0, OUT_YOUNG, NO_MSG, NO_EVENT, false},
-	{PRE_PRESENT_OLD, WR, 0, OUT_YOUNG_DIRTY, NO_MSG, NO_EVENT, false},
-	{PRE_PRESENT_RO, RD, 0, OUT_YOUNG, NO_MSG, NO_EVENT, false},
-	{PRE_PRESENT_RO, WR, 0, OUT_REUSED, NO_MSG, NO_EVENT, false},
-	{PRE_RWP_SYNC, RD, VM_FAULT_RETRY, OUT_SAME, F_RWP, EV_RWP_FAULT, false},
-	{PRE_RWP_SYNC, WR, VM_FAULT_RETRY, OUT_SAME, F_RWP | F_W, EV_RWP_FAULT, false},
-	{PRE_RWP_ASYNC, RD, 0, OUT_RWP_RESOLVED, NO_MSG, EV_RWP_FAULT, true},
-	{PRE_RWP_ASYNC, WR, 0, OUT_RWP_RESOLVED, NO_MSG, EV_RWP_FAULT, true},
-	{PRE_NUMA, RD, 0, OUT_NUMA, NO_MSG, NO_EVENT, false},
-	{PRE_NUMA, WR, 0, OUT_NUMA, NO_MSG, NO_EVENT, false},
-	{PRE_NUMA_IN_RWP, RD, 0, OUT_NUMA, NO_MSG, NO_EVENT, false},
-	{PRE_NUMA_IN_RWP, WR, 0, OUT_NUMA, NO_MSG, NO_EVENT, false},
-	{PRE_ORPHAN_UFFD, RD, 0, OUT_NUMA, NO_MSG, NO_EVENT, false},
-	{PRE_ORPHAN_UFFD, WR, 0, OUT_NUMA, NO_MSG, NO_EVENT, false},
-	{PRE_ARMED_PROT_NONE, RD, 0, OUT_SAME, NO_MSG, NO_EVENT, false},
-	{PRE_SWAP, RD, 0, OUT_SWAPIN, NO_MSG, NO_EVENT, false},
-	{PRE_SWAP, WR, 0, OUT_SWAPIN_DIRTY, NO_MSG, NO_EVENT, false},
-	{PRE_SWAP_UFFD_RWP, RD, 0, OUT_SWAPIN_ARMED, NO_MSG, NO_EVENT, false},
-	{PRE_SWAP_UFFD_RWP, WR, 0, OUT_SWAPIN_ARMED, NO_MSG, NO_EVENT, false},
-	{PRE_SWAP_UFFD_WP, RD, 0, OUT_SWAPIN_WP, NO_MSG, NO_EVENT, false},
-	{PRE_SWAP_UFFD_WP, WR, VM_FAULT_RETRY, OUT_SWAPIN_WP, F_WP | F_W, EV_WP_FAULT, false},
-	{PRE_WP_MARKER, RD, 0, OUT_ZERO_UFFD, NO_MSG, NO_EVENT, false},
-	{PRE_WP_MARKER, WR, 0, OUT_NEW_ANON_UFFD, NO_MSG, NO_EVENT, false},
-	{PRE_STALE_WP_MARKER, RD, 0, OUT_CLEARED, NO_MSG, NO_EVENT, false},
-	{PRE_STALE_WP_MARKER, WR, 0, OUT_CLEARED, NO_MSG, NO_EVENT, false},
+	{ PRE_NONE, RD, 0, OUT_ZERO, NO_MSG, NO_EVENT, false },
+	{ PRE_NONE, WR, 0, OUT_NEW_ANON, NO_MSG, NO_EVENT, false },
+	{ PRE_PRESENT_OLD, RD, 0, OUT_YOUNG, NO_MSG, NO_EVENT, false },
+	{ PRE_PRESENT_OLD, WR, 0, OUT_YOUNG_DIRTY, NO_MSG, NO_EVENT, false },
+	{ PRE_PRESENT_RO, RD, 0, OUT_YOUNG, NO_MSG, NO_EVENT, false },
+	{ PRE_PRESENT_RO, WR, 0, OUT_REUSED, NO_MSG, NO_EVENT, false },
+	{ PRE_RWP_SYNC, RD, VM_FAULT_RETRY, OUT_SAME, F_RWP, EV_RWP_FAULT, false },
+	{ PRE_RWP_SYNC, WR, VM_FAULT_RETRY, OUT_SAME, F_RWP | F_W, EV_RWP_FAULT, false },
+	{ PRE_RWP_ASYNC, RD, 0, OUT_RWP_RESOLVED, NO_MSG, EV_RWP_FAULT, true },
+	{ PRE_RWP_ASYNC, WR, 0, OUT_RWP_RESOLVED, NO_MSG, EV_RWP_FAULT, true },
+	{ PRE_NUMA, RD, 0, OUT_NUMA, NO_MSG, NO_EVENT, false },
+	{ PRE_NUMA, WR, 0, OUT_NUMA, NO_MSG, NO_EVENT, false },
+	{ PRE_NUMA_IN_RWP, RD, 0, OUT_NUMA, NO_MSG, NO_EVENT, false },
+	{ PRE_NUMA_IN_RWP, WR, 0, OUT_NUMA, NO_MSG, NO_EVENT, false },
+	{ PRE_ORPHAN_UFFD, RD, 0, OUT_NUMA, NO_MSG, NO_EVENT, false },
+	{ PRE_ORPHAN_UFFD, WR, 0, OUT_NUMA, NO_MSG, NO_EVENT, false },
+	{ PRE_ARMED_PROT_NONE, RD, 0, OUT_SAME, NO_MSG, NO_EVENT, false },
+	{ PRE_SWAP, RD, 0, OUT_SWAPIN, NO_MSG, NO_EVENT, false },
+	{ PRE_SWAP, WR, 0, OUT_SWAPIN_DIRTY, NO_MSG, NO_EVENT, false },
+	{ PRE_SWAP_UFFD_RWP, RD, 0, OUT_SWAPIN_ARMED, NO_MSG, NO_EVENT, false },
+	{ PRE_SWAP_UFFD_RWP, WR, 0, OUT_SWAPIN_ARMED, NO_MSG, NO_EVENT, false },
+	{ PRE_SWAP_UFFD_WP, RD, 0, OUT_SWAPIN_WP, NO_MSG, NO_EVENT, false },
+	{ PRE_SWAP_UFFD_WP, WR, VM_FAULT_RETRY, OUT_SWAPIN_WP, F_WP | F_W, EV_WP_FAULT, false },
+	{ PRE_WP_MARKER, RD, 0, OUT_ZERO_UFFD, NO_MSG, NO_EVENT, false },
+	{ PRE_WP_MARKER, WR, 0, OUT_NEW_ANON_UFFD, NO_MSG, NO_EVENT, false },
+	{ PRE_STALE_WP_MARKER, RD, 0, OUT_CLEARED, NO_MSG, NO_EVENT, false },
+	{ PRE_STALE_WP_MARKER, WR, 0, OUT_CLEARED, NO_MSG, NO_EVENT, false },
 };
 
 static unsigned user_flags(bool write)

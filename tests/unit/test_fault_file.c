@@ -19,10 +19,7 @@ static int setup_huge(void **state, bool huge)
 	return 0;
 }
 
-static int setup(void **state)
-{
-	return setup_huge(state, false);
-}
+static int setup(void **state) { return setup_huge(state, false); }
 
 static void restart(void **state, bool huge)
 {
@@ -78,12 +75,12 @@ static void fault_around_maps_cached_neighbours_except_in_wp_minor_and_rwp_vmas(
 		uint64_t features;
 		bool around;
 	} rows[] = {
-		{"plain", 0, 0, true},
-		{"missing", VM_UFFD_MISSING, UFFD_FEATURE_MISSING_SHMEM, true},
-		{"wp", VM_UFFD_WP, UFFD_FEATURE_PAGEFAULT_FLAG_WP, false},
-		{"minor", VM_UFFD_MINOR, UFFD_FEATURE_MINOR_SHMEM, false},
-		{"rwp", VM_UFFD_RWP, UFFD_FEATURE_RWP, false},
-		{"rwp|missing", VM_UFFD_RWP | VM_UFFD_MISSING, UFFD_FEATURE_RWP, false},
+		{ "plain", 0, 0, true },
+		{ "missing", VM_UFFD_MISSING, UFFD_FEATURE_MISSING_SHMEM, true },
+		{ "wp", VM_UFFD_WP, UFFD_FEATURE_PAGEFAULT_FLAG_WP, false },
+		{ "minor", VM_UFFD_MINOR, UFFD_FEATURE_MINOR_SHMEM, false },
+		{ "rwp", VM_UFFD_RWP, UFFD_FEATURE_RWP, false },
+		{ "rwp|missing", VM_UFFD_RWP | VM_UFFD_MISSING, UFFD_FEATURE_RWP, false },
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -197,15 +194,16 @@ static void missing_minor_and_rwp_faults_on_unmapped_shmem_pages(void **state)
 		vm_fault_t ret;
 		uint64_t msg; /* UINT64_MAX: none */
 	} rows[] = {
-		{"missing, uncached", VM_UFFD_MISSING, false, VM_FAULT_RETRY, 0},
-		{"missing, cached", VM_UFFD_MISSING, true, 0, UINT64_MAX},
-		{"minor, cached", VM_UFFD_MINOR, true, VM_FAULT_RETRY, UFFD_PAGEFAULT_FLAG_MINOR},
-		{"minor, uncached", VM_UFFD_MINOR, false, 0, UINT64_MAX},
-		{"rwp, cached", VM_UFFD_RWP, true, 0, UINT64_MAX},
-		{"rwp, uncached", VM_UFFD_RWP, false, 0, UINT64_MAX},
-		{"rwp|minor, cached", VM_UFFD_RWP | VM_UFFD_MINOR, true, VM_FAULT_RETRY,
-		 UFFD_PAGEFAULT_FLAG_MINOR},
-		{"rwp|missing, uncached", VM_UFFD_RWP | VM_UFFD_MISSING, false, VM_FAULT_RETRY, 0},
+		{ "missing, uncached", VM_UFFD_MISSING, false, VM_FAULT_RETRY, 0 },
+		{ "missing, cached", VM_UFFD_MISSING, true, 0, UINT64_MAX },
+		{ "minor, cached", VM_UFFD_MINOR, true, VM_FAULT_RETRY, UFFD_PAGEFAULT_FLAG_MINOR },
+		{ "minor, uncached", VM_UFFD_MINOR, false, 0, UINT64_MAX },
+		{ "rwp, cached", VM_UFFD_RWP, true, 0, UINT64_MAX },
+		{ "rwp, uncached", VM_UFFD_RWP, false, 0, UINT64_MAX },
+		{ "rwp|minor, cached", VM_UFFD_RWP | VM_UFFD_MINOR, true, VM_FAULT_RETRY,
+		  UFFD_PAGEFAULT_FLAG_MINOR },
+		{ "rwp|missing, uncached", VM_UFFD_RWP | VM_UFFD_MISSING, false, VM_FAULT_RETRY,
+		  0 },
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -251,12 +249,12 @@ static void shmem_allocates_pmd_folios_only_for_empty_aligned_allowed_blocks(voi
 		bool prefill;	    /* another page of the block already cached */
 		unsigned order;
 	} rows[] = {
-		{"huge=1", true, 1, 0, 0, false, HPAGE_PMD_ORDER},
-		{"huge=0", false, 1, 0, 0, false, 0},
-		{"huge=0, MADV_HUGEPAGE", false, 1, VM_HUGEPAGE, 0, false, HPAGE_PMD_ORDER},
-		{"huge=1, MADV_NOHUGEPAGE", true, 1, VM_NOHUGEPAGE, 0, false, 0},
-		{"huge=1, block partly cached", true, 1, 0, 0, true, 0},
-		{"huge=1, mapping misaligned", true, 1, 0, 1, false, 0},
+		{ "huge=1", true, 1, 0, 0, false, HPAGE_PMD_ORDER },
+		{ "huge=0", false, 1, 0, 0, false, 0 },
+		{ "huge=0, MADV_HUGEPAGE", false, 1, VM_HUGEPAGE, 0, false, HPAGE_PMD_ORDER },
+		{ "huge=1, MADV_NOHUGEPAGE", true, 1, VM_NOHUGEPAGE, 0, false, 0 },
+		{ "huge=1, block partly cached", true, 1, 0, 0, true, 0 },
+		{ "huge=1, mapping misaligned", true, 1, 0, 1, false, 0 },
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -357,17 +355,17 @@ static void zap_drops_or_keeps_each_entry_kind_as_zap_details_say(void **state)
 		bool drop;
 		bool marker_after; /* a uffd-wp / guard marker remains */
 	} rows[] = {
-		{"anon armed", Z_ANON_ARMED, false, false},
-		{"anon swap+uffd", Z_ANON_SWAP_UFFD, false, false},
-		{"anon wp marker", Z_ANON_WP_MARKER, false, false},
-		{"file wp pte", Z_FILE_WP_PTE, false, true},
-		{"file wp pte, drop", Z_FILE_WP_PTE, true, false},
-		{"file wp marker", Z_FILE_WP_MARKER, false, true},
-		{"file wp marker, drop", Z_FILE_WP_MARKER, true, false},
-		{"guard", Z_GUARD, false, true},
-		{"guard, drop", Z_GUARD, true, false},
-		{"poison", Z_POISON, false, false},
-		{"file armed", Z_FILE_ARMED, false, false},
+		{ "anon armed", Z_ANON_ARMED, false, false },
+		{ "anon swap+uffd", Z_ANON_SWAP_UFFD, false, false },
+		{ "anon wp marker", Z_ANON_WP_MARKER, false, false },
+		{ "file wp pte", Z_FILE_WP_PTE, false, true },
+		{ "file wp pte, drop", Z_FILE_WP_PTE, true, false },
+		{ "file wp marker", Z_FILE_WP_MARKER, false, true },
+		{ "file wp marker, drop", Z_FILE_WP_MARKER, true, false },
+		{ "guard", Z_GUARD, false, true },
+		{ "guard, drop", Z_GUARD, true, false },
+		{ "poison", Z_POISON, false, false },
+		{ "file armed", Z_FILE_ARMED, false, false },
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -474,9 +472,9 @@ static void punch_hole_leaves_none_for_rwp_and_a_marker_for_wp(void **state)
 		vm_flags_t mode;
 		bool marker;
 	} rows[] = {
-		{"plain", 0, false},
-		{"rwp armed", VM_UFFD_RWP, false},
-		{"wp protected", VM_UFFD_WP, true},
+		{ "plain", 0, false },
+		{ "rwp armed", VM_UFFD_RWP, false },
+		{ "wp protected", VM_UFFD_WP, true },
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {

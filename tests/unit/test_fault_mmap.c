@@ -37,19 +37,19 @@ static void mmap_rejects_bad_arguments_with_the_kernel_errno(void **state)
 		uint64_t pgoff, align;
 		int64_t ret;
 	} rows[] = {
-		{"zero length", 0, 0, PROT_READ, MAP_PRIVATE, false, 0, 0, -EINVAL},
-		{"unaligned hint", 0x10001, PAGE_SIZE, PROT_READ, MAP_PRIVATE, false, 0, 0,
-		 -EINVAL},
-		{"unknown prot", 0, PAGE_SIZE, 0x8, MAP_PRIVATE, false, 0, 0, -EINVAL},
-		{"shared and private", 0, PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_PRIVATE, false, 0,
-		 0, -EINVAL},
-		{"neither", 0, PAGE_SIZE, PROT_READ, 0, false, 0, 0, -EINVAL},
-		{"shared anon", 0, PAGE_SIZE, PROT_READ, MAP_SHARED, false, 0, 0, -EINVAL},
-		{"past the file", 0, 2 * PAGE_SIZE, PROT_READ, MAP_SHARED, true, 15, 0, -EINVAL},
-		{"align not a power of two", 0, PAGE_SIZE, PROT_READ, MAP_PRIVATE, false, 0,
-		 3 * PAGE_SIZE, -EINVAL},
-		{"fixed past TASK_SIZE", TASK_SIZE - PAGE_SIZE, 2 * PAGE_SIZE, PROT_READ,
-		 MAP_PRIVATE | MAP_FIXED, false, 0, 0, -ENOMEM},
+		{ "zero length", 0, 0, PROT_READ, MAP_PRIVATE, false, 0, 0, -EINVAL },
+		{ "unaligned hint", 0x10001, PAGE_SIZE, PROT_READ, MAP_PRIVATE, false, 0, 0,
+		  -EINVAL },
+		{ "unknown prot", 0, PAGE_SIZE, 0x8, MAP_PRIVATE, false, 0, 0, -EINVAL },
+		{ "shared and private", 0, PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_PRIVATE, false, 0,
+		  0, -EINVAL },
+		{ "neither", 0, PAGE_SIZE, PROT_READ, 0, false, 0, 0, -EINVAL },
+		{ "shared anon", 0, PAGE_SIZE, PROT_READ, MAP_SHARED, false, 0, 0, -EINVAL },
+		{ "past the file", 0, 2 * PAGE_SIZE, PROT_READ, MAP_SHARED, true, 15, 0, -EINVAL },
+		{ "align not a power of two", 0, PAGE_SIZE, PROT_READ, MAP_PRIVATE, false, 0,
+		  3 * PAGE_SIZE, -EINVAL },
+		{ "fixed past TASK_SIZE", TASK_SIZE - PAGE_SIZE, 2 * PAGE_SIZE, PROT_READ,
+		  MAP_PRIVATE | MAP_FIXED, false, 0, 0, -ENOMEM },
 	};
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
 		int64_t ret =
@@ -69,12 +69,12 @@ static void mmap_builds_vm_flags_and_page_prot_from_prot_and_sharing(void **stat
 		vm_flags_t flags;
 		pgprot_t prot_bits;
 	} rows[] = {
-		{PROT_READ, false, VM_READ, PAGE_COPY},
-		{PROT_READ | PROT_WRITE, false, VM_READ | VM_WRITE, PAGE_COPY},
-		{PROT_READ | PROT_WRITE, true, VM_READ | VM_WRITE | VM_SHARED | VM_MAYSHARE,
-		 PAGE_SHARED},
-		{PROT_NONE, false, 0, PAGE_NONE},
-		{PROT_NONE, true, VM_SHARED | VM_MAYSHARE, PAGE_NONE},
+		{ PROT_READ, false, VM_READ, PAGE_COPY },
+		{ PROT_READ | PROT_WRITE, false, VM_READ | VM_WRITE, PAGE_COPY },
+		{ PROT_READ | PROT_WRITE, true, VM_READ | VM_WRITE | VM_SHARED | VM_MAYSHARE,
+		  PAGE_SHARED },
+		{ PROT_NONE, false, 0, PAGE_NONE },
+		{ PROT_NONE, true, VM_SHARED | VM_MAYSHARE, PAGE_NONE },
 	};
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
 		uint64_t a = rows[i].shared

@@ -54,9 +54,9 @@ static void force_read_after_mprotect_none_livelocks_at_v5_and_reads_through_at_
 		unsigned caller;
 		long ret;
 	} rows[] = {
-		{"v5", PTRACE, -ELOOP}, {"v5", PROC_READ, -ELOOP}, {"v5", DUMP, -ELOOP},
-		{"v6", PTRACE, 0},	{"v6", PROC_READ, 0},	   {"v6", DUMP, 0},
-		{"no08", PTRACE, 0},
+		{ "v5", PTRACE, -ELOOP }, { "v5", PROC_READ, -ELOOP }, { "v5", DUMP, -ELOOP },
+		{ "v6", PTRACE, 0 },	  { "v6", PROC_READ, 0 },      { "v6", DUMP, 0 },
+		{ "no08", PTRACE, 0 },
 	};
 
 	armed_region(false);
@@ -99,10 +99,10 @@ static void async_gup_resolves_the_armed_page_in_place_and_returns_its_data(void
 		unsigned caller;
 		bool faults;
 	} rows[] = {
-		{"v6", VMSPLICE, true},	   {"v6", PVM_READ, true}, {"v6", GUP, true},
-		{"v6", PTRACE, true},	   {"v6", DUMP, true},	   {"v5", VMSPLICE, true},
-		{"no08", VMSPLICE, false}, /* the bypass: read without a fault */
-		{"no08", DUMP, false},	   {"no08", KVM, true}, /* the HONOR control */
+		{ "v6", VMSPLICE, true },    { "v6", PVM_READ, true }, { "v6", GUP, true },
+		{ "v6", PTRACE, true },	     { "v6", DUMP, true },     { "v5", VMSPLICE, true },
+		{ "no08", VMSPLICE, false }, /* the bypass: read without a fault */
+		{ "no08", DUMP, false },     { "no08", KVM, true }, /* the HONOR control */
 	};
 
 	armed_region(true);

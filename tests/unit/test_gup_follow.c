@@ -126,31 +126,31 @@ static void each_preset_has_exactly_the_kernels_flags(void **state)
 		bool fast_first;
 		const char *source; /* a substring of kernel_source */
 	} want[] = {
-		{"get_user_pages", FOLL_TOUCH | FOLL_GET, false, "get_user_pages()"},
-		{"get_user_pages_unlocked", FOLL_TOUCH | FOLL_UNLOCKABLE | FOLL_GET, false,
-		 "get_user_pages_unlocked()"},
-		{"get_user_pages_remote", FOLL_TOUCH | FOLL_REMOTE | FOLL_UNLOCKABLE | FOLL_GET,
-		 false, "get_user_pages_remote()"},
-		{"pin_user_pages", FOLL_PIN, false, "pin_user_pages()"},
-		{"pin_user_pages_longterm", FOLL_WRITE | FOLL_LONGTERM | FOLL_PIN, true,
-		 "io_pin_pages()"},
-		{"get_dump_page", FOLL_FORCE | FOLL_DUMP | FOLL_GET, false, "get_dump_page()"},
-		{"process_vm_readv", FOLL_PIN | FOLL_TOUCH | FOLL_REMOTE | FOLL_UNLOCKABLE, false,
-		 "process_vm_rw_single_vec()"},
-		{"process_vm_writev",
-		 FOLL_WRITE | FOLL_PIN | FOLL_TOUCH | FOLL_REMOTE | FOLL_UNLOCKABLE, false,
-		 "process_vm_rw_single_vec()"},
-		{"proc_mem_read", FOLL_FORCE | FOLL_TOUCH | FOLL_REMOTE | FOLL_GET, false,
-		 "mem_rw()"},
-		{"proc_mem_write", FOLL_WRITE | FOLL_FORCE | FOLL_TOUCH | FOLL_REMOTE | FOLL_GET,
-		 false, "mem_rw()"},
-		{"ptrace_peek", FOLL_FORCE | FOLL_TOUCH | FOLL_REMOTE | FOLL_GET, false,
-		 "ptrace_access_vm("},
-		{"vmsplice", FOLL_GET, true, "vmsplice_to_pipe()"},
-		{"kvm",
-		 FOLL_HWPOISON | FOLL_HONOR_NUMA_FAULT | FOLL_TOUCH | FOLL_UNLOCKABLE | FOLL_GET,
-		 false, "hva_to_pfn_slow()"},
-		{"explicit", 0, false, "flags="},
+		{ "get_user_pages", FOLL_TOUCH | FOLL_GET, false, "get_user_pages()" },
+		{ "get_user_pages_unlocked", FOLL_TOUCH | FOLL_UNLOCKABLE | FOLL_GET, false,
+		  "get_user_pages_unlocked()" },
+		{ "get_user_pages_remote", FOLL_TOUCH | FOLL_REMOTE | FOLL_UNLOCKABLE | FOLL_GET,
+		  false, "get_user_pages_remote()" },
+		{ "pin_user_pages", FOLL_PIN, false, "pin_user_pages()" },
+		{ "pin_user_pages_longterm", FOLL_WRITE | FOLL_LONGTERM | FOLL_PIN, true,
+		  "io_pin_pages()" },
+		{ "get_dump_page", FOLL_FORCE | FOLL_DUMP | FOLL_GET, false, "get_dump_page()" },
+		{ "process_vm_readv", FOLL_PIN | FOLL_TOUCH | FOLL_REMOTE | FOLL_UNLOCKABLE, false,
+		  "process_vm_rw_single_vec()" },
+		{ "process_vm_writev",
+		  FOLL_WRITE | FOLL_PIN | FOLL_TOUCH | FOLL_REMOTE | FOLL_UNLOCKABLE, false,
+		  "process_vm_rw_single_vec()" },
+		{ "proc_mem_read", FOLL_FORCE | FOLL_TOUCH | FOLL_REMOTE | FOLL_GET, false,
+		  "mem_rw()" },
+		{ "proc_mem_write", FOLL_WRITE | FOLL_FORCE | FOLL_TOUCH | FOLL_REMOTE | FOLL_GET,
+		  false, "mem_rw()" },
+		{ "ptrace_peek", FOLL_FORCE | FOLL_TOUCH | FOLL_REMOTE | FOLL_GET, false,
+		  "ptrace_access_vm(" },
+		{ "vmsplice", FOLL_GET, true, "vmsplice_to_pipe()" },
+		{ "kvm",
+		  FOLL_HWPOISON | FOLL_HONOR_NUMA_FAULT | FOLL_TOUCH | FOLL_UNLOCKABLE | FOLL_GET,
+		  false, "hva_to_pfn_slow()" },
+		{ "explicit", 0, false, "flags=" },
 	};
 
 	assert_int_equal(nr_gup_presets, G_N_ELEMENTS(want));
@@ -209,34 +209,34 @@ static void gup_can_follow_protnone_truth_table(void **state)
 		bool rwp, accessible, honor, want;
 	} rows[] = {
 		/* no08: the base rule only. */
-		{"no08", false, true, false, true},
-		{"no08", false, true, true, false},
-		{"no08", false, false, false, true},
-		{"no08", false, false, true, true},
-		{"no08", true, true, false, true}, /* G1: reads armed pages silently */
-		{"no08", true, true, true, false},
-		{"no08", true, false, false, true},
-		{"no08", true, false, true, true},
+		{ "no08", false, true, false, true },
+		{ "no08", false, true, true, false },
+		{ "no08", false, false, false, true },
+		{ "no08", false, false, true, true },
+		{ "no08", true, true, false, true }, /* G1: reads armed pages silently */
+		{ "no08", true, true, true, false },
+		{ "no08", true, false, false, true },
+		{ "no08", true, false, true, true },
 		/* v5: RWP always faults, even when inaccessible. */
-		{"v5", false, true, false, true},
-		{"v5", false, true, true, false},
-		{"v5", false, false, false, true},
-		{"v5", false, false, true, true},
-		{"v5", true, true, false, false},
-		{"v5", true, true, true, false},
-		{"v5", true, false, false, false}, /* G2: the livelock */
-		{"v5", true, false, true, false},
+		{ "v5", false, true, false, true },
+		{ "v5", false, true, true, false },
+		{ "v5", false, false, false, true },
+		{ "v5", false, false, true, true },
+		{ "v5", true, true, false, false },
+		{ "v5", true, true, true, false },
+		{ "v5", true, false, false, false }, /* G2: the livelock */
+		{ "v5", true, false, true, false },
 		/* v6: RWP faults only while accessible. */
-		{"v6", false, true, false, true},
-		{"v6", false, true, true, false},
-		{"v6", false, false, false, true},
-		{"v6", false, false, true, true},
-		{"v6", true, true, false, false},
-		{"v6", true, true, true, false},
-		{"v6", true, false, false, true},
-		{"v6", true, false, true, true},
+		{ "v6", false, true, false, true },
+		{ "v6", false, true, true, false },
+		{ "v6", false, false, false, true },
+		{ "v6", false, false, true, true },
+		{ "v6", true, true, false, false },
+		{ "v6", true, true, true, false },
+		{ "v6", true, false, false, true },
+		{ "v6", true, false, true, true },
 	};
-	struct vm_area_struct vma = {0};
+	struct vm_area_struct vma = { 0 };
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
 		assert_true(patch_set_level(rows[i].level));
@@ -268,32 +268,32 @@ static void follow_page_pte_on_none_armed_accessible_and_wp_entries(void **state
 		unsigned flags;
 		bool followed;
 	} rows[] = {
-		{"v6", E_NONE, 0, 0, false},
-		{"v6", E_NONE, 0, FOLL_WRITE, false},
-		{"v6", E_PRESENT, 0, 0, true},
-		{"v6", E_PRESENT, 0, FOLL_WRITE, false}, /* R/O COW PTE: write fault first */
-		{"v6", E_PRESENT, 0, FOLL_HONOR_NUMA_FAULT, true},
-		{"v6", E_ARMED, VM_UFFD_RWP, 0, false},
-		{"v6", E_ARMED, VM_UFFD_RWP, FOLL_FORCE, false},
-		{"v6", E_ARMED, VM_UFFD_RWP, FOLL_HONOR_NUMA_FAULT, false},
-		{"v6", E_ARMED, VM_UFFD_RWP, FOLL_WRITE, false},
-		{"v5", E_ARMED, VM_UFFD_RWP, 0, false},
-		{"no08", E_ARMED, VM_UFFD_RWP, 0, true}, /* the G1 bypass */
-		{"no08", E_ARMED, VM_UFFD_RWP, FOLL_PIN, true},
-		{"no08", E_ARMED, VM_UFFD_RWP, FOLL_HONOR_NUMA_FAULT, false},
-		{"no08", E_ARMED, VM_UFFD_RWP, FOLL_WRITE, false},
-		{"v6", E_NUMA, 0, 0, true},
-		{"v6", E_NUMA, 0, FOLL_HONOR_NUMA_FAULT, false},
-		{"v6", E_WP, VM_UFFD_WP, 0, true},
-		{"v6", E_WP, VM_UFFD_WP, FOLL_PIN, true},
-		{"v6", E_WP, VM_UFFD_WP, FOLL_WRITE, false},
-		{"v6", E_WP, VM_UFFD_WP, FOLL_WRITE | FOLL_FORCE, false},
+		{ "v6", E_NONE, 0, 0, false },
+		{ "v6", E_NONE, 0, FOLL_WRITE, false },
+		{ "v6", E_PRESENT, 0, 0, true },
+		{ "v6", E_PRESENT, 0, FOLL_WRITE, false }, /* R/O COW PTE: write fault first */
+		{ "v6", E_PRESENT, 0, FOLL_HONOR_NUMA_FAULT, true },
+		{ "v6", E_ARMED, VM_UFFD_RWP, 0, false },
+		{ "v6", E_ARMED, VM_UFFD_RWP, FOLL_FORCE, false },
+		{ "v6", E_ARMED, VM_UFFD_RWP, FOLL_HONOR_NUMA_FAULT, false },
+		{ "v6", E_ARMED, VM_UFFD_RWP, FOLL_WRITE, false },
+		{ "v5", E_ARMED, VM_UFFD_RWP, 0, false },
+		{ "no08", E_ARMED, VM_UFFD_RWP, 0, true }, /* the G1 bypass */
+		{ "no08", E_ARMED, VM_UFFD_RWP, FOLL_PIN, true },
+		{ "no08", E_ARMED, VM_UFFD_RWP, FOLL_HONOR_NUMA_FAULT, false },
+		{ "no08", E_ARMED, VM_UFFD_RWP, FOLL_WRITE, false },
+		{ "v6", E_NUMA, 0, 0, true },
+		{ "v6", E_NUMA, 0, FOLL_HONOR_NUMA_FAULT, false },
+		{ "v6", E_WP, VM_UFFD_WP, 0, true },
+		{ "v6", E_WP, VM_UFFD_WP, FOLL_PIN, true },
+		{ "v6", E_WP, VM_UFFD_WP, FOLL_WRITE, false },
+		{ "v6", E_WP, VM_UFFD_WP, FOLL_WRITE | FOLL_FORCE, false },
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
 		uint64_t addr = BASE + i * PMD_SIZE, done = 99;
 		struct vm_area_struct *vma = make_vma(addr, 1, RW | rows[i].extra_vm);
-		struct page *page = NULL, *got[1] = {NULL};
+		struct page *page = NULL, *got[1] = { NULL };
 		int refs = 0;
 		long ret;
 
@@ -374,19 +374,19 @@ static void faultin_page_translates_foll_flags_to_fault_flags(void **state)
 		unsigned foll;
 		unsigned fault;
 	} rows[] = {
-		{0, 0},
-		{FOLL_WRITE, FAULT_FLAG_WRITE},
-		{FOLL_REMOTE, FAULT_FLAG_REMOTE},
-		{FOLL_UNLOCKABLE, FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE},
-		{FOLL_UNLOCKABLE | FOLL_INTERRUPTIBLE,
-		 FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE | FAULT_FLAG_INTERRUPTIBLE},
-		{FOLL_INTERRUPTIBLE, 0}, /* opt-in only together with UNLOCKABLE */
-		{FOLL_NOWAIT, FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_RETRY_NOWAIT},
-		{FOLL_TRIED, FAULT_FLAG_TRIED},
-		{FOLL_FORCE | FOLL_TOUCH | FOLL_GET | FOLL_HONOR_NUMA_FAULT, 0},
-		{FOLL_WRITE | FOLL_REMOTE | FOLL_UNLOCKABLE | FOLL_TRIED,
-		 FAULT_FLAG_WRITE | FAULT_FLAG_REMOTE | FAULT_FLAG_ALLOW_RETRY |
-			 FAULT_FLAG_KILLABLE | FAULT_FLAG_TRIED},
+		{ 0, 0 },
+		{ FOLL_WRITE, FAULT_FLAG_WRITE },
+		{ FOLL_REMOTE, FAULT_FLAG_REMOTE },
+		{ FOLL_UNLOCKABLE, FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE },
+		{ FOLL_UNLOCKABLE | FOLL_INTERRUPTIBLE,
+		  FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_KILLABLE | FAULT_FLAG_INTERRUPTIBLE },
+		{ FOLL_INTERRUPTIBLE, 0 }, /* opt-in only together with UNLOCKABLE */
+		{ FOLL_NOWAIT, FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_RETRY_NOWAIT },
+		{ FOLL_TRIED, FAULT_FLAG_TRIED },
+		{ FOLL_FORCE | FOLL_TOUCH | FOLL_GET | FOLL_HONOR_NUMA_FAULT, 0 },
+		{ FOLL_WRITE | FOLL_REMOTE | FOLL_UNLOCKABLE | FOLL_TRIED,
+		  FAULT_FLAG_WRITE | FAULT_FLAG_REMOTE | FAULT_FLAG_ALLOW_RETRY |
+			  FAULT_FLAG_KILLABLE | FAULT_FLAG_TRIED },
 	};
 	struct page *got[1];
 	uint64_t done;
@@ -417,11 +417,11 @@ static void vm_fault_errors_become_errnos(void **state)
 		unsigned foll;
 		long want;
 	} rows[] = {
-		{VM_FAULT_OOM, 0, -ENOMEM},
-		{VM_FAULT_SIGBUS, 0, -EFAULT},
-		{VM_FAULT_SIGSEGV, 0, -EFAULT},
-		{VM_FAULT_HWPOISON, 0, -EFAULT},
-		{VM_FAULT_HWPOISON, FOLL_HWPOISON, -EHWPOISON},
+		{ VM_FAULT_OOM, 0, -ENOMEM },
+		{ VM_FAULT_SIGBUS, 0, -EFAULT },
+		{ VM_FAULT_SIGSEGV, 0, -EFAULT },
+		{ VM_FAULT_HWPOISON, 0, -EFAULT },
+		{ VM_FAULT_HWPOISON, FOLL_HWPOISON, -EHWPOISON },
 	};
 	struct page *got[1];
 	uint64_t done;
@@ -441,14 +441,14 @@ static void check_vma_flags_needs_force_for_inaccessible_vmas(void **state)
 		unsigned foll;
 		long want;
 	} rows[] = {
-		{VM_MAYREAD | VM_MAYWRITE, 0, -EFAULT},
-		{VM_MAYREAD | VM_MAYWRITE, FOLL_FORCE, 0},
-		{VM_MAYWRITE, FOLL_FORCE, -EFAULT},
-		{VM_READ | VM_MAYREAD, FOLL_WRITE, -EFAULT},
-		{VM_READ | VM_MAYREAD | VM_MAYWRITE, FOLL_WRITE | FOLL_FORCE, 0},
-		{VM_READ | VM_MAYREAD | VM_MAYWRITE | VM_MAYSHARE | VM_SHARED,
-		 FOLL_WRITE | FOLL_FORCE, -EFAULT},
-		{RW | VM_IO, 0, -EFAULT},
+		{ VM_MAYREAD | VM_MAYWRITE, 0, -EFAULT },
+		{ VM_MAYREAD | VM_MAYWRITE, FOLL_FORCE, 0 },
+		{ VM_MAYWRITE, FOLL_FORCE, -EFAULT },
+		{ VM_READ | VM_MAYREAD, FOLL_WRITE, -EFAULT },
+		{ VM_READ | VM_MAYREAD | VM_MAYWRITE, FOLL_WRITE | FOLL_FORCE, 0 },
+		{ VM_READ | VM_MAYREAD | VM_MAYWRITE | VM_MAYSHARE | VM_SHARED,
+		  FOLL_WRITE | FOLL_FORCE, -EFAULT },
+		{ RW | VM_IO, 0, -EFAULT },
 	};
 	struct page *got[1];
 	uint64_t done;
@@ -512,9 +512,9 @@ static void force_read_after_mprotect_none_livelocks_at_v5_only(void **state)
 		long ret;
 		unsigned faults;
 	} rows[] = {
-		{"v5", -ELOOP, GUP_MAX_RETRIES + 1},
-		{"v6", 0, 0},
-		{"no08", 0, 0},
+		{ "v5", -ELOOP, GUP_MAX_RETRIES + 1 },
+		{ "v6", 0, 0 },
+		{ "no08", 0, 0 },
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {

@@ -36,14 +36,8 @@ static int teardown(void **state)
 	return mmsim_teardown(state);
 }
 
-static pte_t *ptep(unsigned i)
-{
-	return pte_lookup(mm->pgd, base + i * PAGE_SIZE);
-}
-static struct folio *folio_at(unsigned i)
-{
-	return pfn_folio(pte_pfn(*ptep(i)));
-}
+static pte_t *ptep(unsigned i) { return pte_lookup(mm->pgd, base + i * PAGE_SIZE); }
+static struct folio *folio_at(unsigned i) { return pfn_folio(pte_pfn(*ptep(i))); }
 
 /* Replace page i's mapping with a swap entry holding its content. */
 static void make_swapped(unsigned i, bool uffd)
@@ -103,10 +97,7 @@ static void pre_swap_max0(void)
 	make_swapped(3, false);
 	thp_settings.max_ptes_swap = 0;
 }
-static void pre_swap_uffd(void)
-{
-	make_swapped(3, true);
-}
+static void pre_swap_uffd(void) { make_swapped(3, true); }
 static void pre_wp_marker(void)
 {
 	make_none(5);
@@ -117,19 +108,13 @@ static void pre_armed_rwp_pte(void)
 	vma->vm_flags |= VM_UFFD_RWP;
 	*ptep(9) = pte_mkuffd(pte_modify(*ptep(9), PAGE_NONE));
 }
-static void pre_special(void)
-{
-	*ptep(11) = pte_mkspecial(*ptep(11));
-}
+static void pre_special(void) { *ptep(11) = pte_mkspecial(*ptep(11)); }
 static void pre_lazyfree(void)
 {
 	folio_clear_flag(folio_at(4), FOLIO_swapbacked);
 	*ptep(4) = pte_mkclean(*ptep(4));
 }
-static void pre_not_anon(void)
-{
-	folio_clear_flag(folio_at(2), FOLIO_anon);
-}
+static void pre_not_anon(void) { folio_clear_flag(folio_at(2), FOLIO_anon); }
 static void pre_shared_max0(void)
 {
 	/* A second mapping elsewhere (as after fork): mapcount 2, one more ref. */
@@ -137,45 +122,24 @@ static void pre_shared_max0(void)
 	folio_get(folio_at(6));
 	thp_settings.max_ptes_shared = 0;
 }
-static void pre_not_lru(void)
-{
-	folio_clear_flag(folio_at(8), FOLIO_lru);
-}
-static void pre_locked(void)
-{
-	folio_set_flag(folio_at(8), FOLIO_locked);
-}
-static void pre_pinned(void)
-{
-	folio_get(folio_at(8));
-}
-static void pre_old(void)
-{
-	make_all_old();
-}
+static void pre_not_lru(void) { folio_clear_flag(folio_at(8), FOLIO_lru); }
+static void pre_locked(void) { folio_set_flag(folio_at(8), FOLIO_locked); }
+static void pre_pinned(void) { folio_get(folio_at(8)); }
+static void pre_old(void) { make_all_old(); }
 static void pre_swap_few_referenced(void)
 {
 	make_all_old();
 	*ptep(0) = pte_mkyoung(*ptep(0));
 	make_swapped(3, false);
 }
-static void pre_hwpoison(void)
-{
-	folio_page(folio_at(10), 0)->flags |= PG_hwpoison;
-}
-static void pre_alloc_fails(void)
-{
-	mem_map.fail_alloc_after = mem_map.nr_allocs + 1;
-}
+static void pre_hwpoison(void) { folio_page(folio_at(10), 0)->flags |= PG_hwpoison; }
+static void pre_alloc_fails(void) { mem_map.fail_alloc_after = mem_map.nr_allocs + 1; }
 static void pre_protnone_numa(void)
 {
 	/* NUMA hinting protnone without the uffd bit does not block. */
 	*ptep(12) = pte_modify(*ptep(12), PAGE_NONE);
 }
-static void pre_swap_ok(void)
-{
-	make_swapped(3, false);
-}
+static void pre_swap_ok(void) { make_swapped(3, false); }
 
 struct scan_case {
 	const char *name;
@@ -185,28 +149,28 @@ struct scan_case {
 };
 
 static const struct scan_case cases[] = {
-	{"fully populated and young", pre_populated, SCAN_SUCCEED, true},
-	{"no PTE table", pre_no_table, SCAN_NO_PTE_TABLE, false},
-	{"one none PTE over max_ptes_none=0", pre_none_max0, SCAN_EXCEED_NONE_PTE, false},
-	{"one none PTE in a uffd-armed VMA", pre_none_armed_vma, SCAN_EXCEED_NONE_PTE, false},
-	{"one swap PTE over max_ptes_swap=0", pre_swap_max0, SCAN_EXCEED_SWAP_PTE, false},
-	{"a swap PTE with the swp uffd bit", pre_swap_uffd, SCAN_PTE_UFFD, false},
-	{"a uffd-wp marker", pre_wp_marker, SCAN_PTE_UFFD, false},
-	{"an armed RWP PTE", pre_armed_rwp_pte, SCAN_PTE_UFFD, false},
-	{"a special PTE", pre_special, SCAN_PAGE_NULL, false},
-	{"a clean lazyfree folio", pre_lazyfree, SCAN_PAGE_LAZYFREE, false},
-	{"a non-anon folio", pre_not_anon, SCAN_PAGE_ANON, false},
-	{"a shared folio over max_ptes_shared=0", pre_shared_max0, SCAN_EXCEED_SHARED_PTE, false},
-	{"a folio off the LRU", pre_not_lru, SCAN_PAGE_LRU, false},
-	{"a locked folio", pre_locked, SCAN_PAGE_LOCK, false},
-	{"a pinned folio", pre_pinned, SCAN_PAGE_COUNT, false},
-	{"no young PTE", pre_old, SCAN_LACK_REFERENCED_PAGE, false},
-	{"swap PTEs with under half referenced", pre_swap_few_referenced, SCAN_LACK_REFERENCED_PAGE,
-	 false},
-	{"a hwpoisoned source page", pre_hwpoison, SCAN_COPY_MC, false},
-	{"the huge allocation fails", pre_alloc_fails, SCAN_ALLOC_HUGE_PAGE_FAIL, false},
-	{"a NUMA protnone PTE", pre_protnone_numa, SCAN_SUCCEED, true},
-	{"one swap PTE within max_ptes_swap", pre_swap_ok, SCAN_SUCCEED, true},
+	{ "fully populated and young", pre_populated, SCAN_SUCCEED, true },
+	{ "no PTE table", pre_no_table, SCAN_NO_PTE_TABLE, false },
+	{ "one none PTE over max_ptes_none=0", pre_none_max0, SCAN_EXCEED_NONE_PTE, false },
+	{ "one none PTE in a uffd-armed VMA", pre_none_armed_vma, SCAN_EXCEED_NONE_PTE, false },
+	{ "one swap PTE over max_ptes_swap=0", pre_swap_max0, SCAN_EXCEED_SWAP_PTE, false },
+	{ "a swap PTE with the swp uffd bit", pre_swap_uffd, SCAN_PTE_UFFD, false },
+	{ "a uffd-wp marker", pre_wp_marker, SCAN_PTE_UFFD, false },
+	{ "an armed RWP PTE", pre_armed_rwp_pte, SCAN_PTE_UFFD, false },
+	{ "a special PTE", pre_special, SCAN_PAGE_NULL, false },
+	{ "a clean lazyfree folio", pre_lazyfree, SCAN_PAGE_LAZYFREE, false },
+	{ "a non-anon folio", pre_not_anon, SCAN_PAGE_ANON, false },
+	{ "a shared folio over max_ptes_shared=0", pre_shared_max0, SCAN_EXCEED_SHARED_PTE, false },
+	{ "a folio off the LRU", pre_not_lru, SCAN_PAGE_LRU, false },
+	{ "a locked folio", pre_locked, SCAN_PAGE_LOCK, false },
+	{ "a pinned folio", pre_pinned, SCAN_PAGE_COUNT, false },
+	{ "no young PTE", pre_old, SCAN_LACK_REFERENCED_PAGE, false },
+	{ "swap PTEs with under half referenced", pre_swap_few_referenced,
+	  SCAN_LACK_REFERENCED_PAGE, false },
+	{ "a hwpoisoned source page", pre_hwpoison, SCAN_COPY_MC, false },
+	{ "the huge allocation fails", pre_alloc_fails, SCAN_ALLOC_HUGE_PAGE_FAIL, false },
+	{ "a NUMA protnone PTE", pre_protnone_numa, SCAN_SUCCEED, true },
+	{ "one swap PTE within max_ptes_swap", pre_swap_ok, SCAN_SUCCEED, true },
 };
 
 static void khugepaged_gives_each_scan_result_for_its_prestate(void **state)
@@ -307,21 +271,18 @@ struct errno_case {
 	enum scan_result expect;
 };
 
-static void pre_nohugepage(void)
-{
-	vma->vm_flags |= VM_NOHUGEPAGE;
-}
+static void pre_nohugepage(void) { vma->vm_flags |= VM_NOHUGEPAGE; }
 
 static const struct errno_case errno_cases[] = {
-	{"success", pre_populated, 0, SCAN_SUCCEED},
-	{"an armed RWP PTE", pre_armed_rwp_pte, -EINVAL, SCAN_PTE_UFFD},
-	{"a pinned folio", pre_pinned, -EAGAIN, SCAN_PAGE_COUNT},
-	{"a locked folio", pre_locked, -EAGAIN, SCAN_PAGE_LOCK},
-	{"a folio off the LRU", pre_not_lru, -EAGAIN, SCAN_PAGE_LRU},
-	{"a hole in a uffd-armed VMA", pre_none_armed_vma, -EBUSY, SCAN_EXCEED_NONE_PTE},
-	{"the huge allocation fails", pre_alloc_fails, -ENOMEM, SCAN_ALLOC_HUGE_PAGE_FAIL},
-	{"a non-anon folio", pre_not_anon, -EINVAL, SCAN_PAGE_ANON},
-	{"a hwpoisoned source page", pre_hwpoison, -EINVAL, SCAN_COPY_MC},
+	{ "success", pre_populated, 0, SCAN_SUCCEED },
+	{ "an armed RWP PTE", pre_armed_rwp_pte, -EINVAL, SCAN_PTE_UFFD },
+	{ "a pinned folio", pre_pinned, -EAGAIN, SCAN_PAGE_COUNT },
+	{ "a locked folio", pre_locked, -EAGAIN, SCAN_PAGE_LOCK },
+	{ "a folio off the LRU", pre_not_lru, -EAGAIN, SCAN_PAGE_LRU },
+	{ "a hole in a uffd-armed VMA", pre_none_armed_vma, -EBUSY, SCAN_EXCEED_NONE_PTE },
+	{ "the huge allocation fails", pre_alloc_fails, -ENOMEM, SCAN_ALLOC_HUGE_PAGE_FAIL },
+	{ "a non-anon folio", pre_not_anon, -EINVAL, SCAN_PAGE_ANON },
+	{ "a hwpoisoned source page", pre_hwpoison, -EINVAL, SCAN_COPY_MC },
 };
 
 static void madvise_collapse_maps_each_result_to_its_errno(void **state)

@@ -32,15 +32,9 @@ static uint64_t map_shared(void)
 }
 
 /* MADV_HUGEPAGE, after any faults (which would otherwise allocate a THP). */
-static void hugepage(uint64_t a)
-{
-	vma_lookup(mm, a)->vm_flags |= VM_HUGEPAGE;
-}
+static void hugepage(uint64_t a) { vma_lookup(mm, a)->vm_flags |= VM_HUGEPAGE; }
 
-static pte_t *ptep(uint64_t a, unsigned i)
-{
-	return pte_lookup(mm->pgd, a + i * PAGE_SIZE);
-}
+static pte_t *ptep(uint64_t a, unsigned i) { return pte_lookup(mm->pgd, a + i * PAGE_SIZE); }
 
 /* --------------------------------------------------------------- K1 (08a) */
 
@@ -81,13 +75,14 @@ struct k1_case {
 };
 
 static const struct k1_case k1_cases[] = {
-	{"RWP, v6, MADV_COLLAPSE", VM_UFFD_RWP, true, "v6", true, SCAN_PTE_UFFD, -EINVAL, true},
-	{"RWP, v6, khugepaged", VM_UFFD_RWP, true, "v6", false, SCAN_PTE_UFFD, 0, true},
-	{"RWP, v5, MADV_COLLAPSE", VM_UFFD_RWP, true, "v5", true, SCAN_PTE_UFFD, -EINVAL, true},
-	{"RWP, no08, MADV_COLLAPSE", VM_UFFD_RWP, true, "no08", true, SCAN_SUCCEED, 0, false},
-	{"RWP, no08, khugepaged", VM_UFFD_RWP, true, "no08", false, SCAN_SUCCEED, 0, false},
-	{"WP, no08, MADV_COLLAPSE", VM_UFFD_WP, false, "no08", true, SCAN_PTE_UFFD, -EINVAL, true},
-	{"unregistered, v6, MADV_COLLAPSE", 0, false, "v6", true, SCAN_SUCCEED, 0, false},
+	{ "RWP, v6, MADV_COLLAPSE", VM_UFFD_RWP, true, "v6", true, SCAN_PTE_UFFD, -EINVAL, true },
+	{ "RWP, v6, khugepaged", VM_UFFD_RWP, true, "v6", false, SCAN_PTE_UFFD, 0, true },
+	{ "RWP, v5, MADV_COLLAPSE", VM_UFFD_RWP, true, "v5", true, SCAN_PTE_UFFD, -EINVAL, true },
+	{ "RWP, no08, MADV_COLLAPSE", VM_UFFD_RWP, true, "no08", true, SCAN_SUCCEED, 0, false },
+	{ "RWP, no08, khugepaged", VM_UFFD_RWP, true, "no08", false, SCAN_SUCCEED, 0, false },
+	{ "WP, no08, MADV_COLLAPSE", VM_UFFD_WP, false, "no08", true, SCAN_PTE_UFFD, -EINVAL,
+	  true },
+	{ "unregistered, v6, MADV_COLLAPSE", 0, false, "v6", true, SCAN_SUCCEED, 0, false },
 };
 
 static void k1_try_collapse_pte_mapped_thp_follows_hunk_08a(void **state)
@@ -195,15 +190,15 @@ struct retractable_case {
 };
 
 static const struct retractable_case retractable_cases[] = {
-	{0, false, "v6", true},
-	{0, true, "v6", false},
-	{VM_UFFD_WP, false, "v6", false},
-	{VM_UFFD_WP, false, "no08", false},
-	{VM_UFFD_RWP, false, "v6", false},
-	{VM_UFFD_RWP, false, "v5", false},
-	{VM_UFFD_RWP, false, "no08", true},
-	{VM_UFFD_MISSING, false, "v6", true},
-	{VM_UFFD_MINOR, false, "v6", true},
+	{ 0, false, "v6", true },
+	{ 0, true, "v6", false },
+	{ VM_UFFD_WP, false, "v6", false },
+	{ VM_UFFD_WP, false, "no08", false },
+	{ VM_UFFD_RWP, false, "v6", false },
+	{ VM_UFFD_RWP, false, "v5", false },
+	{ VM_UFFD_RWP, false, "no08", true },
+	{ VM_UFFD_MISSING, false, "v6", true },
+	{ VM_UFFD_MINOR, false, "v6", true },
 };
 
 static void file_backed_vma_is_retractable_follows_hunk_08b(void **state)
@@ -214,7 +209,7 @@ static void file_backed_vma_is_retractable_follows_hunk_08b(void **state)
 
 	for (unsigned c = 0; c < sizeof(retractable_cases) / sizeof(retractable_cases[0]); c++) {
 		const struct retractable_case *k = &retractable_cases[c];
-		struct anon_vma av = {0};
+		struct anon_vma av = { 0 };
 
 		assert_true(patch_set_level(k->level));
 		vma->vm_flags = flags | k->uffd;
@@ -251,7 +246,7 @@ static void build_k2(uint64_t *a, uint64_t *b, bool arm_a)
 }
 
 /* The K2 levels: with hunk 08b and without. */
-static const char *const k2_levels[] = {"v6", "no08"};
+static const char *const k2_levels[] = { "v6", "no08" };
 
 /* A fresh machine at level with the K2 prestate. */
 static void restart_k2(void **state, const char *level, uint64_t *a, uint64_t *b, bool arm_a)
@@ -370,10 +365,7 @@ static void populate_cache(unsigned first, unsigned n)
 	}
 }
 
-static void pre_full(void)
-{
-	populate_cache(0, HPAGE_PMD_NR);
-}
+static void pre_full(void) { populate_cache(0, HPAGE_PMD_NR); }
 static void pre_empty(void) {}
 static void pre_one_hole_max0(void)
 {
@@ -435,22 +427,22 @@ struct file_case {
 };
 
 static const struct file_case file_cases[] = {
-	{"a full range", pre_full, SCAN_SUCCEED, SCAN_SUCCEED, 0, true},
-	{"an empty range", pre_empty, SCAN_EXCEED_NONE_PTE, SCAN_TRUNCATED, -EINVAL, false},
-	{"one hole over max_ptes_none=0", pre_one_hole_max0, SCAN_EXCEED_NONE_PTE, SCAN_SUCCEED, 0,
-	 true},
-	{"a swapped page", pre_swapped, SCAN_SUCCEED, SCAN_SUCCEED, 0, true},
-	{"a swapped page over max_ptes_swap=0", pre_swapped_max0, SCAN_EXCEED_SWAP_PTE,
-	 SCAN_SUCCEED, 0, true},
-	{"a folio off the LRU", pre_not_lru, SCAN_PAGE_LRU, SCAN_PAGE_LRU, -EAGAIN, false},
-	{"a folio with an extra reference", pre_extra_ref, SCAN_PAGE_COUNT, SCAN_PAGE_COUNT,
-	 -EAGAIN, false},
-	{"a locked folio", pre_locked, SCAN_PAGE_LOCK, SCAN_PAGE_LOCK, -EAGAIN, false},
-	{"a hole under a MISSING registration", pre_hole_missing_vma, SCAN_EXCEED_NONE_PTE,
-	 SCAN_EXCEED_NONE_PTE, -EBUSY, false},
-	{"a hole under a MINOR registration", pre_hole_minor_vma, SCAN_SUCCEED, SCAN_SUCCEED, 0,
-	 true},
-	{"a hwpoisoned page", pre_hwpoison, SCAN_COPY_MC, SCAN_COPY_MC, -EINVAL, false},
+	{ "a full range", pre_full, SCAN_SUCCEED, SCAN_SUCCEED, 0, true },
+	{ "an empty range", pre_empty, SCAN_EXCEED_NONE_PTE, SCAN_TRUNCATED, -EINVAL, false },
+	{ "one hole over max_ptes_none=0", pre_one_hole_max0, SCAN_EXCEED_NONE_PTE, SCAN_SUCCEED, 0,
+	  true },
+	{ "a swapped page", pre_swapped, SCAN_SUCCEED, SCAN_SUCCEED, 0, true },
+	{ "a swapped page over max_ptes_swap=0", pre_swapped_max0, SCAN_EXCEED_SWAP_PTE,
+	  SCAN_SUCCEED, 0, true },
+	{ "a folio off the LRU", pre_not_lru, SCAN_PAGE_LRU, SCAN_PAGE_LRU, -EAGAIN, false },
+	{ "a folio with an extra reference", pre_extra_ref, SCAN_PAGE_COUNT, SCAN_PAGE_COUNT,
+	  -EAGAIN, false },
+	{ "a locked folio", pre_locked, SCAN_PAGE_LOCK, SCAN_PAGE_LOCK, -EAGAIN, false },
+	{ "a hole under a MISSING registration", pre_hole_missing_vma, SCAN_EXCEED_NONE_PTE,
+	  SCAN_EXCEED_NONE_PTE, -EBUSY, false },
+	{ "a hole under a MINOR registration", pre_hole_minor_vma, SCAN_SUCCEED, SCAN_SUCCEED, 0,
+	  true },
+	{ "a hwpoisoned page", pre_hwpoison, SCAN_COPY_MC, SCAN_COPY_MC, -EINVAL, false },
 };
 
 static void collapse_file_gives_each_result_for_its_prestate(void **state)

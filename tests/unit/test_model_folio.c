@@ -14,10 +14,7 @@
 #define CAP (1u << 14)
 #define JUNK 0xbadbadbadULL
 
-static int map_setup(void **state)
-{
-	return t_model_setup((struct t_model){.frames = CAP});
-}
+static int map_setup(void **state) { return t_model_setup((struct t_model){ .frames = CAP }); }
 
 /* Dirty every frame outside the zero folios, as a previous user would. */
 static void taint_frames(void)
@@ -63,8 +60,9 @@ static void mem_map_init_reserves_the_zero_page_and_huge_zero_folio(void **state
 		uint64_t pfn;
 		bool zero, huge_zero;
 	} rows[] = {
-		{0, false, false},  {1, true, false},	{2, false, false},   {511, false, false},
-		{512, false, true}, {700, false, true}, {1023, false, true}, {1024, false, false},
+		{ 0, false, false },   { 1, true, false },     { 2, false, false },
+		{ 511, false, false }, { 512, false, true },   { 700, false, true },
+		{ 1023, false, true }, { 1024, false, false },
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
 		ROW_EQ(i, is_zero_pfn(rows[i].pfn), rows[i].zero);
@@ -80,11 +78,11 @@ static void folio_alloc_returns_aligned_distinct_zeroed_folios(void **state)
 		unsigned order;
 		uint64_t pfn; /* where the allocator puts it in a fresh map */
 	} rows[] = {
-		{0, 511},			 /* top of the order-0 free list */
-		{2, 1024},			 /* bump */
-		{3, 1032},			 /* 1028-1031 go to the order-0 list */
-		{4, 1040}, {9, 1536}, {0, 1535}, /* from the alignment gap */
-		{2, 2048},
+		{ 0, 511 },			       /* top of the order-0 free list */
+		{ 2, 1024 },			       /* bump */
+		{ 3, 1032 },			       /* 1028-1031 go to the order-0 list */
+		{ 4, 1040 }, { 9, 1536 }, { 0, 1535 }, /* from the alignment gap */
+		{ 2, 2048 },
 	};
 	struct folio *f[G_N_ELEMENTS(rows)];
 
@@ -168,7 +166,7 @@ static void folio_put_frees_and_frames_are_reused(void **state)
 	const struct {
 		unsigned order;
 		uint64_t off;
-	} rows[] = {{3, 0}, {3, 8}, {4, 16}, {8, 256}, {5, 32}, {6, 64}, {7, 128}};
+	} rows[] = { { 3, 0 }, { 3, 8 }, { 4, 16 }, { 8, 256 }, { 5, 32 }, { 6, 64 }, { 7, 128 } };
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
 		struct folio *s = folio_alloc(rows[i].order);
 
@@ -182,7 +180,7 @@ static void folio_put_frees_and_frames_are_reused(void **state)
 
 static void page_folio_and_folio_page_are_inverse(void **state)
 {
-	const unsigned orders[] = {0, 2, 4, 9};
+	const unsigned orders[] = { 0, 2, 4, 9 };
 
 	for (size_t o = 0; o < G_N_ELEMENTS(orders); o++) {
 		struct folio *f = folio_alloc(orders[o]);
@@ -212,11 +210,11 @@ static void mapcounts_sum_pte_and_entire_mappings(void **state)
 		int mapcount;
 		bool mapped, maybe_shared;
 	} rows[] = {
-		{{0, 0, 0, 0}, 0, 0, false, false}, {{1, 0, 0, 0}, 0, 1, true, false},
-		{{0, 0, 0, 1}, 0, 1, true, false},  {{1, 1, 1, 1}, 0, 4, true, false},
-		{{2, 0, 0, 0}, 0, 2, true, true},   {{1, 1, 3, 1}, 0, 6, true, true},
-		{{0, 0, 0, 0}, 1, 1, true, false},  {{0, 0, 0, 0}, 2, 2, true, true},
-		{{1, 1, 1, 1}, 1, 5, true, false},  {{0, 2, 0, 0}, 1, 3, true, true},
+		{ { 0, 0, 0, 0 }, 0, 0, false, false }, { { 1, 0, 0, 0 }, 0, 1, true, false },
+		{ { 0, 0, 0, 1 }, 0, 1, true, false },	{ { 1, 1, 1, 1 }, 0, 4, true, false },
+		{ { 2, 0, 0, 0 }, 0, 2, true, true },	{ { 1, 1, 3, 1 }, 0, 6, true, true },
+		{ { 0, 0, 0, 0 }, 1, 1, true, false },	{ { 0, 0, 0, 0 }, 2, 2, true, true },
+		{ { 1, 1, 1, 1 }, 1, 5, true, false },	{ { 0, 2, 0, 0 }, 1, 3, true, true },
 	};
 	struct folio *f = folio_alloc(2);
 
@@ -245,13 +243,13 @@ static void folio_flag_helpers_read_the_flag_word(void **state)
 		unsigned flag;
 		bool (*test)(const struct folio *);
 	} rows[] = {
-		{FOLIO_anon, folio_test_anon},
-		{FOLIO_dirty, folio_test_dirty},
-		{FOLIO_swapbacked, folio_test_swapbacked},
-		{FOLIO_locked, folio_test_locked},
-		{FOLIO_lru, folio_test_lru},
-		{FOLIO_swapcache, folio_test_swapcache},
-		{FOLIO_zero, folio_test_zero},
+		{ FOLIO_anon, folio_test_anon },
+		{ FOLIO_dirty, folio_test_dirty },
+		{ FOLIO_swapbacked, folio_test_swapbacked },
+		{ FOLIO_locked, folio_test_locked },
+		{ FOLIO_lru, folio_test_lru },
+		{ FOLIO_swapcache, folio_test_swapcache },
+		{ FOLIO_zero, folio_test_zero },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -270,8 +268,8 @@ static void folio_flag_helpers_read_the_flag_word(void **state)
 	assert_false(folio_test_lazyfree(f));
 	f->pincount = 1;
 	assert_true(folio_maybe_dma_pinned(f));
-	assert_true(PageAnonExclusive(&(struct page){.flags = PG_anon_exclusive}));
-	assert_false(PageAnonExclusive(&(struct page){.flags = PG_head}));
+	assert_true(PageAnonExclusive(&(struct page){ .flags = PG_anon_exclusive }));
+	assert_false(PageAnonExclusive(&(struct page){ .flags = PG_head }));
 }
 
 /* fail_alloc_after = N: allocation number N (counted since mem_map_init) and
@@ -287,7 +285,7 @@ static void failure_injection_and_exhaustion_return_null(void **state)
 	assert_non_null(folio_alloc(9));
 	used = mem_map.nr_used;
 	next = mem_map.next_pfn;
-	const unsigned orders[] = {0, 2, 9, 0};
+	const unsigned orders[] = { 0, 2, 9, 0 };
 	for (size_t i = 0; i < G_N_ELEMENTS(orders); i++) {
 		assert_null(folio_alloc(orders[i]));
 		ROW_EQ(i, mem_map.nr_allocs, 4);
@@ -324,10 +322,10 @@ static void folio_split_to_order0_keeps_data_and_spreads_references(void **state
 		int extra, pin;
 		int want_ref[4];
 	} rows[] = {
-		{"mapped, no extras", {1, 1, 1, 1}, 0, 0, {1, 1, 1, 1}},
-		{"partly mapped + pin + GUP", {1, 0, 2, 1}, 2, 1, {3, 0, 2, 1}},
-		{"unmapped, isolated", {0, 0, 0, 0}, 1, 0, {1, 0, 0, 0}},
-		{"shared tail", {0, 0, 0, 3}, 1, 0, {1, 0, 0, 3}},
+		{ "mapped, no extras", { 1, 1, 1, 1 }, 0, 0, { 1, 1, 1, 1 } },
+		{ "partly mapped + pin + GUP", { 1, 0, 2, 1 }, 2, 1, { 3, 0, 2, 1 } },
+		{ "unmapped, isolated", { 0, 0, 0, 0 }, 1, 0, { 1, 0, 0, 0 } },
+		{ "shared tail", { 0, 0, 0, 3 }, 1, 0, { 1, 0, 0, 3 } },
 	};
 	static int mapping_cookie;
 

@@ -16,10 +16,7 @@
 #define GiB (1ULL << 30)
 #define GiB512 (1ULL << 39)
 
-static int pool_setup(void **state)
-{
-	return t_model_setup((struct t_model){.tables = true});
-}
+static int pool_setup(void **state) { return t_model_setup((struct t_model){ .tables = true }); }
 
 static void pt_alloc_hands_out_zeroed_numbered_tables(void **state)
 {
@@ -27,7 +24,7 @@ static void pt_alloc_hands_out_zeroed_numbered_tables(void **state)
 	assert_false(pt_is_live(0));
 	assert_false(pt_is_live(1));
 
-	const enum pt_level levels[] = {PT_PGD, PT_PUD, PT_PMD, PT_PTE};
+	const enum pt_level levels[] = { PT_PGD, PT_PUD, PT_PMD, PT_PTE };
 	for (size_t i = 0; i < G_N_ELEMENTS(levels); i++) {
 		uint64_t nr = pt_alloc(levels[i], OWNER + i);
 		struct pt_table *t = pt_get(nr);
@@ -111,7 +108,7 @@ static void pool_grows_past_its_initial_capacity(void **state)
 /* Entry encoding: a non-leaf entry holds the table number in the PFN field. */
 static void table_entries_hold_the_table_number_in_the_pfn_field(void **state)
 {
-	const uint64_t nrs[] = {1, 2, 0x1234, 0xffffffffffULL};
+	const uint64_t nrs[] = { 1, 2, 0x1234, 0xffffffffffULL };
 
 	for (size_t i = 0; i < G_N_ELEMENTS(nrs); i++) {
 		ROW_EQ(i, pt_mkentry(nrs[i]), (nrs[i] << 12) | 0x67);
@@ -133,19 +130,19 @@ static void pmd_lookup_allocates_only_missing_levels(void **state)
 		unsigned new_tables; /* PUD/PMD tables created by this lookup */
 		int same_as;	     /* row whose PMD table this address shares, or -1 */
 	} rows[] = {
-		{BASE + 0x200000, 2, -1},	       /* 0: empty tree */
-		{BASE + 0x201000, 0, 0},	       /* 1: same 2 MiB slot */
-		{BASE + 0x400000, 0, 0},	       /* 2: next 2 MiB slot */
-		{BASE + GiB - 0x200000, 0, 0},	       /* 3: last PMD slot of the PUD slot */
-		{BASE + GiB, 1, -1},		       /* 4: next 1 GiB slot: new PMD table */
-		{BASE + GiB + 0x3ff000, 0, 4},	       /* 5 */
-		{BASE + GiB512 - 0x200000, 1, -1},     /* 6: last PUD slot of the PGD slot */
-		{BASE + GiB512, 2, -1},		       /* 7: next 512 GiB slot: PUD + PMD */
-		{BASE + GiB512 + 511 * GiB, 1, -1},    /* 8 */
-		{0, 2, -1},			       /* 9: PGD slot 0 */
-		{TASK_SIZE - PAGE_SIZE + 1, 0, 8},     /* 10: top of user space, as row 8 */
-		{BASE + 3 * GiB512 + 0x1fffff, 2, -1}, /* 11 */
-		{BASE + 3 * GiB512, 0, 11},	       /* 12 */
+		{ BASE + 0x200000, 2, -1 },		 /* 0: empty tree */
+		{ BASE + 0x201000, 0, 0 },		 /* 1: same 2 MiB slot */
+		{ BASE + 0x400000, 0, 0 },		 /* 2: next 2 MiB slot */
+		{ BASE + GiB - 0x200000, 0, 0 },	 /* 3: last PMD slot of the PUD slot */
+		{ BASE + GiB, 1, -1 },			 /* 4: next 1 GiB slot: new PMD table */
+		{ BASE + GiB + 0x3ff000, 0, 4 },	 /* 5 */
+		{ BASE + GiB512 - 0x200000, 1, -1 },	 /* 6: last PUD slot of the PGD slot */
+		{ BASE + GiB512, 2, -1 },		 /* 7: next 512 GiB slot: PUD + PMD */
+		{ BASE + GiB512 + 511 * GiB, 1, -1 },	 /* 8 */
+		{ 0, 2, -1 },				 /* 9: PGD slot 0 */
+		{ TASK_SIZE - PAGE_SIZE + 1, 0, 8 },	 /* 10: top of user space, as row 8 */
+		{ BASE + 3 * GiB512 + 0x1fffff, 2, -1 }, /* 11 */
+		{ BASE + 3 * GiB512, 0, 11 },		 /* 12 */
 	};
 	pmd_t *slot[G_N_ELEMENTS(rows)];
 
@@ -206,10 +203,10 @@ static void pte_alloc_fills_none_pmds_and_refuses_leaves(void **state)
 		uint64_t pmdval;
 		bool ok, allocates;
 	} rows[] = {
-		{"none", 0, true, true},
-		{"huge present", 0x80000000002000a5ULL, false, false},
-		{"huge protnone armed", 0x000fffffffdff5a0ULL, false, false},
-		{"migration entry", 0xeffffffffffbfe00ULL, false, false},
+		{ "none", 0, true, true },
+		{ "huge present", 0x80000000002000a5ULL, false, false },
+		{ "huge protnone armed", 0x000fffffffdff5a0ULL, false, false },
+		{ "migration entry", 0xeffffffffffbfe00ULL, false, false },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -239,7 +236,7 @@ static void pte_alloc_fills_none_pmds_and_refuses_leaves(void **state)
 		ROW_EQ(i, pmd_pgtable(*pmd), nr);
 		ROW_EQ(i, pt_pool.nr_live, live + 1);
 
-		const uint64_t offs[] = {0, PAGE_SIZE, 0x123456, PMD_SIZE - PAGE_SIZE};
+		const uint64_t offs[] = { 0, PAGE_SIZE, 0x123456, PMD_SIZE - PAGE_SIZE };
 		for (size_t o = 0; o < G_N_ELEMENTS(offs); o++) {
 			uint64_t a = addr + offs[o];
 			pte_t *pte = pte_offset_map(pmd, a);
@@ -268,14 +265,14 @@ static void pt_free_tree_frees_every_level(void **state)
 	uint64_t start = pt_pool.nr_live;
 	uint64_t unrelated = pt_alloc(PT_PTE, OWNER + 1);
 	uint64_t pgd = pt_alloc(PT_PGD, OWNER);
-	const uint64_t addrs[] = {BASE,
-				  BASE + PMD_SIZE,
-				  BASE + 511 * PMD_SIZE,
-				  BASE + GiB,
-				  BASE + 7 * GiB + 3 * PMD_SIZE,
-				  BASE + GiB512,
-				  BASE + 2 * GiB512 + 511 * GiB,
-				  0};
+	const uint64_t addrs[] = { BASE,
+				   BASE + PMD_SIZE,
+				   BASE + 511 * PMD_SIZE,
+				   BASE + GiB,
+				   BASE + 7 * GiB + 3 * PMD_SIZE,
+				   BASE + GiB512,
+				   BASE + 2 * GiB512 + 511 * GiB,
+				   0 };
 	GArray *tables = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 
 	g_array_append_val(tables, pgd);

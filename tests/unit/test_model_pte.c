@@ -37,32 +37,32 @@ static void bit_numbers_match_the_x86_64_layout(void **state)
 		const char *name;
 		uint64_t mask, expect;
 	} rows[] = {
-		{"PRESENT", _PAGE_PRESENT, 1ULL << 0},
-		{"RW", _PAGE_RW, 1ULL << 1},
-		{"USER", _PAGE_USER, 1ULL << 2},
-		{"PWT", _PAGE_PWT, 1ULL << 3},
-		{"PCD", _PAGE_PCD, 1ULL << 4},
-		{"ACCESSED", _PAGE_ACCESSED, 1ULL << 5},
-		{"DIRTY", _PAGE_DIRTY, 1ULL << 6},
-		{"PSE", _PAGE_PSE, 1ULL << 7},
-		{"GLOBAL", _PAGE_GLOBAL, 1ULL << 8},
-		{"PROTNONE", _PAGE_PROTNONE, 1ULL << 8},
-		{"SPECIAL", _PAGE_SPECIAL, 1ULL << 9},
-		{"UFFD", _PAGE_UFFD, 1ULL << 10},
-		{"SOFT_DIRTY", _PAGE_SOFT_DIRTY, 1ULL << 11},
-		{"SAVED_DIRTY", _PAGE_SAVED_DIRTY, 1ULL << 58},
-		{"NX", _PAGE_NX, 1ULL << 63},
-		{"SWP_SOFT_DIRTY", _PAGE_SWP_SOFT_DIRTY, 1ULL << 1},
-		{"SWP_UFFD", _PAGE_SWP_UFFD, 1ULL << 2},
-		{"SWP_EXCLUSIVE", _PAGE_SWP_EXCLUSIVE, 1ULL << 3},
-		{"PTE_PFN_MASK", PTE_PFN_MASK, 0x000ffffffffff000ULL},
-		{"PAGE_NONE", pgprot_val(PAGE_NONE), 0x120},
-		{"PAGE_SHARED", pgprot_val(PAGE_SHARED), 0x8000000000000027ULL},
-		{"PAGE_COPY", pgprot_val(PAGE_COPY), 0x8000000000000025ULL},
-		{"PAGE_READONLY", pgprot_val(PAGE_READONLY), 0x8000000000000025ULL},
-		{"_PAGE_TABLE", _PAGE_TABLE, 0x67},
-		{"_PAGE_CHG_MASK", _PAGE_CHG_MASK, 0x040ffffffffffe78ULL},
-		{"_HPAGE_CHG_MASK", _HPAGE_CHG_MASK, 0x040ffffffffffef8ULL},
+		{ "PRESENT", _PAGE_PRESENT, 1ULL << 0 },
+		{ "RW", _PAGE_RW, 1ULL << 1 },
+		{ "USER", _PAGE_USER, 1ULL << 2 },
+		{ "PWT", _PAGE_PWT, 1ULL << 3 },
+		{ "PCD", _PAGE_PCD, 1ULL << 4 },
+		{ "ACCESSED", _PAGE_ACCESSED, 1ULL << 5 },
+		{ "DIRTY", _PAGE_DIRTY, 1ULL << 6 },
+		{ "PSE", _PAGE_PSE, 1ULL << 7 },
+		{ "GLOBAL", _PAGE_GLOBAL, 1ULL << 8 },
+		{ "PROTNONE", _PAGE_PROTNONE, 1ULL << 8 },
+		{ "SPECIAL", _PAGE_SPECIAL, 1ULL << 9 },
+		{ "UFFD", _PAGE_UFFD, 1ULL << 10 },
+		{ "SOFT_DIRTY", _PAGE_SOFT_DIRTY, 1ULL << 11 },
+		{ "SAVED_DIRTY", _PAGE_SAVED_DIRTY, 1ULL << 58 },
+		{ "NX", _PAGE_NX, 1ULL << 63 },
+		{ "SWP_SOFT_DIRTY", _PAGE_SWP_SOFT_DIRTY, 1ULL << 1 },
+		{ "SWP_UFFD", _PAGE_SWP_UFFD, 1ULL << 2 },
+		{ "SWP_EXCLUSIVE", _PAGE_SWP_EXCLUSIVE, 1ULL << 3 },
+		{ "PTE_PFN_MASK", PTE_PFN_MASK, 0x000ffffffffff000ULL },
+		{ "PAGE_NONE", pgprot_val(PAGE_NONE), 0x120 },
+		{ "PAGE_SHARED", pgprot_val(PAGE_SHARED), 0x8000000000000027ULL },
+		{ "PAGE_COPY", pgprot_val(PAGE_COPY), 0x8000000000000025ULL },
+		{ "PAGE_READONLY", pgprot_val(PAGE_READONLY), 0x8000000000000025ULL },
+		{ "_PAGE_TABLE", _PAGE_TABLE, 0x67 },
+		{ "_PAGE_CHG_MASK", _PAGE_CHG_MASK, 0x040ffffffffffe78ULL },
+		{ "_HPAGE_CHG_MASK", _HPAGE_CHG_MASK, 0x040ffffffffffef8ULL },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -84,23 +84,28 @@ static void pte_predicates_read_the_raw_bits(void **state)
 	} rows[] = {
 		/* raw                                none   pres   pnone  write  dirty  young  sd
 		   uffd   special */
-		{0, true, false, false, false, false, false, false, false, false},
-		{0x8000000012345025ULL, false, true, false, false, false, true, false, false,
-		 false},
-		{0x8000000012345027ULL, false, true, false, true, false, true, false, false, false},
-		{0x8000000012345867ULL, false, true, false, true, true, true, true, false, false},
-		{0x8000000012345625ULL, false, true, false, false, false, true, false, true, true},
+		{ 0, true, false, false, false, false, false, false, false, false },
+		{ 0x8000000012345025ULL, false, true, false, false, false, true, false, false,
+		  false },
+		{ 0x8000000012345027ULL, false, true, false, true, false, true, false, false,
+		  false },
+		{ 0x8000000012345867ULL, false, true, false, true, true, true, true, false, false },
+		{ 0x8000000012345625ULL, false, true, false, false, false, true, false, true,
+		  true },
 		/* protnone: PRESENT clear, bit 8 set, PFN inverted */
-		{0x000fffffedcba120ULL, false, true, true, false, false, true, false, false, false},
-		{0x000fffffedcba520ULL, false, true, true, false, false, true, false, true, false},
-		{0x000fffffedcbad60ULL, false, true, true, false, true, true, true, true, false},
+		{ 0x000fffffedcba120ULL, false, true, true, false, false, true, false, false,
+		  false },
+		{ 0x000fffffedcba520ULL, false, true, true, false, false, true, false, true,
+		  false },
+		{ 0x000fffffedcbad60ULL, false, true, true, false, true, true, true, true, false },
 		/* PRESENT and GLOBAL both set: present, not protnone */
-		{0x0000000012345125ULL, false, true, false, false, false, true, false, false,
-		 false},
+		{ 0x0000000012345125ULL, false, true, false, false, false, true, false, false,
+		  false },
 		/* swap-format entries: neither bit 0 nor bit 8 */
-		{0x07fffffffffffe00ULL, false, false, false, false, false, false, true, true, true},
-		{0x0000000000000002ULL, false, false, false, true, false, false, false, false,
-		 false},
+		{ 0x07fffffffffffe00ULL, false, false, false, false, false, false, true, true,
+		  true },
+		{ 0x0000000000000002ULL, false, false, false, true, false, false, false, false,
+		  false },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -124,14 +129,14 @@ static void pte_pfn_reads_inverted_pfn_of_protnone_entries(void **state)
 	static const struct {
 		uint64_t raw, pfn;
 	} rows[] = {
-		{0x8000000012345025ULL, 0x12345},
-		{0x000fffffedcba120ULL, 0x12345},
-		{0x000fffffedcba520ULL, 0x12345},
-		{0x0000000000001025ULL, 1},
-		{0x000fffffffffe120ULL, 1},
-		{0x000ffffffffff120ULL, 0},
-		{0x800ffffffffff025ULL, 0xffffffffffULL},
-		{0x0000000000000120ULL, 0xffffffffffULL},
+		{ 0x8000000012345025ULL, 0x12345 },
+		{ 0x000fffffedcba120ULL, 0x12345 },
+		{ 0x000fffffedcba520ULL, 0x12345 },
+		{ 0x0000000000001025ULL, 1 },
+		{ 0x000fffffffffe120ULL, 1 },
+		{ 0x000ffffffffff120ULL, 0 },
+		{ 0x800ffffffffff025ULL, 0xffffffffffULL },
+		{ 0x0000000000000120ULL, 0xffffffffffULL },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -140,13 +145,13 @@ static void pte_pfn_reads_inverted_pfn_of_protnone_entries(void **state)
 	}
 }
 
-static const uint64_t test_pfns[] = {0, 1, 5, 0x12345, 0xabcdef012ULL, 0xffffffffffULL};
+static const uint64_t test_pfns[] = { 0, 1, 5, 0x12345, 0xabcdef012ULL, 0xffffffffffULL };
 
 /* pfn_pte with a present protection stores the PFN as is. */
 static void pfn_pte_round_trips_present_protections(void **state)
 {
-	const uint64_t prots[] = {pgprot_val(PAGE_COPY), pgprot_val(PAGE_SHARED),
-				  PAGE_READONLY_EXEC_VAL, PAGE_SHARED_EXEC_VAL};
+	const uint64_t prots[] = { pgprot_val(PAGE_COPY), pgprot_val(PAGE_SHARED),
+				   PAGE_READONLY_EXEC_VAL, PAGE_SHARED_EXEC_VAL };
 
 	for (size_t i = 0; i < G_N_ELEMENTS(test_pfns); i++) {
 		for (size_t j = 0; j < G_N_ELEMENTS(prots); j++) {
@@ -194,11 +199,11 @@ static void pfn_pte_with_page_none_inverts_only_the_pfn_field(void **state)
  */
 static void pte_modify_keeps_chg_mask_and_takes_the_rest_from_newprot(void **state)
 {
-	const uint64_t prots[] = {pgprot_val(PAGE_NONE), pgprot_val(PAGE_COPY),
-				  pgprot_val(PAGE_SHARED), PAGE_READONLY_EXEC_VAL,
-				  PAGE_SHARED_EXEC_VAL};
-	const uint64_t kept[] = {0, D, SD, UF, D | SD, D | SD | UF | SP, UF | SP};
-	const uint64_t pfns[] = {1, 0x12345, 0xffffffffffULL};
+	const uint64_t prots[] = { pgprot_val(PAGE_NONE), pgprot_val(PAGE_COPY),
+				   pgprot_val(PAGE_SHARED), PAGE_READONLY_EXEC_VAL,
+				   PAGE_SHARED_EXEC_VAL };
+	const uint64_t kept[] = { 0, D, SD, UF, D | SD, D | SD | UF | SP, UF | SP };
+	const uint64_t pfns[] = { 1, 0x12345, 0xffffffffffULL };
 
 	for (size_t f = 0; f < G_N_ELEMENTS(prots); f++)
 		for (size_t t = 0; t < G_N_ELEMENTS(prots); t++)
@@ -240,18 +245,18 @@ static void pte_modify_arms_and_disarms_rwp_with_exact_raw_values(void **state)
 		uint64_t prot;
 		uint64_t expect;
 	} rows[] = {
-		{"present rw dirty -> PAGE_NONE", 0x8000000012345867ULL, 0x120,
-		 0x000fffffedcba960ULL},
-		{"armed uffd protnone -> PAGE_SHARED", 0x000fffffedcbad60ULL, 0x8000000000000027ULL,
-		 0x8000000012345c67ULL},
-		{"armed uffd protnone -> PAGE_COPY", 0x000fffffedcba520ULL, 0x8000000000000025ULL,
-		 0x8000000012345425ULL},
-		{"present without A -> PAGE_NONE gains no A", 0x8000000000001005ULL, 0x120,
-		 0x000fffffffffe100ULL},
-		{"protnone -> PAGE_NONE keeps inversion", 0x000fffffedcba120ULL, 0x120,
-		 0x000fffffedcba120ULL},
-		{"present -> present keeps PFN as is", 0x8000000012345027ULL, 0x8000000000000025ULL,
-		 0x8000000012345025ULL},
+		{ "present rw dirty -> PAGE_NONE", 0x8000000012345867ULL, 0x120,
+		  0x000fffffedcba960ULL },
+		{ "armed uffd protnone -> PAGE_SHARED", 0x000fffffedcbad60ULL,
+		  0x8000000000000027ULL, 0x8000000012345c67ULL },
+		{ "armed uffd protnone -> PAGE_COPY", 0x000fffffedcba520ULL, 0x8000000000000025ULL,
+		  0x8000000012345425ULL },
+		{ "present without A -> PAGE_NONE gains no A", 0x8000000000001005ULL, 0x120,
+		  0x000fffffffffe100ULL },
+		{ "protnone -> PAGE_NONE keeps inversion", 0x000fffffedcba120ULL, 0x120,
+		  0x000fffffedcba120ULL },
+		{ "present -> present keeps PFN as is", 0x8000000012345027ULL,
+		  0x8000000000000025ULL, 0x8000000012345025ULL },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -266,10 +271,10 @@ static void pte_modify_arms_and_disarms_rwp_with_exact_raw_values(void **state)
 /* Flag modifiers change exactly their bits and never the PFN. */
 static void pte_flag_modifiers_change_only_their_bits(void **state)
 {
-	const uint64_t bases[] = {raw_entry(0x12345, pgprot_val(PAGE_SHARED) | D),
-				  raw_entry(0x12345, pgprot_val(PAGE_COPY)),
-				  raw_entry(0x12345, pgprot_val(PAGE_NONE)),
-				  raw_entry(0x12345, pgprot_val(PAGE_NONE) | UF | D | SD)};
+	const uint64_t bases[] = { raw_entry(0x12345, pgprot_val(PAGE_SHARED) | D),
+				   raw_entry(0x12345, pgprot_val(PAGE_COPY)),
+				   raw_entry(0x12345, pgprot_val(PAGE_NONE)),
+				   raw_entry(0x12345, pgprot_val(PAGE_NONE) | UF | D | SD) };
 
 	for (size_t i = 0; i < G_N_ELEMENTS(bases); i++) {
 		pte_t p = __pte(bases[i]);
@@ -308,17 +313,17 @@ static void pmd_predicates_distinguish_table_leaf_and_protnone(void **state)
 		bool none, present, leaf, trans_huge, protnone, is_table, uffd;
 		uint64_t pgtable;
 	} rows[] = {
-		{"none", 0, true, false, false, false, false, false, false, 0},
-		{"table 7", 0x7067, false, true, false, false, false, true, false, 7},
-		{"huge present", 0x80000000002000a5ULL, false, true, true, true, false, false,
-		 false, 0},
-		{"huge protnone", 0x000fffffffdff1a0ULL, false, true, true, true, true, false,
-		 false, 0},
-		{"huge protnone uffd", 0x000fffffffdff5a0ULL, false, true, true, true, true, false,
-		 true, 0},
+		{ "none", 0, true, false, false, false, false, false, false, 0 },
+		{ "table 7", 0x7067, false, true, false, false, false, true, false, 7 },
+		{ "huge present", 0x80000000002000a5ULL, false, true, true, true, false, false,
+		  false, 0 },
+		{ "huge protnone", 0x000fffffffdff1a0ULL, false, true, true, true, true, false,
+		  false, 0 },
+		{ "huge protnone uffd", 0x000fffffffdff5a0ULL, false, true, true, true, true, false,
+		  true, 0 },
 		/* bit 10 of a swap-format entry is an offset bit: pmd_uffd reads it raw */
-		{"migration entry", 0xdffffffffffbfe00ULL, false, false, false, false, false, false,
-		 true, 0},
+		{ "migration entry", 0xdffffffffffbfe00ULL, false, false, false, false, false,
+		  false, true, 0 },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -340,9 +345,9 @@ static void pmd_predicates_distinguish_table_leaf_and_protnone(void **state)
 /* pmd_modify mirrors pte_modify and also keeps _PAGE_PSE. */
 static void pmd_modify_keeps_pse_and_crosses_protnone_both_ways(void **state)
 {
-	const uint64_t prots[] = {pgprot_val(PAGE_NONE), pgprot_val(PAGE_COPY),
-				  pgprot_val(PAGE_SHARED)};
-	const uint64_t kept[] = {A, A | D | SD, A | UF, D | SD | UF};
+	const uint64_t prots[] = { pgprot_val(PAGE_NONE), pgprot_val(PAGE_COPY),
+				   pgprot_val(PAGE_SHARED) };
+	const uint64_t kept[] = { A, A | D | SD, A | UF, D | SD | UF };
 
 	for (size_t f = 0; f < G_N_ELEMENTS(prots); f++)
 		for (size_t t = 0; t < G_N_ELEMENTS(prots); t++)
@@ -388,25 +393,25 @@ static void vm_get_page_prot_follows_the_x86_protection_map(void **state)
 		vm_flags_t flags;
 		uint64_t prot;
 	} rows[] = {
-		{VM_NONE, 0x120},
-		{VM_READ, 0x8000000000000025ULL},
-		{VM_WRITE, 0x8000000000000025ULL},
-		{VM_WRITE | VM_READ, 0x8000000000000025ULL},
-		{VM_EXEC, 0x25},
-		{VM_EXEC | VM_READ, 0x25},
-		{VM_EXEC | VM_WRITE, 0x25},
-		{VM_EXEC | VM_WRITE | VM_READ, 0x25},
-		{VM_SHARED, 0x120},
-		{VM_SHARED | VM_READ, 0x8000000000000025ULL},
-		{VM_SHARED | VM_WRITE, 0x8000000000000027ULL},
-		{VM_SHARED | VM_WRITE | VM_READ, 0x8000000000000027ULL},
-		{VM_SHARED | VM_EXEC, 0x25},
-		{VM_SHARED | VM_EXEC | VM_READ, 0x25},
+		{ VM_NONE, 0x120 },
+		{ VM_READ, 0x8000000000000025ULL },
+		{ VM_WRITE, 0x8000000000000025ULL },
+		{ VM_WRITE | VM_READ, 0x8000000000000025ULL },
+		{ VM_EXEC, 0x25 },
+		{ VM_EXEC | VM_READ, 0x25 },
+		{ VM_EXEC | VM_WRITE, 0x25 },
+		{ VM_EXEC | VM_WRITE | VM_READ, 0x25 },
+		{ VM_SHARED, 0x120 },
+		{ VM_SHARED | VM_READ, 0x8000000000000025ULL },
+		{ VM_SHARED | VM_WRITE, 0x8000000000000027ULL },
+		{ VM_SHARED | VM_WRITE | VM_READ, 0x8000000000000027ULL },
+		{ VM_SHARED | VM_EXEC, 0x25 },
+		{ VM_SHARED | VM_EXEC | VM_READ, 0x25 },
 	};
 	/* flags outside READ/WRITE/EXEC/SHARED never change the protection */
-	const vm_flags_t noise[] = {0, VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_MAYSHARE,
-				    VM_UFFD_RWP, VM_UFFD_WP | VM_UFFD_MISSING | VM_UFFD_MINOR,
-				    VM_HUGEPAGE | VM_LOCKED};
+	const vm_flags_t noise[] = { 0, VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_MAYSHARE,
+				     VM_UFFD_RWP, VM_UFFD_WP | VM_UFFD_MISSING | VM_UFFD_MINOR,
+				     VM_HUGEPAGE | VM_LOCKED };
 
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++)
 		for (size_t n = 0; n < G_N_ELEMENTS(noise); n++) {
@@ -433,16 +438,16 @@ static void address_index_helpers_split_the_address_into_nine_bit_slots(void **s
 	static const struct {
 		uint64_t addr, pgd, pud, pmd, pte;
 	} rows[] = {
-		{0, 0, 0, 0, 0},
-		{0x1000, 0, 0, 0, 1},
-		{0x1fffff, 0, 0, 0, 511},
-		{0x200000, 0, 0, 1, 0},
-		{0x3fffffff, 0, 0, 511, 511},
-		{0x40000000, 0, 1, 0, 0},
-		{0x7fffffffff, 0, 511, 511, 511},
-		{0x8000000000, 1, 0, 0, 0},
-		{0x7f0000201000, 254, 0, 1, 1},
-		{0x7fffffffe000, 255, 511, 511, 510},
+		{ 0, 0, 0, 0, 0 },
+		{ 0x1000, 0, 0, 0, 1 },
+		{ 0x1fffff, 0, 0, 0, 511 },
+		{ 0x200000, 0, 0, 1, 0 },
+		{ 0x3fffffff, 0, 0, 511, 511 },
+		{ 0x40000000, 0, 1, 0, 0 },
+		{ 0x7fffffffff, 0, 511, 511, 511 },
+		{ 0x8000000000, 1, 0, 0, 0 },
+		{ 0x7f0000201000, 254, 0, 1, 1 },
+		{ 0x7fffffffe000, 255, 511, 511, 510 },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {

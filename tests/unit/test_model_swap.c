@@ -7,10 +7,7 @@
 
 #define NR 8
 
-static int swap_setup(void **state)
-{
-	return t_model_setup((struct t_model){.swap_slots = NR});
-}
+static int swap_setup(void **state) { return t_model_setup((struct t_model){ .swap_slots = NR }); }
 
 static void swap_init_reserves_slot_zero(void **state)
 {
@@ -70,30 +67,30 @@ static void dup_and_free_track_the_use_count(void **state)
 		uint32_t count;
 		uint64_t used;
 	} steps[] = {
-		{ALLOC, 1, 1, 1},
-		{ALLOC, 2, 1, 2},
-		{ALLOC, 3, 1, 3},
-		{DUP, 2, 2, 3},
-		{DUP, 2, 3, 3},
-		{FREE, 2, 2, 3},
-		{FREE, 1, 0, 2},
-		{ALLOC, 4, 1, 3},
-		{FREE, 2, 1, 3},
-		{FREE, 2, 0, 2},
-		{ALLOC, 5, 1, 3},
-		{ALLOC, 6, 1, 4},
-		{ALLOC, 7, 1, 5},
-		{ALLOC, 8, 1, 6},
+		{ ALLOC, 1, 1, 1 },
+		{ ALLOC, 2, 1, 2 },
+		{ ALLOC, 3, 1, 3 },
+		{ DUP, 2, 2, 3 },
+		{ DUP, 2, 3, 3 },
+		{ FREE, 2, 2, 3 },
+		{ FREE, 1, 0, 2 },
+		{ ALLOC, 4, 1, 3 },
+		{ FREE, 2, 1, 3 },
+		{ FREE, 2, 0, 2 },
+		{ ALLOC, 5, 1, 3 },
+		{ ALLOC, 6, 1, 4 },
+		{ ALLOC, 7, 1, 5 },
+		{ ALLOC, 8, 1, 6 },
 		/* the hint wraps past the end and finds the freed slots in order */
-		{ALLOC, 1, 1, 7},
-		{ALLOC, 2, 1, 8},
-		{ALLOC, 0, 0, 8},
-		{FREE, 6, 0, 7},
-		{DUP, 3, 2, 7},
-		{ALLOC, 6, 1, 8},
-		{FREE, 3, 1, 8},
-		{FREE, 3, 0, 7},
-		{ALLOC, 3, 1, 8},
+		{ ALLOC, 1, 1, 7 },
+		{ ALLOC, 2, 1, 8 },
+		{ ALLOC, 0, 0, 8 },
+		{ FREE, 6, 0, 7 },
+		{ DUP, 3, 2, 7 },
+		{ ALLOC, 6, 1, 8 },
+		{ FREE, 3, 1, 8 },
+		{ FREE, 3, 0, 7 },
+		{ ALLOC, 3, 1, 8 },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(steps); i++) {

@@ -29,14 +29,14 @@ static void swap_type_numbers_reserve_the_top_eight_types(void **state)
 	assert_int_equal(PTE_MARKER_POISONED, 2);
 	assert_int_equal(PTE_MARKER_GUARD, 4);
 	/* every special type is distinct and above the real swap files */
-	const unsigned special[] = {SWP_DEVICE_PRIVATE_READ,
-				    SWP_DEVICE_PRIVATE_WRITE,
-				    SWP_DEVICE_EXCLUSIVE,
-				    SWP_MIGRATION_READ,
-				    SWP_MIGRATION_READ_EXCLUSIVE,
-				    SWP_MIGRATION_WRITE,
-				    SWP_HWPOISON,
-				    SWP_PTE_MARKER};
+	const unsigned special[] = { SWP_DEVICE_PRIVATE_READ,
+				     SWP_DEVICE_PRIVATE_WRITE,
+				     SWP_DEVICE_EXCLUSIVE,
+				     SWP_MIGRATION_READ,
+				     SWP_MIGRATION_READ_EXCLUSIVE,
+				     SWP_MIGRATION_WRITE,
+				     SWP_HWPOISON,
+				     SWP_PTE_MARKER };
 	for (size_t i = 0; i < G_N_ELEMENTS(special); i++) {
 		assert_true(special[i] >= MAX_SWAPFILES && special[i] < 32);
 		assert_true(non_swap_entry(swp_entry(special[i], 0)));
@@ -50,14 +50,15 @@ static void swap_type_numbers_reserve_the_top_eight_types(void **state)
 static void swp_entry_round_trips_type_and_offset(void **state)
 {
 	const unsigned types[] = {
-		0, 1, 23, SWP_MIGRATION_READ, SWP_MIGRATION_WRITE, SWP_PTE_MARKER};
-	const uint64_t offsets[] = {0,
-				    1,
-				    0x12345,
-				    1ULL << 32,
-				    (1ULL << 40) - 1,
-				    1ULL << 49,
-				    (1ULL << ARCH_OFFSET_BITS) - 1};
+		0, 1, 23, SWP_MIGRATION_READ, SWP_MIGRATION_WRITE, SWP_PTE_MARKER
+	};
+	const uint64_t offsets[] = { 0,
+				     1,
+				     0x12345,
+				     1ULL << 32,
+				     (1ULL << 40) - 1,
+				     1ULL << 49,
+				     (1ULL << ARCH_OFFSET_BITS) - 1 };
 
 	for (size_t t = 0; t < G_N_ELEMENTS(types); t++)
 		for (size_t o = 0; o < G_N_ELEMENTS(offsets); o++) {
@@ -93,16 +94,16 @@ static void x86_swap_pte_layout_matches_hand_computed_values(void **state)
 		unsigned type;
 		uint64_t offset, raw;
 	} rows[] = {
-		{0, 0, 0x07fffffffffffe00ULL},
-		{1, 1, 0x0ffffffffffffc00ULL},
-		{0, 0x12345, 0x07fffffffdb97400ULL},
-		{5, 0xabcdef, 0x2ffffffea8642000ULL},
-		{0, 1ULL << 40, 0x07fdfffffffffe00ULL},
-		{23, (1ULL << 50) - 1, 0xb800000000000000ULL},
-		{31, 1, 0xfffffffffffffc00ULL},
-		{31, 2, 0xfffffffffffffa00ULL},
-		{31, 4, 0xfffffffffffff600ULL},
-		{31, 5, 0xfffffffffffff400ULL},
+		{ 0, 0, 0x07fffffffffffe00ULL },
+		{ 1, 1, 0x0ffffffffffffc00ULL },
+		{ 0, 0x12345, 0x07fffffffdb97400ULL },
+		{ 5, 0xabcdef, 0x2ffffffea8642000ULL },
+		{ 0, 1ULL << 40, 0x07fdfffffffffe00ULL },
+		{ 23, (1ULL << 50) - 1, 0xb800000000000000ULL },
+		{ 31, 1, 0xfffffffffffffc00ULL },
+		{ 31, 2, 0xfffffffffffffa00ULL },
+		{ 31, 4, 0xfffffffffffff600ULL },
+		{ 31, 5, 0xfffffffffffff400ULL },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -129,9 +130,10 @@ static void x86_swap_pte_layout_matches_hand_computed_values(void **state)
  * without changing the entry it decodes to. */
 static void swap_pte_software_bits_are_independent_of_the_entry(void **state)
 {
-	const swp_entry_t entries[] = {
-		swp_entry(0, 0), swp_entry(0, 0x12345), swp_entry(7, (1ULL << 50) - 1),
-		make_writable_migration_entry(0x200), swp_entry(SWP_PTE_MARKER, PTE_MARKER_GUARD)};
+	const swp_entry_t entries[] = { swp_entry(0, 0), swp_entry(0, 0x12345),
+					swp_entry(7, (1ULL << 50) - 1),
+					make_writable_migration_entry(0x200),
+					swp_entry(SWP_PTE_MARKER, PTE_MARKER_GUARD) };
 
 	for (size_t i = 0; i < G_N_ELEMENTS(entries); i++)
 		for (unsigned bits = 0; bits < 8; bits++) {
@@ -172,8 +174,8 @@ static void swap_pte_software_bits_are_independent_of_the_entry(void **state)
 
 static void migration_entries_encode_kind_and_pfn(void **state)
 {
-	const uint64_t pfns[] = {1, 0x200, 0x12345, (1ULL << 40) - 1};
-	const uint64_t extra[] = {0, SWP_MIG_YOUNG, SWP_MIG_DIRTY, SWP_MIG_YOUNG | SWP_MIG_DIRTY};
+	const uint64_t pfns[] = { 1, 0x200, 0x12345, (1ULL << 40) - 1 };
+	const uint64_t extra[] = { 0, SWP_MIG_YOUNG, SWP_MIG_DIRTY, SWP_MIG_YOUNG | SWP_MIG_DIRTY };
 
 	for (size_t n = 0; n < G_N_ELEMENTS(pfns); n++)
 		for (size_t x = 0; x < G_N_ELEMENTS(extra); x++) {
@@ -182,12 +184,12 @@ static void migration_entries_encode_kind_and_pfn(void **state)
 				unsigned type;
 				bool writable, read_exclusive;
 			} rows[] = {
-				{make_readable_migration_entry(pfns[n] | extra[x]),
-				 SWP_MIGRATION_READ, false, false},
-				{make_readable_exclusive_migration_entry(pfns[n] | extra[x]),
-				 SWP_MIGRATION_READ_EXCLUSIVE, false, true},
-				{make_writable_migration_entry(pfns[n] | extra[x]),
-				 SWP_MIGRATION_WRITE, true, false},
+				{ make_readable_migration_entry(pfns[n] | extra[x]),
+				  SWP_MIGRATION_READ, false, false },
+				{ make_readable_exclusive_migration_entry(pfns[n] | extra[x]),
+				  SWP_MIGRATION_READ_EXCLUSIVE, false, true },
+				{ make_writable_migration_entry(pfns[n] | extra[x]),
+				  SWP_MIGRATION_WRITE, true, false },
 			};
 
 			for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -214,7 +216,8 @@ static void migration_entries_encode_kind_and_pfn(void **state)
 		}
 	/* neither a real swap entry nor the other special types is migration */
 	const unsigned others[] = {
-		0, 1, MAX_SWAPFILES - 1, SWP_HWPOISON, SWP_PTE_MARKER, SWP_DEVICE_EXCLUSIVE};
+		0, 1, MAX_SWAPFILES - 1, SWP_HWPOISON, SWP_PTE_MARKER, SWP_DEVICE_EXCLUSIVE
+	};
 	for (size_t i = 0; i < G_N_ELEMENTS(others); i++) {
 		swp_entry_t e = swp_entry(others[i], 0x200);
 
@@ -242,22 +245,22 @@ static void pte_markers_and_pte_swp_uffd_any(void **state)
 		pte_marker m;
 		bool uffd_wp, swp_uffd_any;
 	} rows[] = {
-		{"uffd-wp marker", make_pte_marker(PTE_MARKER_UFFD_WP), true, 1, true, true},
-		{"poisoned marker", make_pte_marker(PTE_MARKER_POISONED), true, 2, false, false},
-		{"guard marker", make_pte_marker(PTE_MARKER_GUARD), true, 4, false, false},
-		{"uffd-wp|poisoned marker",
-		 make_pte_marker(PTE_MARKER_UFFD_WP | PTE_MARKER_POISONED), true, 3, true, true},
-		{"guard marker with swap uffd bit",
-		 pte_swp_mkuffd(make_pte_marker(PTE_MARKER_GUARD)), true, 4, false, true},
-		{"swap entry", swap, false, 0, false, false},
-		{"swap entry with uffd bit", pte_swp_mkuffd(swap), false, 0, false, true},
-		{"migration entry with uffd bit",
-		 pte_swp_mkuffd(swp_entry_to_pte(make_readable_migration_entry(3))), false, 0,
-		 false, true},
-		{"none", __pte(0), false, 0, false, false},
-		{"present", present, false, 0, false, false},
-		{"present with bit 2", present_user, false, 0, false, false},
-		{"armed protnone", armed, false, 0, false, false},
+		{ "uffd-wp marker", make_pte_marker(PTE_MARKER_UFFD_WP), true, 1, true, true },
+		{ "poisoned marker", make_pte_marker(PTE_MARKER_POISONED), true, 2, false, false },
+		{ "guard marker", make_pte_marker(PTE_MARKER_GUARD), true, 4, false, false },
+		{ "uffd-wp|poisoned marker",
+		  make_pte_marker(PTE_MARKER_UFFD_WP | PTE_MARKER_POISONED), true, 3, true, true },
+		{ "guard marker with swap uffd bit",
+		  pte_swp_mkuffd(make_pte_marker(PTE_MARKER_GUARD)), true, 4, false, true },
+		{ "swap entry", swap, false, 0, false, false },
+		{ "swap entry with uffd bit", pte_swp_mkuffd(swap), false, 0, false, true },
+		{ "migration entry with uffd bit",
+		  pte_swp_mkuffd(swp_entry_to_pte(make_readable_migration_entry(3))), false, 0,
+		  false, true },
+		{ "none", __pte(0), false, 0, false, false },
+		{ "present", present, false, 0, false, false },
+		{ "present with bit 2", present_user, false, 0, false, false },
+		{ "armed protnone", armed, false, 0, false, false },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -289,22 +292,23 @@ static void pmd_migration_entries_are_recognised(void **state)
 		pmd_t m;
 		bool migration, swp_uffd;
 	} rows[] = {
-		{"write migration",
-		 __pmd(pte_val(swp_entry_to_pte(make_writable_migration_entry(0x200)))), true,
-		 false},
-		{"read migration",
-		 __pmd(pte_val(swp_entry_to_pte(make_readable_migration_entry(0x400)))), true,
-		 false},
-		{"read-exclusive migration with uffd",
-		 __pmd(pte_val(pte_swp_mkuffd(
-			 swp_entry_to_pte(make_readable_exclusive_migration_entry(0x600))))),
-		 true, true},
-		{"swap entry", __pmd(pte_val(swp_entry_to_pte(swp_entry(0, 0x200)))), false, false},
-		{"marker", __pmd(pte_val(make_pte_marker(PTE_MARKER_UFFD_WP))), false, false},
-		{"none", __pmd(0), false, false},
-		{"table", pmd_mktable(7), false, true /* _PAGE_USER of the table entry */},
-		{"huge present", __pmd(0x80000000002000a5ULL), false, true},
-		{"huge protnone", __pmd(0x000fffffffdff1a0ULL), false, false},
+		{ "write migration",
+		  __pmd(pte_val(swp_entry_to_pte(make_writable_migration_entry(0x200)))), true,
+		  false },
+		{ "read migration",
+		  __pmd(pte_val(swp_entry_to_pte(make_readable_migration_entry(0x400)))), true,
+		  false },
+		{ "read-exclusive migration with uffd",
+		  __pmd(pte_val(pte_swp_mkuffd(
+			  swp_entry_to_pte(make_readable_exclusive_migration_entry(0x600))))),
+		  true, true },
+		{ "swap entry", __pmd(pte_val(swp_entry_to_pte(swp_entry(0, 0x200)))), false,
+		  false },
+		{ "marker", __pmd(pte_val(make_pte_marker(PTE_MARKER_UFFD_WP))), false, false },
+		{ "none", __pmd(0), false, false },
+		{ "table", pmd_mktable(7), false, true /* _PAGE_USER of the table entry */ },
+		{ "huge present", __pmd(0x80000000002000a5ULL), false, true },
+		{ "huge protnone", __pmd(0x000fffffffdff1a0ULL), false, false },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {

@@ -15,7 +15,7 @@
 
 static int vma_setup(void **state)
 {
-	return t_model_setup((struct t_model){.frames = 1 << 12, .tables = true});
+	return t_model_setup((struct t_model){ .frames = 1 << 12, .tables = true });
 }
 
 static struct vm_area_struct *make_vma(struct mm_struct *mm, uint64_t start, uint64_t end,
@@ -35,10 +35,7 @@ static struct vm_area_struct *make_vma(struct mm_struct *mm, uint64_t start, uin
 	return vma;
 }
 
-static bool ptr_array_has(GPtrArray *a, const void *p)
-{
-	return g_ptr_array_find(a, p, NULL);
-}
+static bool ptr_array_has(GPtrArray *a, const void *p) { return g_ptr_array_find(a, p, NULL); }
 
 static void assert_sorted_and_disjoint(struct mm_struct *mm)
 {
@@ -90,22 +87,22 @@ static void find_vma_and_vma_lookup_follow_address_order(void **state)
 		uint64_t addr;
 		struct vm_area_struct *find, *lookup;
 	} rows[] = {
-		{0, a, NULL},
-		{0xffff, a, NULL},
-		{0x10000, a, a},
-		{0x1ffff, a, a},
-		{0x20000, b, b},
-		{0x2ffff, b, b},
-		{0x30000, c, NULL},
-		{0x3ffff, c, NULL},
-		{0x40000, c, c},
-		{0x4ffff, c, c},
-		{0x50000, d, NULL},
-		{BASE - 1, d, NULL},
-		{BASE, d, d},
-		{BASE + PMD_SIZE - 1, d, d},
-		{BASE + PMD_SIZE, NULL, NULL},
-		{TASK_SIZE, NULL, NULL},
+		{ 0, a, NULL },
+		{ 0xffff, a, NULL },
+		{ 0x10000, a, a },
+		{ 0x1ffff, a, a },
+		{ 0x20000, b, b },
+		{ 0x2ffff, b, b },
+		{ 0x30000, c, NULL },
+		{ 0x3ffff, c, NULL },
+		{ 0x40000, c, c },
+		{ 0x4ffff, c, c },
+		{ 0x50000, d, NULL },
+		{ BASE - 1, d, NULL },
+		{ BASE, d, d },
+		{ BASE + PMD_SIZE - 1, d, d },
+		{ BASE + PMD_SIZE, NULL, NULL },
+		{ TASK_SIZE, NULL, NULL },
 	};
 
 	assert_int_equal(mm->vmas->len, 4);
@@ -196,11 +193,11 @@ static void vma_split_gives_the_upper_half_the_matching_pgoff(void **state)
 		uint64_t start, end, pgoff, split;
 		bool file, anon_vma;
 	} rows[] = {
-		{BASE, BASE + 0x400000, BASE >> 12, BASE + 0x1000, false, true},
-		{BASE, BASE + 0x400000, BASE >> 12, BASE + 0x200000, false, true},
-		{BASE, BASE + 0x400000, BASE >> 12, BASE + 0x3ff000, false, false},
-		{BASE + 0x100000, BASE + 0x500000, 10, BASE + 0x200000, true, true},
-		{BASE + 0x100000, BASE + 0x500000, 0, BASE + 0x101000, true, false},
+		{ BASE, BASE + 0x400000, BASE >> 12, BASE + 0x1000, false, true },
+		{ BASE, BASE + 0x400000, BASE >> 12, BASE + 0x200000, false, true },
+		{ BASE, BASE + 0x400000, BASE >> 12, BASE + 0x3ff000, false, false },
+		{ BASE + 0x100000, BASE + 0x500000, 10, BASE + 0x200000, true, true },
+		{ BASE + 0x100000, BASE + 0x500000, 0, BASE + 0x101000, true, false },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -217,8 +214,8 @@ static void vma_split_gives_the_upper_half_the_matching_pgoff(void **state)
 		struct vm_area_struct *after = make_vma(mm, TASK_SIZE - 0x1000, TASK_SIZE, RW, NULL,
 							(TASK_SIZE - 0x1000) >> 12, NULL);
 		vma->vm_userfaultfd_ctx = ctx;
-		uint64_t probes[] = {rows[i].start, rows[i].split - PAGE_SIZE, rows[i].split,
-				     rows[i].end - PAGE_SIZE};
+		uint64_t probes[] = { rows[i].start, rows[i].split - PAGE_SIZE, rows[i].split,
+				      rows[i].end - PAGE_SIZE };
 		uint64_t index[G_N_ELEMENTS(probes)];
 		for (size_t p = 0; p < G_N_ELEMENTS(probes); p++)
 			index[p] = linear_page_index(vma, probes[p]);
@@ -290,30 +287,30 @@ static void vma_try_merge_next_merges_only_compatible_neighbours(void **state)
 		int vma_av, next_av;   /* 0 = none, 1 = av1, 2 = av2 */
 		bool merged;
 	} rows[] = {
-		{"identical anon", 0x200000, 0, NONE, false, 0, SAME, 1, 1, true},
-		{"identical file", 0x200000, 0, SAME, true, 0, SAME, 0, 0, true},
-		{"gap of one page", 0x201000, 0, NONE, false, 0, SAME, 1, 1, false},
-		{"VM_UFFD_RWP differs", 0x200000, VM_UFFD_RWP, NONE, false, 0, SAME, 1, 1, false},
-		{"VM_WRITE differs", 0x200000, VM_WRITE, NONE, false, 0, SAME, 1, 1, false},
-		{"VM_HUGEPAGE differs", 0x200000, VM_HUGEPAGE, NONE, false, 0, SAME, 0, 0, false},
-		{"other file", 0x200000, 0, OTHER, true, 0, SAME, 0, 0, false},
-		{"anon then file", 0x200000, 0, OTHER, false, 0, SAME, 0, 0, false},
-		{"file then anon", 0x200000, 0, NONE, true, 0, SAME, 0, 0, false},
-		{"pgoff jumps forward", 0x200000, 0, SAME, true, 1, SAME, 0, 0, false},
-		{"pgoff jumps back", 0x200000, 0, SAME, true, -1, SAME, 0, 0, false},
-		{"anon pgoff discontiguous", 0x200000, 0, NONE, false, 512, SAME, 0, 0, false},
-		{"other uffd ctx", 0x200000, 0, NONE, false, 0, OTHER, 0, 0, false},
-		{"next has no uffd ctx", 0x200000, 0, NONE, false, 0, NONE, 0, 0, false},
-		{"different anon_vmas", 0x200000, 0, NONE, false, 0, SAME, 1, 2, false},
-		{"only next has anon_vma", 0x200000, 0, NONE, false, 0, SAME, 0, 2, true},
-		{"only vma has anon_vma", 0x200000, 0, NONE, false, 0, SAME, 1, 0, true},
+		{ "identical anon", 0x200000, 0, NONE, false, 0, SAME, 1, 1, true },
+		{ "identical file", 0x200000, 0, SAME, true, 0, SAME, 0, 0, true },
+		{ "gap of one page", 0x201000, 0, NONE, false, 0, SAME, 1, 1, false },
+		{ "VM_UFFD_RWP differs", 0x200000, VM_UFFD_RWP, NONE, false, 0, SAME, 1, 1, false },
+		{ "VM_WRITE differs", 0x200000, VM_WRITE, NONE, false, 0, SAME, 1, 1, false },
+		{ "VM_HUGEPAGE differs", 0x200000, VM_HUGEPAGE, NONE, false, 0, SAME, 0, 0, false },
+		{ "other file", 0x200000, 0, OTHER, true, 0, SAME, 0, 0, false },
+		{ "anon then file", 0x200000, 0, OTHER, false, 0, SAME, 0, 0, false },
+		{ "file then anon", 0x200000, 0, NONE, true, 0, SAME, 0, 0, false },
+		{ "pgoff jumps forward", 0x200000, 0, SAME, true, 1, SAME, 0, 0, false },
+		{ "pgoff jumps back", 0x200000, 0, SAME, true, -1, SAME, 0, 0, false },
+		{ "anon pgoff discontiguous", 0x200000, 0, NONE, false, 512, SAME, 0, 0, false },
+		{ "other uffd ctx", 0x200000, 0, NONE, false, 0, OTHER, 0, 0, false },
+		{ "next has no uffd ctx", 0x200000, 0, NONE, false, 0, NONE, 0, 0, false },
+		{ "different anon_vmas", 0x200000, 0, NONE, false, 0, SAME, 1, 2, false },
+		{ "only next has anon_vma", 0x200000, 0, NONE, false, 0, SAME, 0, 2, true },
+		{ "only vma has anon_vma", 0x200000, 0, NONE, false, 0, SAME, 1, 0, true },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++) {
 		struct mm_struct *mm = mm_alloc("mm");
 		struct address_space *f1 = shmem_file_alloc("f1", 4096, false);
 		struct address_space *f2 = shmem_file_alloc("f2", 4096, false);
-		struct anon_vma *avs[3] = {NULL, anon_vma_alloc(), anon_vma_alloc()};
+		struct anon_vma *avs[3] = { NULL, anon_vma_alloc(), anon_vma_alloc() };
 		struct userfaultfd_ctx *c1 = userfaultfd_ctx_alloc(mm);
 		struct userfaultfd_ctx *c2 = userfaultfd_ctx_alloc(mm);
 		vm_flags_t flags = RW | VM_UFFD_RWP;
@@ -391,14 +388,14 @@ static void mm_get_unmapped_area_finds_aligned_gaps(void **state)
 	const struct {
 		uint64_t hint, len, align, want;
 	} empty[] = {
-		{0, 0x1000, 0, BASE},
-		{0, 0x1000, 1, BASE},
-		{0x1000, 0x1000, 0, 0x1000},
-		{0x1234, 0x1000, 0, 0x2000},
-		{0x1000, PMD_SIZE, PMD_SIZE, PMD_SIZE},
-		{0x1000, PMD_SIZE, 1ULL << 30, 1ULL << 30},
-		{TASK_SIZE - 0x1000, 0x1000, 0, TASK_SIZE - 0x1000},
-		{TASK_SIZE - 0x1000, 0x2000, 0, 0},
+		{ 0, 0x1000, 0, BASE },
+		{ 0, 0x1000, 1, BASE },
+		{ 0x1000, 0x1000, 0, 0x1000 },
+		{ 0x1234, 0x1000, 0, 0x2000 },
+		{ 0x1000, PMD_SIZE, PMD_SIZE, PMD_SIZE },
+		{ 0x1000, PMD_SIZE, 1ULL << 30, 1ULL << 30 },
+		{ TASK_SIZE - 0x1000, 0x1000, 0, TASK_SIZE - 0x1000 },
+		{ TASK_SIZE - 0x1000, 0x2000, 0, 0 },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(empty); i++)
@@ -412,20 +409,20 @@ static void mm_get_unmapped_area_finds_aligned_gaps(void **state)
 	const struct {
 		uint64_t hint, len, align, want;
 	} rows[] = {
-		{0, 0x1000, 0, BASE + 0x3000},			/* the one-page hole */
-		{0, 0x2000, 0, BASE + 0x5000},			/* too big for it */
-		{0, PMD_SIZE - 0x5000, 0, BASE + 0x5000},	/* exactly fills the gap */
-		{0, PMD_SIZE - 0x4000, 0, BASE + 2 * PMD_SIZE}, /* one page too many */
-		{0, PMD_SIZE, PMD_SIZE, BASE + 2 * PMD_SIZE},
-		{0, 0x1000, PMD_SIZE, BASE + 2 * PMD_SIZE},
-		{BASE + 0x3000, 0x1000, 0, BASE + 0x3000},
-		{BASE + 0x3000, 0x2000, 0, BASE + 0x5000},
-		{BASE + 0x4000, 0x1000, 0, BASE + 0x5000}, /* hint inside a VMA */
-		{BASE - 0x1000, 0x1000, 0, BASE - 0x1000},
-		{BASE - 0x1000, 0x2000, 0, BASE + 0x5000},
-		{0x10000, 0x1000, 0, 0x10000},
-		{TASK_SIZE - 0x3000, 0x1000, 0, TASK_SIZE - 0x3000},
-		{TASK_SIZE - 0x3000, 0x2000, 0, 0},
+		{ 0, 0x1000, 0, BASE + 0x3000 },		  /* the one-page hole */
+		{ 0, 0x2000, 0, BASE + 0x5000 },		  /* too big for it */
+		{ 0, PMD_SIZE - 0x5000, 0, BASE + 0x5000 },	  /* exactly fills the gap */
+		{ 0, PMD_SIZE - 0x4000, 0, BASE + 2 * PMD_SIZE }, /* one page too many */
+		{ 0, PMD_SIZE, PMD_SIZE, BASE + 2 * PMD_SIZE },
+		{ 0, 0x1000, PMD_SIZE, BASE + 2 * PMD_SIZE },
+		{ BASE + 0x3000, 0x1000, 0, BASE + 0x3000 },
+		{ BASE + 0x3000, 0x2000, 0, BASE + 0x5000 },
+		{ BASE + 0x4000, 0x1000, 0, BASE + 0x5000 }, /* hint inside a VMA */
+		{ BASE - 0x1000, 0x1000, 0, BASE - 0x1000 },
+		{ BASE - 0x1000, 0x2000, 0, BASE + 0x5000 },
+		{ 0x10000, 0x1000, 0, 0x10000 },
+		{ TASK_SIZE - 0x3000, 0x1000, 0, TASK_SIZE - 0x3000 },
+		{ TASK_SIZE - 0x3000, 0x2000, 0, 0 },
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++)
 		ROW_EQ(i, mm_get_unmapped_area(mm, rows[i].hint, rows[i].len, rows[i].align),
@@ -469,8 +466,8 @@ static void shmem_files_hold_pfns_and_value_entries(void **state)
 		uint64_t index;
 		struct folio *want;
 	} rows[] = {
-		{0, NULL}, {1, NULL}, {2, small}, {3, NULL},	{4, big},
-		{5, big},  {7, big},  {8, NULL},  {1000, NULL},
+		{ 0, NULL }, { 1, NULL }, { 2, small }, { 3, NULL },	{ 4, big },
+		{ 5, big },  { 7, big },  { 8, NULL },	{ 1000, NULL },
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++)
 		ROW_EQ(i, filemap_get_folio(m, rows[i].index), rows[i].want);

@@ -111,17 +111,17 @@ static void uffd_copy_sets_the_value_and_continue_does_not(void **state)
 	struct address_space *file = fx_file(fx, "F", 4);
 	fx_vma(fx, fx->mm, "A", FX_BASE, 2, RW, NULL, 0);
 	fx_vma(fx, fx->mm, "B", FX_BASE + PMD_SIZE, 2, RW | VM_SHARED, file, 0);
-	mm_event_emit((struct mm_event){.kind = EV_UFFD_FILL,
-					.mm_id = fx->mm->id,
-					.address = FX_BASE,
-					.len = 2 * PAGE_SIZE,
-					.value = 0x99});
-	mm_event_emit((struct mm_event){.kind = EV_UFFD_FILL,
-					.mm_id = fx->mm->id,
-					.address = FX_BASE + PMD_SIZE,
-					.len = PAGE_SIZE,
-					.value = 0xaa,
-					.continue_fill = true});
+	mm_event_emit((struct mm_event){ .kind = EV_UFFD_FILL,
+					 .mm_id = fx->mm->id,
+					 .address = FX_BASE,
+					 .len = 2 * PAGE_SIZE,
+					 .value = 0x99 });
+	mm_event_emit((struct mm_event){ .kind = EV_UFFD_FILL,
+					 .mm_id = fx->mm->id,
+					 .address = FX_BASE + PMD_SIZE,
+					 .len = PAGE_SIZE,
+					 .value = 0xaa,
+					 .continue_fill = true });
 	fx_access(fx->mm, FX_BASE + PAGE_SIZE, false, 0x99, ACCESS_USER, 0);
 	fx_access(fx->mm, FX_BASE + PMD_SIZE, false, 0, ACCESS_USER, 0);
 	assert_clean(fx, fx_events_step(fx));

@@ -179,21 +179,18 @@ static inline void fx_file_pte(struct vm_area_struct *vma, uint64_t addr, struct
 	*fx_ptep(vma->vm_mm, addr) = pfn_pte(folio_pfn(f) + i, vma->vm_page_prot);
 }
 
-static inline pte_t fx_armed(pte_t pte)
-{
-	return pte_mkuffd(pte_modify(pte, PAGE_NONE));
-}
+static inline pte_t fx_armed(pte_t pte) { return pte_mkuffd(pte_modify(pte, PAGE_NONE)); }
 
 /* An event of uffd ctx 1 over [addr, addr + len). */
 static inline void fx_uffd_event(enum mm_event_kind kind, struct mm_struct *mm, uint64_t addr,
 				 uint64_t len, uint64_t mode)
 {
-	mm_event_emit((struct mm_event){.kind = kind,
-					.mm_id = mm->id,
-					.address = addr,
-					.len = len,
-					.mode = mode,
-					.ctx_id = 1});
+	mm_event_emit((struct mm_event){ .kind = kind,
+					 .mm_id = mm->id,
+					 .address = addr,
+					 .len = len,
+					 .mode = mode,
+					 .ctx_id = 1 });
 }
 
 static inline void fx_emit(enum mm_event_kind kind, struct mm_struct *mm, uint64_t addr,
@@ -210,13 +207,13 @@ static inline void fx_register(struct mm_struct *mm, uint64_t addr, uint64_t len
 static inline void fx_access(struct mm_struct *mm, uint64_t addr, bool write, uint64_t value,
 			     uint8_t who, unsigned foll)
 {
-	mm_event_emit((struct mm_event){.kind = EV_ACCESS,
-					.mm_id = mm->id,
-					.address = addr,
-					.write = write,
-					.value = value,
-					.who = who,
-					.foll_flags = foll});
+	mm_event_emit((struct mm_event){ .kind = EV_ACCESS,
+					 .mm_id = mm->id,
+					 .address = addr,
+					 .write = write,
+					 .value = value,
+					 .who = who,
+					 .foll_flags = foll });
 }
 
 /* A step of cmd; positional name pos; optional key=u and pages=first-last. */
@@ -239,15 +236,12 @@ static inline struct arg_value *fx_key(struct step *s, const char *key)
 	return &s->args[i];
 }
 
-static inline void fx_arg(struct step *s, const char *key, uint64_t u)
-{
-	fx_key(s, key)->u = u;
-}
+static inline void fx_arg(struct step *s, const char *key, uint64_t u) { fx_key(s, key)->u = u; }
 
 static inline void fx_pages(struct step *s, uint64_t first, uint64_t last)
 {
 	struct arg_value *a = fx_key(s, "pages");
-	struct page_span sp = {first, last};
+	struct page_span sp = { first, last };
 	a->spans = g_array_new(FALSE, FALSE, sizeof(struct page_span));
 	g_array_append_val(a->spans, sp);
 }
@@ -284,20 +278,20 @@ static inline bool fx_events_step(struct fx *fx)
 	return fx_run(fx, fx_step(fx, CMD_READ, "A"), RESULT_OK);
 }
 
-#define assert_violation(fx, ok, name)                                                             \
-	do {                                                                                       \
-		assert_false(ok);                                                                  \
-		assert_non_null((fx)->v.invariant);                                                \
-		if (strcmp((fx)->v.invariant, (name)))                                             \
-			fail_msg("expected \"%s\", got \"%s\": %s", (name), (fx)->v.invariant,     \
-				 (fx)->v.detail->str);                                             \
+#define assert_violation(fx, ok, name)                                                         \
+	do {                                                                                   \
+		assert_false(ok);                                                              \
+		assert_non_null((fx)->v.invariant);                                            \
+		if (strcmp((fx)->v.invariant, (name)))                                         \
+			fail_msg("expected \"%s\", got \"%s\": %s", (name), (fx)->v.invariant, \
+				 (fx)->v.detail->str);                                         \
 	} while (0)
 
-#define assert_clean(fx, ok)                                                                       \
-	do {                                                                                       \
-		if (!(ok))                                                                         \
-			fail_msg("unexpected \"%s\": %s", (fx)->v.invariant,                       \
-				 (fx)->v.detail ? (fx)->v.detail->str : "");                       \
+#define assert_clean(fx, ok)                                                 \
+	do {                                                                 \
+		if (!(ok))                                                   \
+			fail_msg("unexpected \"%s\": %s", (fx)->v.invariant, \
+				 (fx)->v.detail ? (fx)->v.detail->str : ""); \
 	} while (0)
 
 #endif

@@ -20,7 +20,7 @@ static struct vm_area_struct *anon_rwp(struct fx *fx)
 static void rwp_fault(struct fx *fx, uint64_t addr, bool async)
 {
 	mm_event_emit((struct mm_event){
-		.kind = EV_RWP_FAULT, .mm_id = fx->mm->id, .address = addr, .async = async});
+		.kind = EV_RWP_FAULT, .mm_id = fx->mm->id, .address = addr, .async = async });
 }
 
 /* Arm all 4 pages as UFFDIO_RWPROTECT would, with its event. */

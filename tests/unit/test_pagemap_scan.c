@@ -147,20 +147,20 @@ static void scan_categories_per_entry_kind_and_vma_mode(void **state)
 		uint64_t cat;
 		uint64_t pages;
 	} rows[] = {
-		{"plain ACCESSED", 0, PAGE_IS_ACCESSED, 0},
-		{"plain WRITTEN", 0, PAGE_IS_WRITTEN, 0},
-		{"plain WPALLOWED", 0, PAGE_IS_WPALLOWED, 0},
-		{"wp ACCESSED", VM_UFFD_WP, PAGE_IS_ACCESSED, 0},
-		{"wp WRITTEN", VM_UFFD_WP, PAGE_IS_WRITTEN,
-		 B(0) | B(2) | B(4) | B(5) | B(6) | B(7)},
-		{"wp WPALLOWED", VM_UFFD_WP, PAGE_IS_WPALLOWED, 0xff},
-		{"rwp ACCESSED", VM_UFFD_RWP, PAGE_IS_ACCESSED, plain | B(2)},
-		{"rwp WRITTEN", VM_UFFD_RWP, PAGE_IS_WRITTEN, 0},
-		{"rwp WPALLOWED", VM_UFFD_RWP, PAGE_IS_WPALLOWED, 0},
-		{"rwp PRESENT", VM_UFFD_RWP, PAGE_IS_PRESENT, present},
-		{"rwp SWAPPED", VM_UFFD_RWP, PAGE_IS_SWAPPED, swapped},
-		{"rwp PFNZERO", VM_UFFD_RWP, PAGE_IS_PFNZERO, B(5)},
-		{"rwp FILE", VM_UFFD_RWP, PAGE_IS_FILE, 0},
+		{ "plain ACCESSED", 0, PAGE_IS_ACCESSED, 0 },
+		{ "plain WRITTEN", 0, PAGE_IS_WRITTEN, 0 },
+		{ "plain WPALLOWED", 0, PAGE_IS_WPALLOWED, 0 },
+		{ "wp ACCESSED", VM_UFFD_WP, PAGE_IS_ACCESSED, 0 },
+		{ "wp WRITTEN", VM_UFFD_WP, PAGE_IS_WRITTEN,
+		  B(0) | B(2) | B(4) | B(5) | B(6) | B(7) },
+		{ "wp WPALLOWED", VM_UFFD_WP, PAGE_IS_WPALLOWED, 0xff },
+		{ "rwp ACCESSED", VM_UFFD_RWP, PAGE_IS_ACCESSED, plain | B(2) },
+		{ "rwp WRITTEN", VM_UFFD_RWP, PAGE_IS_WRITTEN, 0 },
+		{ "rwp WPALLOWED", VM_UFFD_RWP, PAGE_IS_WPALLOWED, 0 },
+		{ "rwp PRESENT", VM_UFFD_RWP, PAGE_IS_PRESENT, present },
+		{ "rwp SWAPPED", VM_UFFD_RWP, PAGE_IS_SWAPPED, swapped },
+		{ "rwp PFNZERO", VM_UFFD_RWP, PAGE_IS_PFNZERO, B(5) },
+		{ "rwp FILE", VM_UFFD_RWP, PAGE_IS_FILE, 0 },
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {

@@ -45,8 +45,8 @@ static void a_hunk_override_makes_a_custom_level(void **state)
 
 static void malformed_hunk_specs_are_rejected(void **state)
 {
-	const char *bad[] = { "08c", "08c=", "08c=yes", "=on", "08z=on", "08=on", "08cc=on",
-			      "08C=on", "unsafe=on", "" };
+	const char *bad[] = { "08c",   "08c=",	  "08c=yes", "=on",	  "08z=on",
+			      "08=on", "08cc=on", "08C=on",  "unsafe=on", "" };
 	patch_set_level("v6");
 	for (unsigned i = 0; i < G_N_ELEMENTS(bad); i++)
 		assert_false(patch_set_hunk(bad[i]));

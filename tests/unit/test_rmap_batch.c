@@ -18,10 +18,7 @@ static struct folio *make_batch(pte_t *ptes)
 	return folio;
 }
 
-static pte_t arm(pte_t pte)
-{
-	return pte_mkuffd(pte_modify(pte, PAGE_NONE));
-}
+static pte_t arm(pte_t pte) { return pte_mkuffd(pte_modify(pte, PAGE_NONE)); }
 
 enum change {
 	C_YOUNG,
@@ -65,15 +62,15 @@ static const struct {
 	enum change change;
 	unsigned safe, unsafe; /* batch from PTE 0 when PTE 5 differs */
 } batch_table[] = {
-	{"young", C_YOUNG, NR, NR},
-	{"dirty", C_DIRTY, NR, NR},
-	{"soft-dirty", C_SOFT_DIRTY, NR, NR},
-	{"write", C_WRITE, NR, NR},
-	{"uffd bit", C_UFFD, 5, NR},
-	{"protnone", C_PROTNONE, 5, NR},
-	{"armed (uffd + protnone)", C_ARMED, 5, NR},
-	{"pfn not consecutive", C_PFN_GAP, 5, 5},
-	{"pte none", C_NONE, 5, 5},
+	{ "young", C_YOUNG, NR, NR },
+	{ "dirty", C_DIRTY, NR, NR },
+	{ "soft-dirty", C_SOFT_DIRTY, NR, NR },
+	{ "write", C_WRITE, NR, NR },
+	{ "uffd bit", C_UFFD, 5, NR },
+	{ "protnone", C_PROTNONE, 5, NR },
+	{ "armed (uffd + protnone)", C_ARMED, 5, NR },
+	{ "pfn not consecutive", C_PFN_GAP, 5, 5 },
+	{ "pte none", C_NONE, 5, 5 },
 };
 
 static void test_batch_ignores_access_bits_but_respects_uffd_and_protnone(void **state)
@@ -137,17 +134,17 @@ static const struct {
 	bool hunk08c;
 	unsigned want;
 } unmap_table[] = {
-	{"lazyfree batches the whole folio", K_LAZYFREE, 0, 0, 64, 0, true, NR},
-	{"TTU_HWPOISON caps", K_LAZYFREE, 0, TTU_HWPOISON, 64, 0, true, 1},
-	{"a small folio is one PTE", K_SMALL, 0, 0, 64, 0, true, 1},
-	{"anon swapbacked caps (one swap entry each)", K_SWAPBACKED, 0, 0, 64, 0, true, 1},
-	{"the VMA end caps", K_LAZYFREE, 0, 0, 8, 0, true, 8},
-	{"the PMD end caps", K_LAZYFREE, 0, 0, 64, PTRS_PER_PTE - 8, true, 8},
-	{"uffd-wp caps with 08c", K_LAZYFREE, VM_UFFD_WP, 0, 64, 0, true, 1},
-	{"uffd-wp caps without 08c", K_LAZYFREE, VM_UFFD_WP, 0, 64, 0, false, 1},
-	{"RWP caps with 08c", K_LAZYFREE, VM_UFFD_RWP, 0, 64, 0, true, 1},
-	{"RWP batches without 08c", K_LAZYFREE, VM_UFFD_RWP, 0, 64, 0, false, NR},
-	{"MISSING-only never caps", K_LAZYFREE, VM_UFFD_MISSING, 0, 64, 0, true, NR},
+	{ "lazyfree batches the whole folio", K_LAZYFREE, 0, 0, 64, 0, true, NR },
+	{ "TTU_HWPOISON caps", K_LAZYFREE, 0, TTU_HWPOISON, 64, 0, true, 1 },
+	{ "a small folio is one PTE", K_SMALL, 0, 0, 64, 0, true, 1 },
+	{ "anon swapbacked caps (one swap entry each)", K_SWAPBACKED, 0, 0, 64, 0, true, 1 },
+	{ "the VMA end caps", K_LAZYFREE, 0, 0, 8, 0, true, 8 },
+	{ "the PMD end caps", K_LAZYFREE, 0, 0, 64, PTRS_PER_PTE - 8, true, 8 },
+	{ "uffd-wp caps with 08c", K_LAZYFREE, VM_UFFD_WP, 0, 64, 0, true, 1 },
+	{ "uffd-wp caps without 08c", K_LAZYFREE, VM_UFFD_WP, 0, 64, 0, false, 1 },
+	{ "RWP caps with 08c", K_LAZYFREE, VM_UFFD_RWP, 0, 64, 0, true, 1 },
+	{ "RWP batches without 08c", K_LAZYFREE, VM_UFFD_RWP, 0, 64, 0, false, NR },
+	{ "MISSING-only never caps", K_LAZYFREE, VM_UFFD_MISSING, 0, 64, 0, true, NR },
 };
 
 static void test_unmap_batch_is_capped_by_every_condition(void **state)
@@ -162,7 +159,7 @@ static void test_unmap_batch_is_capped_by_every_condition(void **state)
 			.vm_end = addr + unmap_table[t].vma_pages * PAGE_SIZE,
 			.vm_flags = VM_READ | VM_WRITE | unmap_table[t].vm_flags,
 		};
-		struct page_vma_mapped_walk pvmw = {.vma = &vma, .address = addr, .pte = ptes};
+		struct page_vma_mapped_walk pvmw = { .vma = &vma, .address = addr, .pte = ptes };
 
 		if (unmap_table[t].kind == K_SMALL)
 			ptes[0] = pfn_pte(folio_pfn(folio), PAGE_COPY);
@@ -183,10 +180,10 @@ static void test_unsafe_batch_in_an_rwp_vma_is_stopped_only_by_08c(void **state)
 {
 	pte_t ptes[NR];
 	struct folio *folio = make_batch(ptes);
-	struct vm_area_struct vma = {.vm_start = 1ULL << 30,
-				     .vm_end = (1ULL << 30) + NR * PAGE_SIZE,
-				     .vm_flags = VM_READ | VM_WRITE | VM_UFFD_RWP};
-	struct page_vma_mapped_walk pvmw = {.vma = &vma, .address = vma.vm_start, .pte = ptes};
+	struct vm_area_struct vma = { .vm_start = 1ULL << 30,
+				      .vm_end = (1ULL << 30) + NR * PAGE_SIZE,
+				      .vm_flags = VM_READ | VM_WRITE | VM_UFFD_RWP };
+	struct page_vma_mapped_walk pvmw = { .vma = &vma, .address = vma.vm_start, .pte = ptes };
 
 	folio_set_flag(folio, FOLIO_anon);
 	for (int i = 8; i < NR; i++)

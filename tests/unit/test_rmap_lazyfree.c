@@ -67,8 +67,8 @@ struct pair {
 static void r1_snapshot(struct r1 *r, struct pair *p)
 {
 	for (int i = 0; i < NR; i++)
-		p[i] = (struct pair){pte_present(r->ptep[i]), pte_uffd(r->ptep[i]),
-				     pte_protnone(r->ptep[i]), pte_pfn(r->ptep[i])};
+		p[i] = (struct pair){ pte_present(r->ptep[i]), pte_uffd(r->ptep[i]),
+				      pte_protnone(r->ptep[i]), pte_pfn(r->ptep[i]) };
 }
 
 static void r1_finish(struct r1 *r)
@@ -86,10 +86,10 @@ static const struct {
 	unsigned batch;	 /* rmap_last_batch of the restoring unmap */
 	int discarded;	 /* pages before the written one that reclaim discards */
 } r1_table[] = {
-	{"v6", 8, 0, 1, 0},
-	{"no08", 8, 0, 8, 0},
-	{"v6", 0, 8, 1, 8},
-	{"no08", 0, 8, 8, 8},
+	{ "v6", 8, 0, 1, 0 },
+	{ "no08", 8, 0, 8, 0 },
+	{ "v6", 0, 8, 1, 8 },
+	{ "no08", 0, 8, 8, 8 },
 };
 
 static void test_r1_restore_keeps_each_ptes_uffd_and_protnone(void **state)
@@ -159,10 +159,10 @@ static const struct {
 	int armed_first, written;
 	bool all_armed_after; /* the state every restored PTE ends up with at no08 */
 } r2_table[] = {
-	{"no08", 8, 0, false}, /* armed pages silently disarmed: lost tracking */
-	{"no08", 0, 8, true},  /* unarmed pages spuriously armed */
-	{"v6", 8, 0, false},
-	{"v6", 0, 8, false},
+	{ "no08", 8, 0, false }, /* armed pages silently disarmed: lost tracking */
+	{ "no08", 0, 8, true },	 /* unarmed pages spuriously armed */
+	{ "v6", 8, 0, false },
+	{ "v6", 0, 8, false },
 };
 
 static void test_r2_unsafe_batch_copies_one_state_unless_08c_caps_it(void **state)

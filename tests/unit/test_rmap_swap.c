@@ -6,10 +6,7 @@
 
 #define VAL 0x5000
 
-static pte_t arm(pte_t pte)
-{
-	return pte_mkuffd(pte_modify(pte, PAGE_NONE));
-}
+static pte_t arm(pte_t pte) { return pte_mkuffd(pte_modify(pte, PAGE_NONE)); }
 
 /* n written pages of an RWP VMA; the pages in armed_mask are armed by hand. */
 static uint64_t map_rwp(struct mm_struct *mm, unsigned n, unsigned armed_mask)
@@ -35,7 +32,7 @@ static void finish(struct mm_struct *mm)
 
 static void test_swap_out_keeps_the_uffd_bit_in_the_swap_pte_and_data_in_the_slot(void **state)
 {
-	static const int advices[] = {0 /* reclaim step */, MADV_PAGEOUT};
+	static const int advices[] = { 0 /* reclaim step */, MADV_PAGEOUT };
 
 	for (unsigned a = 0; a < G_N_ELEMENTS(advices); a++) {
 		struct mm_struct *mm = mm_alloc("swap");
@@ -170,14 +167,14 @@ static const struct {
 	int advice;
 	long want;
 } madvise_table[] = {
-	{"unaligned start", 1, PAGE_SIZE, MADV_DONTNEED, -EINVAL},
-	{"unknown advice", 0, PAGE_SIZE, 99, -EINVAL},
-	{"zero length", 0, 0, MADV_DONTNEED, 0},
-	{"length wraps", 0, UINT64_MAX, MADV_DONTNEED, -EINVAL},
-	{"hole before the mapping", -(int64_t)PAGE_SIZE, 2 * PAGE_SIZE, MADV_DONTNEED, -ENOMEM},
-	{"hole after the mapping", 0, 8 * PAGE_SIZE, MADV_FREE, -ENOMEM},
-	{"all mapped", 0, 4 * PAGE_SIZE, MADV_FREE, 0},
-	{"unaligned length rounds up", 0, 1, MADV_DONTNEED, 0},
+	{ "unaligned start", 1, PAGE_SIZE, MADV_DONTNEED, -EINVAL },
+	{ "unknown advice", 0, PAGE_SIZE, 99, -EINVAL },
+	{ "zero length", 0, 0, MADV_DONTNEED, 0 },
+	{ "length wraps", 0, UINT64_MAX, MADV_DONTNEED, -EINVAL },
+	{ "hole before the mapping", -(int64_t)PAGE_SIZE, 2 * PAGE_SIZE, MADV_DONTNEED, -ENOMEM },
+	{ "hole after the mapping", 0, 8 * PAGE_SIZE, MADV_FREE, -ENOMEM },
+	{ "all mapped", 0, 4 * PAGE_SIZE, MADV_FREE, 0 },
+	{ "unaligned length rounds up", 0, 1, MADV_DONTNEED, 0 },
 };
 
 static void test_madvise_validates_like_the_kernel(void **state)

@@ -52,15 +52,15 @@ static void thp_vma_allowable_order_follows_sysfs_madvise_and_alignment(void **s
 		uint64_t len;
 		bool forced, ok;
 	} rows[] = {
-		{"always", 0, 0, 2 * PMD_SIZE, false, true},
-		{"madvise, no advice", 1, 0, 2 * PMD_SIZE, false, false},
-		{"madvise, MADV_HUGEPAGE", 1, VM_HUGEPAGE, 2 * PMD_SIZE, false, true},
-		{"never, MADV_HUGEPAGE", 2, VM_HUGEPAGE, 2 * PMD_SIZE, false, false},
-		{"never, forced (MADV_COLLAPSE)", 2, 0, 2 * PMD_SIZE, true, true},
-		{"always, MADV_NOHUGEPAGE", 0, VM_NOHUGEPAGE, 2 * PMD_SIZE, false, false},
-		{"always, forced, MADV_NOHUGEPAGE", 0, VM_NOHUGEPAGE, 2 * PMD_SIZE, true, false},
-		{"always, VMA smaller than a PMD", 0, 0, PMD_SIZE - PAGE_SIZE, false, false},
-		{"always, VM_IO", 0, VM_IO, 2 * PMD_SIZE, false, false},
+		{ "always", 0, 0, 2 * PMD_SIZE, false, true },
+		{ "madvise, no advice", 1, 0, 2 * PMD_SIZE, false, false },
+		{ "madvise, MADV_HUGEPAGE", 1, VM_HUGEPAGE, 2 * PMD_SIZE, false, true },
+		{ "never, MADV_HUGEPAGE", 2, VM_HUGEPAGE, 2 * PMD_SIZE, false, false },
+		{ "never, forced (MADV_COLLAPSE)", 2, 0, 2 * PMD_SIZE, true, true },
+		{ "always, MADV_NOHUGEPAGE", 0, VM_NOHUGEPAGE, 2 * PMD_SIZE, false, false },
+		{ "always, forced, MADV_NOHUGEPAGE", 0, VM_NOHUGEPAGE, 2 * PMD_SIZE, true, false },
+		{ "always, VMA smaller than a PMD", 0, 0, PMD_SIZE - PAGE_SIZE, false, false },
+		{ "always, VM_IO", 0, VM_IO, 2 * PMD_SIZE, false, false },
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -213,19 +213,19 @@ static void change_huge_pmd_arms_resolves_and_reforces_per_prestate(void **state
 		bool mprotect_ro; /* newprot = PAGE_COPY after an mprotect(PROT_READ) */
 		enum pmd_out out;
 	} rows[] = {
-		{"plain, arm", PP_PLAIN, MM_CP_UFFD_RWP, false, PO_ARMED},
-		{"armed, arm", PP_ARMED, MM_CP_UFFD_RWP, false, PO_SAME},
-		{"numa, arm", PP_NUMA, MM_CP_UFFD_RWP, false, PO_PROMOTED},
-		{"zero, arm", PP_ZERO, MM_CP_UFFD_RWP, false, PO_ARMED_ZERO},
-		{"armed, resolve", PP_ARMED, MM_CP_UFFD_RWP_RESOLVE | MM_CP_TRY_CHANGE_WRITABLE,
-		 false, PO_RESOLVED},
-		{"plain, resolve", PP_PLAIN, MM_CP_UFFD_RWP_RESOLVE | MM_CP_TRY_CHANGE_WRITABLE,
-		 false, PO_SAME},
-		{"armed, prot_numa", PP_ARMED, MM_CP_PROT_NUMA, false, PO_SAME},
-		{"plain, prot_numa", PP_PLAIN, MM_CP_PROT_NUMA, false, PO_NUMA},
-		{"zero, prot_numa", PP_ZERO, MM_CP_PROT_NUMA, false, PO_SAME},
-		{"armed, mprotect rw", PP_ARMED, MM_CP_TRY_CHANGE_WRITABLE, false, PO_SAME},
-		{"armed, mprotect r", PP_ARMED, 0, true, PO_SAME},
+		{ "plain, arm", PP_PLAIN, MM_CP_UFFD_RWP, false, PO_ARMED },
+		{ "armed, arm", PP_ARMED, MM_CP_UFFD_RWP, false, PO_SAME },
+		{ "numa, arm", PP_NUMA, MM_CP_UFFD_RWP, false, PO_PROMOTED },
+		{ "zero, arm", PP_ZERO, MM_CP_UFFD_RWP, false, PO_ARMED_ZERO },
+		{ "armed, resolve", PP_ARMED, MM_CP_UFFD_RWP_RESOLVE | MM_CP_TRY_CHANGE_WRITABLE,
+		  false, PO_RESOLVED },
+		{ "plain, resolve", PP_PLAIN, MM_CP_UFFD_RWP_RESOLVE | MM_CP_TRY_CHANGE_WRITABLE,
+		  false, PO_SAME },
+		{ "armed, prot_numa", PP_ARMED, MM_CP_PROT_NUMA, false, PO_SAME },
+		{ "plain, prot_numa", PP_PLAIN, MM_CP_PROT_NUMA, false, PO_NUMA },
+		{ "zero, prot_numa", PP_ZERO, MM_CP_PROT_NUMA, false, PO_SAME },
+		{ "armed, mprotect rw", PP_ARMED, MM_CP_TRY_CHANGE_WRITABLE, false, PO_SAME },
+		{ "armed, mprotect r", PP_ARMED, 0, true, PO_SAME },
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
@@ -288,12 +288,12 @@ static void splitting_an_anon_pmd_carries_its_uffd_state_into_every_pte(void **s
 		enum split_pre pre;
 		bool protnone, uffd, write, zero;
 	} rows[] = {
-		{"plain", SP_PLAIN, false, false, true, false},
-		{"armed", SP_ARMED, true, true, false, false},
-		{"numa", SP_NUMA, false, false, false, false},
-		{"uffd-wp", SP_WP, false, true, false, false},
-		{"huge zero", SP_ZERO, false, false, false, true},
-		{"armed huge zero", SP_ZERO_ARMED, true, true, false, true},
+		{ "plain", SP_PLAIN, false, false, true, false },
+		{ "armed", SP_ARMED, true, true, false, false },
+		{ "numa", SP_NUMA, false, false, false, false },
+		{ "uffd-wp", SP_WP, false, true, false, false },
+		{ "huge zero", SP_ZERO, false, false, false, true },
+		{ "armed huge zero", SP_ZERO_ARMED, true, true, false, true },
 	};
 
 	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {

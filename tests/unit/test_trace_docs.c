@@ -62,12 +62,12 @@ static char *command_section(const char *name)
 	return end ? g_strndup(start, (gsize)(end - start)) : g_strdup(start);
 }
 
-static const char *const kind_upper[] = {"", "PROC", "FILE", "REGION", "UFFD", "HUNK"};
-static const char *const kind_lower[] = {"", "process", "file", "region", "uffd", "hunk"};
-static const char *const kind_declarer[] = {"", "process", "file", "mmap", "uffd open", ""};
-static const char *const type_doc[] = {"number", "size", "page list", "flags",
-				       "enum",	 "name", "prot"};
-static const char *const type_meta[] = {"N", "SIZE", "PAGES", "FLAGS", "NAME", "NAME", "PROT"};
+static const char *const kind_upper[] = { "", "PROC", "FILE", "REGION", "UFFD", "HUNK" };
+static const char *const kind_lower[] = { "", "process", "file", "region", "uffd", "hunk" };
+static const char *const kind_declarer[] = { "", "process", "file", "mmap", "uffd open", "" };
+static const char *const type_doc[] = { "number", "size", "page list", "flags",
+					"enum",	  "name", "prot" };
+static const char *const type_meta[] = { "N", "SIZE", "PAGES", "FLAGS", "NAME", "NAME", "PROT" };
 
 static void gen_values(GString *o, const struct key_desc *k)
 {

@@ -17,10 +17,10 @@
 #include "model/uffd.h"
 #include "trace/trace.h"
 
-#define DECLS                                                                                      \
-	"process p\n"                                                                              \
-	"file f size=4M huge=1\n"                                                                  \
-	"uffd open u proc=p\n"                                                                     \
+#define DECLS                     \
+	"process p\n"             \
+	"file f size=4M huge=1\n" \
+	"uffd open u proc=p\n"    \
 	"mmap r proc=p len=2M prot=rw map=private\n"
 #define NR_DECL_LINES 4
 
@@ -135,7 +135,7 @@ static void comments_and_tabs_separate_nothing_but_tokens(void **state)
 
 static void an_empty_trace_has_no_steps(void **state)
 {
-	const char *inputs[] = {"", "\n\n", "# only a comment", "   \t\n#\n"};
+	const char *inputs[] = { "", "\n\n", "# only a comment", "   \t\n#\n" };
 
 	for (size_t i = 0; i < G_N_ELEMENTS(inputs); i++) {
 		struct trace *t = parse_ok(inputs[i]);
@@ -151,13 +151,13 @@ static void numbers_accept_decimal_and_hex_up_to_2_pow_64_minus_1(void **state)
 		const char *text;
 		uint64_t v;
 	} cases[] = {
-		{"0", 0},
-		{"007", 7},
-		{"0x0", 0},
-		{"0xABCdef", 0xabcdef},
-		{"0X10", 16},
-		{"18446744073709551615", UINT64_MAX},
-		{"0xffffffffffffffff", UINT64_MAX},
+		{ "0", 0 },
+		{ "007", 7 },
+		{ "0x0", 0 },
+		{ "0xABCdef", 0xabcdef },
+		{ "0X10", 16 },
+		{ "18446744073709551615", UINT64_MAX },
+		{ "0xffffffffffffffff", UINT64_MAX },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -176,13 +176,13 @@ static void sizes_take_k_m_g_suffixes(void **state)
 		const char *text;
 		uint64_t v;
 	} cases[] = {
-		{"4096", 4096},
-		{"4K", 4096},
-		{"2M", 2 << 20},
-		{"1G", 1 << 30},
-		{"0x10K", 16 << 10},
-		{"0K", 0},
-		{"17179869183G", 17179869183ULL << 30},
+		{ "4096", 4096 },
+		{ "4K", 4096 },
+		{ "2M", 2 << 20 },
+		{ "1G", 1 << 30 },
+		{ "0x10K", 16 << 10 },
+		{ "0K", 0 },
+		{ "17179869183G", 17179869183ULL << 30 },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -201,19 +201,19 @@ static void page_lists_are_sorted_and_merged(void **state)
 		unsigned n;
 		struct page_span spans[4];
 	} cases[] = {
-		{"3", 1, {{3, 3}}},
-		{"0-511", 1, {{0, 511}}},
-		{"0-3,8,10-11", 3, {{0, 3}, {8, 8}, {10, 11}}},
-		{"10-11,8,0-3", 3, {{0, 3}, {8, 8}, {10, 11}}},
-		{"4-5,0-3", 1, {{0, 5}}},
-		{"0-9,2-3,9", 1, {{0, 9}}},
-		{"5,5,5", 1, {{5, 5}}},
-		{"none", 0, {{0, 0}}},
-		{"0x10-0x11", 1, {{16, 17}}},
-		{"18446744073709551614-18446744073709551615,0",
-		 2,
-		 {{0, 0}, {UINT64_MAX - 1, UINT64_MAX}}},
-		{"0-18446744073709551615,7", 1, {{0, UINT64_MAX}}},
+		{ "3", 1, { { 3, 3 } } },
+		{ "0-511", 1, { { 0, 511 } } },
+		{ "0-3,8,10-11", 3, { { 0, 3 }, { 8, 8 }, { 10, 11 } } },
+		{ "10-11,8,0-3", 3, { { 0, 3 }, { 8, 8 }, { 10, 11 } } },
+		{ "4-5,0-3", 1, { { 0, 5 } } },
+		{ "0-9,2-3,9", 1, { { 0, 9 } } },
+		{ "5,5,5", 1, { { 5, 5 } } },
+		{ "none", 0, { { 0, 0 } } },
+		{ "0x10-0x11", 1, { { 16, 17 } } },
+		{ "18446744073709551614-18446744073709551615,0",
+		  2,
+		  { { 0, 0 }, { UINT64_MAX - 1, UINT64_MAX } } },
+		{ "0-18446744073709551615,7", 1, { { 0, UINT64_MAX } } },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -255,8 +255,8 @@ static void prot_is_none_or_an_ordered_subset_of_rwx(void **state)
 		const char *text;
 		uint64_t v;
 	} cases[] = {
-		{"none", 0}, {"r", 1},	{"w", 2},  {"x", 4},
-		{"rw", 3},   {"rx", 5}, {"wx", 6}, {"rwx", 7},
+		{ "none", 0 }, { "r", 1 },  { "w", 2 },	 { "x", 4 },
+		{ "rw", 3 },   { "rx", 5 }, { "wx", 6 }, { "rwx", 7 },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -309,86 +309,88 @@ struct bad_case {
 #define PU P "uffd open u proc=p\n"				  /* lines 1-3 */
 
 static const struct bad_case bad_cases[] = {
-	{"frobnicate\n", 1, "unknown command 'frobnicate'"},
-	{"uffd frob u\n", 1, "unknown command 'uffd frob'"},
-	{"uffd\n", 1, "unknown command 'uffd' (expected one of: 'uffd open'"},
-	{"expect\n", 1, "'expect result'"},
-	{"Process p\n", 1, "unknown command 'Process'"},
-	{"process\n", 1, "'process' needs a process name"},
-	{"process p q\n", 1, "unexpected 'q'"},
-	{"process 9p\n", 1, "bad process name '9p'"},
-	{"process p!\n", 1, "bad process name 'p!'"},
-	{"process p\xff\n", 1, "bad process name 'p\\xff'"},
-	{"process p\nprocess p\n", 2, "'p' is already declared"},
-	{"process p\nfile p size=4K\n", 2, "'p' is already declared"},
-	{PU "uffd open u proc=p\n", 4, "'u' is already declared"},
-	{P "read q pages=0\n", 3, "region 'q' is not declared"},
-	{P "read p pages=0\n", 3, "region 'p' is a process, expected a region"},
-	{"mmap r proc=p len=4K prot=rw map=private\n", 1, "proc 'p' is not declared"},
-	{"mmap r proc=r len=4K prot=rw map=private\n", 1, "proc 'r' is not declared"},
-	{P "mmap s proc=r len=4K prot=rw map=private\n", 3,
-	 "proc 'r' is a region, expected a process"},
-	{P "read r\n", 3, "'read' is missing required key pages="},
-	{"file f\n", 1, "'file' is missing required key size="},
-	{P "read r pages=0 pages=1\n", 3, "duplicate key 'pages'"},
-	{"thp enabled=always enabled=never\n", 1, "duplicate key 'enabled'"},
-	{P "read r page=0\n", 3, "unknown key 'page' for 'read'"},
-	{"process p x=1\n", 1, "unknown key 'x' for 'process' (it takes no keys)"},
-	{P "read r pages=\n", 3, "empty value for pages="},
-	{P "read r =0\n", 3, "missing key before '='"},
-	{P "read pages=0 r\n", 3, "name 'r' after key=value"},
-	{P "read r pages=3-1\n", 3, "descending span in page list '3-1'"},
-	{P "read r pages=1,,2\n", 3, "empty item in page list '1,,2'"},
-	{P "read r pages=,1\n", 3, "empty item in page list ',1'"},
-	{P "read r pages=1,\n", 3, "stray trailing comma in page list '1,'"},
-	{P "read r pages=1-\n", 3, "bad page number after '-' in page list '1-'"},
-	{P "read r pages=a\n", 3, "bad page number in page list 'a'"},
-	{P "read r pages=-1\n", 3, "bad page number in page list '-1'"},
-	{P "read r pages=1-2-3\n", 3, "unexpected character in page list '1-2-3'"},
-	{P "read r pages=1;2\n", 3, "unexpected character in page list '1;2'"},
-	{P "read r pages=18446744073709551616\n", 3, "bad page number"},
-	{P "write r pages=0 value=-1\n", 3, "bad number '-1' for value="},
-	{P "write r pages=0 value=+1\n", 3, "bad number '+1' for value="},
-	{P "write r pages=0 value=0x\n", 3, "bad number '0x' for value="},
-	{P "write r pages=0 value=18446744073709551616\n", 3, "bad number '18446744073709551616'"},
-	{P "write r pages=0 value=0x10000000000000000\n", 3, "bad number '0x10000000000000000'"},
-	{P "write r pages=0 value=12abc\n", 3, "bad number '12abc'"},
-	{P "write r pages=0 value=1K\n", 3, "bad number '1K'"},
-	{"file f size=4X\n", 1, "bad size '4X' for size="},
-	{"file f size=4k\n", 1, "bad size '4k' for size="},
-	{"file f size=4KK\n", 1, "bad size '4KK' for size="},
-	{"file f size=K\n", 1, "bad size 'K' for size="},
-	{"file f size=17179869184G\n", 1, "bad size '17179869184G'"},
-	{"file f size=18014398509481984K\n", 1, "bad size '18014398509481984K'"},
-	{P "mprotect r prot=wr\n", 3, "bad prot 'wr' for prot="},
-	{P "mprotect r prot=rwxr\n", 3, "bad prot 'rwxr'"},
-	{P "mprotect r prot=RW\n", 3, "bad prot 'RW'"},
-	{P "mprotect r prot=0\n", 3, "bad prot '0'"},
-	{"process p\nmmap r proc=p len=4K prot=rw map=both\n", 2, "unknown value 'both' for map="},
-	{PU "uffd register u r mode=WP|BOGUS\n", 4, "unknown flag 'BOGUS' for mode="},
-	{PU "uffd register u r mode=WP|WP\n", 4, "duplicate flag 'WP' in mode="},
-	{PU "uffd register u r mode=WP|\n", 4, "empty flag name in 'WP|' for mode="},
-	{PU "uffd register u r mode=|WP\n", 4, "empty flag name in '|WP'"},
-	{PU "uffd register u r mode=0|WP\n", 4, "unknown flag '0' for mode="},
-	{PU "uffd register u r mode=wp\n", 4, "unknown flag 'wp'"},
-	{PU "uffd register u\n", 4, "'uffd register' needs a region name as its second name"},
-	{PU "uffd register r r mode=WP\n", 4, "uffd 'r' is a region, expected a uffd"},
-	{PU "uffd register u u mode=WP\n", 4, "region 'u' is a uffd, expected a region"},
-	{PU "uffd register u r r mode=WP\n", 4, "unexpected 'r': 'uffd register' takes 2 names"},
-	{"hunk 99z state=on\n", 1, "unknown hunk '99z'"},
-	{"hunk 08a state=maybe\n", 1, "unknown value 'maybe' for state="},
-	{"hunk state=on\n", 1, "'hunk' needs a hunk name"},
-	{"thp enabled=always extra\n", 1, "name 'extra' after key=value"},
-	{"thp extra enabled=always\n", 1, "unexpected 'extra': 'thp' takes 0 names"},
-	{"expect result is=EWHAT\n", 1, "unknown value 'EWHAT' for is="},
-	{"expect result\n", 1, "'expect result' is missing required key is="},
-	{"expect scan is=SCAN_PTE_UFFD\n", 1, "unknown value 'SCAN_PTE_UFFD' for is="},
-	{"process p\n\n# c\nfrobnicate\n", 4, "unknown command 'frobnicate'"},
-	{"process p\r\n", 1, "carriage return at column 10"},
-	{"process p\x01\n", 1, "control character 0x01 at column 10"},
-	{"process p\x7f\n", 1, "control character 0x7f"},
-	{"# \x1b[31m\n", 1, "control character 0x1b at column 3"},
-	{"process p\nprocess q\x0b\n", 2, "control character 0x0b"},
+	{ "frobnicate\n", 1, "unknown command 'frobnicate'" },
+	{ "uffd frob u\n", 1, "unknown command 'uffd frob'" },
+	{ "uffd\n", 1, "unknown command 'uffd' (expected one of: 'uffd open'" },
+	{ "expect\n", 1, "'expect result'" },
+	{ "Process p\n", 1, "unknown command 'Process'" },
+	{ "process\n", 1, "'process' needs a process name" },
+	{ "process p q\n", 1, "unexpected 'q'" },
+	{ "process 9p\n", 1, "bad process name '9p'" },
+	{ "process p!\n", 1, "bad process name 'p!'" },
+	{ "process p\xff\n", 1, "bad process name 'p\\xff'" },
+	{ "process p\nprocess p\n", 2, "'p' is already declared" },
+	{ "process p\nfile p size=4K\n", 2, "'p' is already declared" },
+	{ PU "uffd open u proc=p\n", 4, "'u' is already declared" },
+	{ P "read q pages=0\n", 3, "region 'q' is not declared" },
+	{ P "read p pages=0\n", 3, "region 'p' is a process, expected a region" },
+	{ "mmap r proc=p len=4K prot=rw map=private\n", 1, "proc 'p' is not declared" },
+	{ "mmap r proc=r len=4K prot=rw map=private\n", 1, "proc 'r' is not declared" },
+	{ P "mmap s proc=r len=4K prot=rw map=private\n", 3,
+	  "proc 'r' is a region, expected a process" },
+	{ P "read r\n", 3, "'read' is missing required key pages=" },
+	{ "file f\n", 1, "'file' is missing required key size=" },
+	{ P "read r pages=0 pages=1\n", 3, "duplicate key 'pages'" },
+	{ "thp enabled=always enabled=never\n", 1, "duplicate key 'enabled'" },
+	{ P "read r page=0\n", 3, "unknown key 'page' for 'read'" },
+	{ "process p x=1\n", 1, "unknown key 'x' for 'process' (it takes no keys)" },
+	{ P "read r pages=\n", 3, "empty value for pages=" },
+	{ P "read r =0\n", 3, "missing key before '='" },
+	{ P "read pages=0 r\n", 3, "name 'r' after key=value" },
+	{ P "read r pages=3-1\n", 3, "descending span in page list '3-1'" },
+	{ P "read r pages=1,,2\n", 3, "empty item in page list '1,,2'" },
+	{ P "read r pages=,1\n", 3, "empty item in page list ',1'" },
+	{ P "read r pages=1,\n", 3, "stray trailing comma in page list '1,'" },
+	{ P "read r pages=1-\n", 3, "bad page number after '-' in page list '1-'" },
+	{ P "read r pages=a\n", 3, "bad page number in page list 'a'" },
+	{ P "read r pages=-1\n", 3, "bad page number in page list '-1'" },
+	{ P "read r pages=1-2-3\n", 3, "unexpected character in page list '1-2-3'" },
+	{ P "read r pages=1;2\n", 3, "unexpected character in page list '1;2'" },
+	{ P "read r pages=18446744073709551616\n", 3, "bad page number" },
+	{ P "write r pages=0 value=-1\n", 3, "bad number '-1' for value=" },
+	{ P "write r pages=0 value=+1\n", 3, "bad number '+1' for value=" },
+	{ P "write r pages=0 value=0x\n", 3, "bad number '0x' for value=" },
+	{ P "write r pages=0 value=18446744073709551616\n", 3,
+	  "bad number '18446744073709551616'" },
+	{ P "write r pages=0 value=0x10000000000000000\n", 3, "bad number '0x10000000000000000'" },
+	{ P "write r pages=0 value=12abc\n", 3, "bad number '12abc'" },
+	{ P "write r pages=0 value=1K\n", 3, "bad number '1K'" },
+	{ "file f size=4X\n", 1, "bad size '4X' for size=" },
+	{ "file f size=4k\n", 1, "bad size '4k' for size=" },
+	{ "file f size=4KK\n", 1, "bad size '4KK' for size=" },
+	{ "file f size=K\n", 1, "bad size 'K' for size=" },
+	{ "file f size=17179869184G\n", 1, "bad size '17179869184G'" },
+	{ "file f size=18014398509481984K\n", 1, "bad size '18014398509481984K'" },
+	{ P "mprotect r prot=wr\n", 3, "bad prot 'wr' for prot=" },
+	{ P "mprotect r prot=rwxr\n", 3, "bad prot 'rwxr'" },
+	{ P "mprotect r prot=RW\n", 3, "bad prot 'RW'" },
+	{ P "mprotect r prot=0\n", 3, "bad prot '0'" },
+	{ "process p\nmmap r proc=p len=4K prot=rw map=both\n", 2,
+	  "unknown value 'both' for map=" },
+	{ PU "uffd register u r mode=WP|BOGUS\n", 4, "unknown flag 'BOGUS' for mode=" },
+	{ PU "uffd register u r mode=WP|WP\n", 4, "duplicate flag 'WP' in mode=" },
+	{ PU "uffd register u r mode=WP|\n", 4, "empty flag name in 'WP|' for mode=" },
+	{ PU "uffd register u r mode=|WP\n", 4, "empty flag name in '|WP'" },
+	{ PU "uffd register u r mode=0|WP\n", 4, "unknown flag '0' for mode=" },
+	{ PU "uffd register u r mode=wp\n", 4, "unknown flag 'wp'" },
+	{ PU "uffd register u\n", 4, "'uffd register' needs a region name as its second name" },
+	{ PU "uffd register r r mode=WP\n", 4, "uffd 'r' is a region, expected a uffd" },
+	{ PU "uffd register u u mode=WP\n", 4, "region 'u' is a uffd, expected a region" },
+	{ PU "uffd register u r r mode=WP\n", 4, "unexpected 'r': 'uffd register' takes 2 names" },
+	{ "hunk 99z state=on\n", 1, "unknown hunk '99z'" },
+	{ "hunk 08a state=maybe\n", 1, "unknown value 'maybe' for state=" },
+	{ "hunk state=on\n", 1, "'hunk' needs a hunk name" },
+	{ "thp enabled=always extra\n", 1, "name 'extra' after key=value" },
+	{ "thp extra enabled=always\n", 1, "unexpected 'extra': 'thp' takes 0 names" },
+	{ "expect result is=EWHAT\n", 1, "unknown value 'EWHAT' for is=" },
+	{ "expect result\n", 1, "'expect result' is missing required key is=" },
+	{ "expect scan is=SCAN_PTE_UFFD\n", 1, "unknown value 'SCAN_PTE_UFFD' for is=" },
+	{ "process p\n\n# c\nfrobnicate\n", 4, "unknown command 'frobnicate'" },
+	{ "process p\r\n", 1, "carriage return at column 10" },
+	{ "process p\x01\n", 1, "control character 0x01 at column 10" },
+	{ "process p\x7f\n", 1, "control character 0x7f" },
+	{ "# \x1b[31m\n", 1, "control character 0x1b at column 3" },
+	{ "process p\nprocess q\x0b\n", 2, "control character 0x0b" },
 };
 
 static void assert_bad(const char *text, unsigned line, const char *mention)

@@ -139,7 +139,7 @@ static void the_rich_trace_uses_every_command(void **state)
 {
 	g_autoptr(GString) err = g_string_new(NULL);
 	struct trace *t = trace_parse_string("rich.trace", rich_trace, err);
-	bool seen[NR_CMDS] = {false};
+	bool seen[NR_CMDS] = { false };
 
 	assert_non_null(t);
 	for (guint i = 0; i < t->steps->len; i++)
@@ -176,19 +176,19 @@ static void assert_cases_write_as(const char *fmt, const struct rewrite_case *ca
 static void sizes_use_the_largest_exact_suffix(void **state)
 {
 	static const struct rewrite_case cases[] = {
-		{"0", "0"},
-		{"1", "1"},
-		{"1023", "1023"},
-		{"1024", "1K"},
-		{"1536K", "1536K"},
-		{"2048K", "2M"},
-		{"1048576", "1M"},
-		{"1024M", "1G"},
-		{"3G", "3G"},
-		{"0x40000000", "1G"},
-		{"4097", "4097"},
-		{"18446744073709551615", "18446744073709551615"},
-		{"17179869183G", "17179869183G"},
+		{ "0", "0" },
+		{ "1", "1" },
+		{ "1023", "1023" },
+		{ "1024", "1K" },
+		{ "1536K", "1536K" },
+		{ "2048K", "2M" },
+		{ "1048576", "1M" },
+		{ "1024M", "1G" },
+		{ "3G", "3G" },
+		{ "0x40000000", "1G" },
+		{ "4097", "4097" },
+		{ "18446744073709551615", "18446744073709551615" },
+		{ "17179869183G", "17179869183G" },
 	};
 
 	assert_cases_write_as("file f size=%s\n", cases, G_N_ELEMENTS(cases));
@@ -213,14 +213,14 @@ static void numbers_are_decimal_but_value_and_at_are_hex(void **state)
 static void ranges_are_written_merged_and_sorted(void **state)
 {
 	static const struct rewrite_case cases[] = {
-		{"3", "3"},
-		{"3-3", "3"},
-		{"5,4,3", "3-5"},
-		{"0-3,8,10-11", "0-3,8,10-11"},
-		{"10-11,0-3,8", "0-3,8,10-11"},
-		{"0-5,3-9", "0-9"},
-		{"none", "none"},
-		{"0x0-0x1ff", "0-511"},
+		{ "3", "3" },
+		{ "3-3", "3" },
+		{ "5,4,3", "3-5" },
+		{ "0-3,8,10-11", "0-3,8,10-11" },
+		{ "10-11,0-3,8", "0-3,8,10-11" },
+		{ "0-5,3-9", "0-9" },
+		{ "none", "none" },
+		{ "0x0-0x1ff", "0-511" },
 	};
 
 	assert_cases_write_as("process p\n"
@@ -231,7 +231,7 @@ static void ranges_are_written_merged_and_sorted(void **state)
 
 static void prot_is_written_as_rwx_in_order(void **state)
 {
-	static const char *const prots[] = {"none", "r", "w", "x", "rw", "rx", "wx", "rwx"};
+	static const char *const prots[] = { "none", "r", "w", "x", "rw", "rx", "wx", "rwx" };
 
 	for (size_t i = 0; i < G_N_ELEMENTS(prots); i++) {
 		g_autofree char *in = g_strdup_printf("process p\n"
@@ -246,10 +246,10 @@ static void prot_is_written_as_rwx_in_order(void **state)
 static void a_hand_built_step_is_written_in_schema_order(void **state)
 {
 	g_autoptr(GString) out = g_string_new(NULL);
-	struct step s = {.cmd = CMD_UFFD_REGISTER, .pos = {"u", "r"}};
+	struct step s = { .cmd = CMD_UFFD_REGISTER, .pos = { "u", "r" } };
 	int mode = cmd_key_index(CMD_UFFD_REGISTER, "mode");
 	int pages = cmd_key_index(CMD_UFFD_REGISTER, "pages");
-	struct page_span sp[] = {{0, 3}, {5, 5}};
+	struct page_span sp[] = { { 0, 3 }, { 5, 5 } };
 
 	assert_true(mode >= 0 && pages >= 0);
 	s.args[mode].present = true;
@@ -266,9 +266,9 @@ static void a_hand_built_step_is_written_in_schema_order(void **state)
  * values it meant are stored in want (indexed like the schema keys). */
 static void gen_line(GRand *r, int c, unsigned serial, GString *out, uint64_t *want, bool *given)
 {
-	static const char *const kind_ref[] = {NULL, "p", "f", "r", "u", NULL};
-	static const char *const prots[] = {"none", "r", "w", "x", "rw", "rx", "wx", "rwx"};
-	static const uint64_t prot_values[] = {0, 1, 2, 4, 3, 5, 6, 7};
+	static const char *const kind_ref[] = { NULL, "p", "f", "r", "u", NULL };
+	static const char *const prots[] = { "none", "r", "w", "x", "rw", "rx", "wx", "rwx" };
+	static const uint64_t prot_values[] = { 0, 1, 2, 4, 3, 5, 6, 7 };
 	const struct cmd_desc *d = &cmd_descs[c];
 
 	g_string_append(out, d->name);
@@ -297,7 +297,7 @@ static void gen_line(GRand *r, int c, unsigned serial, GString *out, uint64_t *w
 					       v);
 			break;
 		case ARG_SIZE: {
-			static const char units[] = {0, 'K', 'M', 'G'};
+			static const char units[] = { 0, 'K', 'M', 'G' };
 			int u = g_rand_int_range(r, 0, 4);
 			uint64_t n = g_rand_int_range(r, 0, 5000);
 
@@ -380,8 +380,8 @@ static void random_valid_lines_of_every_command_round_trip(void **state)
 					     "mmap r proc=p len=4M prot=rw map=private\n"
 					     "uffd open u proc=p\n");
 			g_autoptr(GString) err = g_string_new(NULL);
-			uint64_t want[MAX_KEYS] = {0};
-			bool given[MAX_KEYS] = {false};
+			uint64_t want[MAX_KEYS] = { 0 };
+			bool given[MAX_KEYS] = { false };
 			const struct cmd_desc *d = &cmd_descs[c];
 
 			gen_line(r, c, serial++, text, want, given);

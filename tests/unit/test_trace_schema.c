@@ -59,7 +59,7 @@ static void no_one_word_command_prefixes_a_two_word_one(void **state)
 
 static void positional_kinds_are_packed_and_declarers_are_unique(void **state)
 {
-	int declarers[NAME_HUNK + 1] = {0};
+	int declarers[NAME_HUNK + 1] = { 0 };
 
 	for (int c = 0; c < NR_CMDS; c++) {
 		const struct cmd_desc *d = &cmd_descs[c];

@@ -45,8 +45,8 @@ static void env_fini(struct env *e)
 }
 
 #define F_RWP (UFFD_FEATURE_RWP)
-#define F_ALL                                                                                      \
-	(UFFD_FEATURE_RWP | UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_MINOR_SHMEM |            \
+#define F_ALL                                                                           \
+	(UFFD_FEATURE_RWP | UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_MINOR_SHMEM | \
 	 UFFD_FEATURE_MISSING_SHMEM)
 #define M_MISSING UFFDIO_REGISTER_MODE_MISSING
 #define M_WP UFFDIO_REGISTER_MODE_WP
@@ -75,8 +75,9 @@ static void env_init_armed(struct env *e, uint64_t n, uint64_t value, uint64_t a
  * waiter; current is woken by hand so the test goes on. */
 static struct vm_fault env_sync_fault(struct env *e)
 {
-	struct vm_fault vmf = {
-		.vma = vma_lookup(e->mm, e->a), .address = e->a, .flags = FAULT_FLAG_ALLOW_RETRY};
+	struct vm_fault vmf = { .vma = vma_lookup(e->mm, e->a),
+				.address = e->a,
+				.flags = FAULT_FLAG_ALLOW_RETRY };
 
 	assert_int_equal(handle_userfault(&vmf, VM_UFFD_RWP), VM_FAULT_RETRY);
 	current->sleeping = false;
@@ -92,14 +93,14 @@ struct api_row {
 };
 
 static const struct api_row api_rows[] = {
-	{"no features", 0, 0},
-	{"RWP", UFFD_FEATURE_RWP, 0},
-	{"RWP and RWP_ASYNC", UFFD_FEATURE_RWP | UFFD_FEATURE_RWP_ASYNC, 0},
-	{"RWP_ASYNC without RWP", UFFD_FEATURE_RWP_ASYNC, -EINVAL},
-	{"WP_ASYNC with PAGEFAULT_FLAG_WP", UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_PAGEFAULT_FLAG_WP,
-	 0},
-	{"WP_ASYNC without PAGEFAULT_FLAG_WP", UFFD_FEATURE_WP_ASYNC, -EINVAL},
-	{"an unknown feature bit", 1ULL << 40, -EINVAL},
+	{ "no features", 0, 0 },
+	{ "RWP", UFFD_FEATURE_RWP, 0 },
+	{ "RWP and RWP_ASYNC", UFFD_FEATURE_RWP | UFFD_FEATURE_RWP_ASYNC, 0 },
+	{ "RWP_ASYNC without RWP", UFFD_FEATURE_RWP_ASYNC, -EINVAL },
+	{ "WP_ASYNC with PAGEFAULT_FLAG_WP", UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_PAGEFAULT_FLAG_WP,
+	  0 },
+	{ "WP_ASYNC without PAGEFAULT_FLAG_WP", UFFD_FEATURE_WP_ASYNC, -EINVAL },
+	{ "an unknown feature bit", 1ULL << 40, -EINVAL },
 };
 
 static void test_api_validates_features_and_zeroes_the_reply_on_error(void **state)
@@ -201,25 +202,25 @@ static void range_of(struct env *e, enum where w, uint64_t *start, uint64_t *len
 }
 
 static const struct reg_row reg_rows[] = {
-	{"mode 0", F_ALL, W_A, 0, -EINVAL},
-	{"an unknown mode bit", F_ALL, W_A, 1ULL << 4, -EINVAL},
-	{"WP|RWP", F_ALL, W_A, M_WP | M_RWP, -EINVAL},
-	{"WP without PAGEFAULT_FLAG_WP", F_RWP, W_A, M_WP, -EINVAL},
-	{"RWP without UFFD_FEATURE_RWP", UFFD_FEATURE_PAGEFAULT_FLAG_WP, W_A, M_RWP, -EINVAL},
-	{"MINOR on anon", F_ALL, W_A, M_MINOR, -EINVAL},
-	{"MINOR on shmem without MINOR_SHMEM", F_RWP, W_SHM, M_MINOR, -EINVAL},
-	{"an unaligned start", F_ALL, W_UNALIGNED, M_RWP, -EINVAL},
-	{"a zero length", F_ALL, W_ZERO, M_RWP, -EINVAL},
-	{"a range beyond TASK_SIZE", F_ALL, W_HIGH, M_RWP, -EINVAL},
-	{"no VMA in the range", F_ALL, W_EMPTY, M_MISSING, -EINVAL},
-	{"a hole in the range", F_ALL, W_HOLE, M_MISSING, -EINVAL},
-	{"RWP on a PROT_NONE VMA", F_ALL, W_NONE, M_RWP, -EINVAL},
-	{"MISSING on a PROT_NONE VMA", F_ALL, W_NONE, M_MISSING, 0},
-	{"RWP on anon", F_ALL, W_A, M_RWP, 0},
-	{"RWP|MISSING on anon", F_ALL, W_A, M_RWP | M_MISSING, 0},
-	{"RWP|MINOR on shmem", F_ALL, W_SHM, M_RWP | M_MINOR, 0},
-	{"WP on shmem", F_ALL, W_SHM, M_WP, 0},
-	{"RWP on part of a VMA", F_ALL, W_A_HALF, M_RWP, 0},
+	{ "mode 0", F_ALL, W_A, 0, -EINVAL },
+	{ "an unknown mode bit", F_ALL, W_A, 1ULL << 4, -EINVAL },
+	{ "WP|RWP", F_ALL, W_A, M_WP | M_RWP, -EINVAL },
+	{ "WP without PAGEFAULT_FLAG_WP", F_RWP, W_A, M_WP, -EINVAL },
+	{ "RWP without UFFD_FEATURE_RWP", UFFD_FEATURE_PAGEFAULT_FLAG_WP, W_A, M_RWP, -EINVAL },
+	{ "MINOR on anon", F_ALL, W_A, M_MINOR, -EINVAL },
+	{ "MINOR on shmem without MINOR_SHMEM", F_RWP, W_SHM, M_MINOR, -EINVAL },
+	{ "an unaligned start", F_ALL, W_UNALIGNED, M_RWP, -EINVAL },
+	{ "a zero length", F_ALL, W_ZERO, M_RWP, -EINVAL },
+	{ "a range beyond TASK_SIZE", F_ALL, W_HIGH, M_RWP, -EINVAL },
+	{ "no VMA in the range", F_ALL, W_EMPTY, M_MISSING, -EINVAL },
+	{ "a hole in the range", F_ALL, W_HOLE, M_MISSING, -EINVAL },
+	{ "RWP on a PROT_NONE VMA", F_ALL, W_NONE, M_RWP, -EINVAL },
+	{ "MISSING on a PROT_NONE VMA", F_ALL, W_NONE, M_MISSING, 0 },
+	{ "RWP on anon", F_ALL, W_A, M_RWP, 0 },
+	{ "RWP|MISSING on anon", F_ALL, W_A, M_RWP | M_MISSING, 0 },
+	{ "RWP|MINOR on shmem", F_ALL, W_SHM, M_RWP | M_MINOR, 0 },
+	{ "WP on shmem", F_ALL, W_SHM, M_WP, 0 },
+	{ "RWP on part of a VMA", F_ALL, W_A_HALF, M_RWP, 0 },
 };
 
 static void test_register_errors_table(void **state)
@@ -293,18 +294,18 @@ struct rwp_row {
 };
 
 static const struct rwp_row rwp_rows[] = {
-	{"arm", W_A, UFFDIO_RWPROTECT_MODE_RWP, false, 0},
-	{"resolve", W_A, 0, false, 0},
-	{"resolve without wake", W_A, UFFDIO_RWPROTECT_MODE_DONTWAKE, false, 0},
-	{"RWP|DONTWAKE", W_A, UFFDIO_RWPROTECT_MODE_RWP | UFFDIO_RWPROTECT_MODE_DONTWAKE, false,
-	 -EINVAL},
-	{"an unknown mode bit", W_A, 1ULL << 2, false, -EINVAL},
-	{"an unaligned start", W_UNALIGNED, UFFDIO_RWPROTECT_MODE_RWP, false, -EINVAL},
-	{"a zero length", W_ZERO, UFFDIO_RWPROTECT_MODE_RWP, false, -EINVAL},
-	{"beyond TASK_SIZE", W_HIGH, UFFDIO_RWPROTECT_MODE_RWP, false, -EINVAL},
-	{"mmap_changing", W_A, UFFDIO_RWPROTECT_MODE_RWP, true, -EAGAIN},
-	{"a VMA not registered for RWP", W_SHM, UFFDIO_RWPROTECT_MODE_RWP, false, -ENOENT},
-	{"no VMA at all", W_EMPTY, UFFDIO_RWPROTECT_MODE_RWP, false, -ENOENT},
+	{ "arm", W_A, UFFDIO_RWPROTECT_MODE_RWP, false, 0 },
+	{ "resolve", W_A, 0, false, 0 },
+	{ "resolve without wake", W_A, UFFDIO_RWPROTECT_MODE_DONTWAKE, false, 0 },
+	{ "RWP|DONTWAKE", W_A, UFFDIO_RWPROTECT_MODE_RWP | UFFDIO_RWPROTECT_MODE_DONTWAKE, false,
+	  -EINVAL },
+	{ "an unknown mode bit", W_A, 1ULL << 2, false, -EINVAL },
+	{ "an unaligned start", W_UNALIGNED, UFFDIO_RWPROTECT_MODE_RWP, false, -EINVAL },
+	{ "a zero length", W_ZERO, UFFDIO_RWPROTECT_MODE_RWP, false, -EINVAL },
+	{ "beyond TASK_SIZE", W_HIGH, UFFDIO_RWPROTECT_MODE_RWP, false, -EINVAL },
+	{ "mmap_changing", W_A, UFFDIO_RWPROTECT_MODE_RWP, true, -EAGAIN },
+	{ "a VMA not registered for RWP", W_SHM, UFFDIO_RWPROTECT_MODE_RWP, false, -ENOENT },
+	{ "no VMA at all", W_EMPTY, UFFDIO_RWPROTECT_MODE_RWP, false, -ENOENT },
 };
 
 static void test_rwprotect_errors_table(void **state)
@@ -373,14 +374,15 @@ struct mode_row {
 };
 
 static const struct mode_row mode_rows[] = {
-	{"enable RWP_ASYNC", F_RWP, UFFD_FEATURE_RWP_ASYNC, 0, 0},
-	{"disable RWP_ASYNC", F_RWP, 0, UFFD_FEATURE_RWP_ASYNC, 0},
-	{"nothing", F_RWP, 0, 0, 0},
-	{"overlap", F_RWP, UFFD_FEATURE_RWP_ASYNC, UFFD_FEATURE_RWP_ASYNC, -EINVAL},
-	{"enable without RWP", UFFD_FEATURE_PAGEFAULT_FLAG_WP, UFFD_FEATURE_RWP_ASYNC, 0, -EINVAL},
-	{"disable without RWP", UFFD_FEATURE_PAGEFAULT_FLAG_WP, 0, UFFD_FEATURE_RWP_ASYNC, 0},
-	{"enable WP_ASYNC", F_ALL, UFFD_FEATURE_WP_ASYNC, 0, -EINVAL},
-	{"disable RWP", F_RWP, 0, UFFD_FEATURE_RWP, -EINVAL},
+	{ "enable RWP_ASYNC", F_RWP, UFFD_FEATURE_RWP_ASYNC, 0, 0 },
+	{ "disable RWP_ASYNC", F_RWP, 0, UFFD_FEATURE_RWP_ASYNC, 0 },
+	{ "nothing", F_RWP, 0, 0, 0 },
+	{ "overlap", F_RWP, UFFD_FEATURE_RWP_ASYNC, UFFD_FEATURE_RWP_ASYNC, -EINVAL },
+	{ "enable without RWP", UFFD_FEATURE_PAGEFAULT_FLAG_WP, UFFD_FEATURE_RWP_ASYNC, 0,
+	  -EINVAL },
+	{ "disable without RWP", UFFD_FEATURE_PAGEFAULT_FLAG_WP, 0, UFFD_FEATURE_RWP_ASYNC, 0 },
+	{ "enable WP_ASYNC", F_ALL, UFFD_FEATURE_WP_ASYNC, 0, -EINVAL },
+	{ "disable RWP", F_RWP, 0, UFFD_FEATURE_RWP, -EINVAL },
 };
 
 static void test_set_mode_errors_table(void **state)
@@ -411,10 +413,10 @@ static void test_rwp_fault_message_flags_for_read_and_write(void **state)
 
 	for (int w = 0; w < 2; w++) {
 		uint64_t addr = e.a + (uint64_t)w * PAGE_SIZE;
-		struct vm_fault vmf = {.vma = vma,
-				       .address = addr + 0x123,
-				       .flags = FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_USER |
-						(w ? FAULT_FLAG_WRITE : 0)};
+		struct vm_fault vmf = { .vma = vma,
+					.address = addr + 0x123,
+					.flags = FAULT_FLAG_ALLOW_RETRY | FAULT_FLAG_USER |
+						 (w ? FAULT_FLAG_WRITE : 0) };
 		g_array_set_size(mm_events, 0);
 		assert_int_equal(handle_userfault(&vmf, VM_UFFD_RWP), VM_FAULT_RETRY);
 		struct uffd_msg msg;
@@ -436,7 +438,7 @@ static void test_rwp_fault_message_flags_for_read_and_write(void **state)
 	assert_int_equal(userfaultfd_rwprotect(e.ctx, e.a, PAGE_SIZE, 0), 0);
 	assert_int_equal(e.ctx->waiters->len, 1);
 	/* Page 0 is resolved: a late fault does not wait or queue. */
-	struct vm_fault vmf = {.vma = vma, .address = e.a, .flags = FAULT_FLAG_ALLOW_RETRY};
+	struct vm_fault vmf = { .vma = vma, .address = e.a, .flags = FAULT_FLAG_ALLOW_RETRY };
 	assert_int_equal(handle_userfault(&vmf, VM_UFFD_RWP), VM_FAULT_RETRY);
 	assert_int_equal(e.ctx->msgs->len, 0);
 	env_fini(&e);
@@ -448,7 +450,7 @@ static void test_handle_userfault_sigbus_and_retry_cases(void **state)
 	env_init(&e, F_ALL);
 	env_register(&e, e.a, ANON_LEN, M_MISSING);
 	struct vm_area_struct *vma = vma_lookup(e.mm, e.a);
-	struct vm_fault vmf = {.vma = vma, .address = e.a};
+	struct vm_fault vmf = { .vma = vma, .address = e.a };
 
 	g_array_set_size(mm_events, 0);
 	vmf.flags = 0; /* no ALLOW_RETRY */

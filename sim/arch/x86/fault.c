@@ -56,9 +56,11 @@ int user_access(struct mm_struct *mm, uint64_t addr, bool write, uint64_t value_
 				page->content = value_in;
 			else if (value_out)
 				*value_out = page->content;
-			mm_event_emit((struct mm_event){ .kind = EV_ACCESS, .mm_id = mm->id,
+			mm_event_emit((struct mm_event){ .kind = EV_ACCESS,
+							 .mm_id = mm->id,
 							 .address = addr & PAGE_MASK,
-							 .write = write, .who = ACCESS_USER,
+							 .write = write,
+							 .who = ACCESS_USER,
 							 .value = page->content });
 			return RESULT_OK;
 		}
@@ -79,7 +81,9 @@ int user_access(struct mm_struct *mm, uint64_t addr, bool write, uint64_t value_
 		if (ret & VM_FAULT_SIGSEGV)
 			return RESULT_SIGSEGV;
 	}
-	mm_event_emit((struct mm_event){ .kind = EV_LIVELOCK, .mm_id = mm->id,
-					 .address = addr & PAGE_MASK, .write = write });
+	mm_event_emit((struct mm_event){ .kind = EV_LIVELOCK,
+					 .mm_id = mm->id,
+					 .address = addr & PAGE_MASK,
+					 .write = write });
 	return RESULT_LIVELOCK;
 }

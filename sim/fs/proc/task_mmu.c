@@ -132,8 +132,8 @@ long pagemap_scan(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t c
 		  uint64_t max_pages, GArray *out)
 {
 	uint64_t all = (PAGE_IS_ACCESSED << 1) - 1;
-	if ((start & ~PAGE_MASK) || end < start || (category_mask | category_inverted |
-						    category_anyof_mask | return_mask) & ~all)
+	if ((start & ~PAGE_MASK) || end < start ||
+	    (category_mask | category_inverted | category_anyof_mask | return_mask) & ~all)
 		return -EINVAL;
 	if (!return_mask)
 		return -EINVAL;

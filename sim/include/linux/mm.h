@@ -73,12 +73,12 @@ typedef unsigned vm_fault_t;
 
 struct vm_fault {
 	struct vm_area_struct *vma;
-	unsigned flags;     /* FAULT_FLAG_* */
-	uint64_t address;   /* faulting address, page aligned */
+	unsigned flags;	  /* FAULT_FLAG_* */
+	uint64_t address; /* faulting address, page aligned */
 	uint64_t real_address;
 	uint64_t pgoff;
 	pmd_t *pmd;
-	pte_t *pte;         /* NULL when no table or pte_none */
+	pte_t *pte; /* NULL when no table or pte_none */
 	pte_t orig_pte;
 	pmd_t orig_pmd;
 	struct page *page;
