@@ -159,5 +159,30 @@ static inline bool is_pmd_migration_entry(pmd_t p)
 	       is_migration_entry(pte_to_swp_entry(__pte(pmd_val(p))));
 }
 static inline bool pmd_swp_uffd(pmd_t p) { return pmd_val(p) & _PAGE_SWP_UFFD; }
+static inline pmd_t pmd_swp_mkuffd(pmd_t p) { return __pmd(pmd_val(p) | _PAGE_SWP_UFFD); }
+static inline bool pmd_swp_soft_dirty(pmd_t p) { return pmd_val(p) & _PAGE_SWP_SOFT_DIRTY; }
+static inline pmd_t pmd_swp_mksoft_dirty(pmd_t p)
+{
+	return __pmd(pmd_val(p) | _PAGE_SWP_SOFT_DIRTY);
+}
+static inline pmd_t swp_entry_to_pmd(swp_entry_t e) { return __pmd(pte_val(swp_entry_to_pte(e))); }
+static inline swp_entry_t pmd_to_swp_entry(pmd_t p) { return pte_to_swp_entry(__pte(pmd_val(p))); }
+
+/* Migration entries keep the young and dirty bits above the PFN in the
+ * offset (x86-64 has room: migration_entry_supports_ad()). */
+static inline swp_entry_t make_migration_entry_young(swp_entry_t e)
+{
+	return swp_entry(swp_type(e), swp_offset(e) | SWP_MIG_YOUNG);
+}
+static inline swp_entry_t make_migration_entry_dirty(swp_entry_t e)
+{
+	return swp_entry(swp_type(e), swp_offset(e) | SWP_MIG_DIRTY);
+}
+static inline bool is_migration_entry_young(swp_entry_t e) { return swp_offset(e) & SWP_MIG_YOUNG; }
+static inline bool is_migration_entry_dirty(swp_entry_t e) { return swp_offset(e) & SWP_MIG_DIRTY; }
+static inline bool is_readable_migration_entry(swp_entry_t e)
+{
+	return swp_type(e) == SWP_MIGRATION_READ;
+}
 
 #endif

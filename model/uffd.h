@@ -65,11 +65,19 @@
 #define _UFFDIO_API 0x3F
 
 #define UFFD_EVENT_PAGEFAULT 0x12
+#define UFFD_EVENT_FORK 0x13
+#define UFFD_EVENT_REMAP 0x14
 
 struct uffd_msg {
 	uint8_t event;
 	uint64_t flags;	  /* UFFD_PAGEFAULT_FLAG_* */
 	uint64_t address; /* page aligned (no UFFD_FEATURE_EXACT_ADDRESS) */
+	struct {
+		uint64_t from, to, len;
+	} remap; /* UFFD_EVENT_REMAP */
+	struct {
+		uint32_t ufd; /* the child's context id (the kernel gives a new fd) */
+	} fork;		      /* UFFD_EVENT_FORK */
 };
 
 struct mm_struct;

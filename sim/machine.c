@@ -21,6 +21,7 @@ void machine_init(uint64_t frames, uint64_t swap_slots)
 	swap_init(swap_slots);
 	sched_init();
 	thp_settings_default();
+	numa_migrate_on_fault = false;
 }
 
 void machine_destroy(void)

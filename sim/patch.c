@@ -16,6 +16,17 @@ const struct hunk_desc hunk_descs[NR_HUNKS] = {
 		       "... but only when vma_is_accessible(vma) (v6 gate)" },
 	[HUNK_UNSAFE_BATCH] = { "unsafe-batch", "folio_pte_batch",
 				"mutation: the batch comparison ignores the uffd bit" },
+	[HUNK_MIGRATE_NO_REFORCE] = { "migrate-no-reforce", "remove_migration_pte",
+				      "mutation: restored migration entries keep vm_page_prot, "
+				      "no PAGE_NONE for the uffd bit (undoes part of 07/15)" },
+	[HUNK_NUMA_REBUILD_ALL] = { "numa-rebuild-all", "numa_rebuild_large_mapping",
+				    "mutation: the large-folio NUMA rebuild also opens PTEs "
+				    "that carry the uffd bit (undoes part of 10/15)" },
+	[HUNK_SPLIT_NO_REFORCE] = { "split-no-reforce", "__split_huge_pmd_locked",
+				    "mutation: an armed PMD splits into accessible PTEs with the "
+				    "bit" },
+	[HUNK_SWAPIN_NO_RESTORE] = { "swapin-no-restore", "do_swap_page",
+				     "mutation: an armed page swaps in accessible (no PAGE_NONE)" },
 };
 
 const struct patch_level_desc patch_levels[] = {

@@ -69,6 +69,14 @@ enum mm_event_kind {
 	EV_UFFD_UNWP,	 /* UFFDIO_WRITEPROTECT without MODE_WP */
 	EV_UFFD_FILL,	 /* UFFDIO_COPY (value) / ZEROPAGE (0) / CONTINUE */
 	EV_UFFD_CLOSE,	 /* close(): mm_id is the ctx's mm */
+	/* mremap() moved [address, address + len) to new_address (new_len
+	 * bytes there): emitted by the syscall entry on success. */
+	EV_MREMAP,
+	/* fork(): emitted by sys_fork. mm_id = parent, value = child mm id.
+	 * ctx_id 0: the mm-level event (first, once). Then one per parent
+	 * context that got a child context (UFFD_FEATURE_EVENT_FORK): ctx_id
+	 * = the parent's, mode = the child's. */
+	EV_FORK,
 };
 
 /* Who performed an EV_ACCESS. */
@@ -88,6 +96,8 @@ struct mm_event {
 	uint64_t mode;	    /* register mode / ioctl mode */
 	uint32_t ctx_id;    /* the userfaultfd context, for EV_UFFD_* */
 	bool continue_fill; /* EV_UFFD_FILL from UFFDIO_CONTINUE (content unchanged) */
+	/* EV_MREMAP: the destination */
+	uint64_t new_address, new_len;
 };
 
 extern GArray *mm_events; /* struct mm_event, cleared by the engine per step */

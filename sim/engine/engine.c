@@ -59,7 +59,10 @@ struct region *engine_region(struct engine *e, const struct step *s, const char 
 struct userfaultfd_ctx *engine_uffd(struct engine *e, const struct step *s, const char *name)
 {
 	struct userfaultfd_ctx *ctx = g_hash_table_lookup(e->world.uffd_by_name, name);
-	if (!ctx) {
+	const char *gone = ctx ? NULL : g_hash_table_lookup(e->world.uffd_gone, name);
+	if (gone) {
+		engine_bad_input(e, s, "%s does not exist: %s", name, gone);
+	} else if (!ctx) {
 		engine_bad_input(e, s, "userfaultfd '%s' does not exist", name);
 	} else if (ctx->released) {
 		/* After close() the fd is gone: an ioctl or read would be EBADF
@@ -161,6 +164,7 @@ static void world_init(struct world *w)
 	w->region_by_name = g_hash_table_new(g_str_hash, g_str_equal);
 	w->file_by_name = g_hash_table_new(g_str_hash, g_str_equal);
 	w->uffd_by_name = g_hash_table_new(g_str_hash, g_str_equal);
+	w->uffd_gone = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
 static void world_destroy(struct world *w)
@@ -186,6 +190,7 @@ static void world_destroy(struct world *w)
 	g_hash_table_destroy(w->region_by_name);
 	g_hash_table_destroy(w->file_by_name);
 	g_hash_table_destroy(w->uffd_by_name);
+	g_hash_table_destroy(w->uffd_gone);
 }
 
 static void run_step(struct engine *e, const struct step *s);

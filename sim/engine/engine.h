@@ -64,6 +64,10 @@ extern const char *engine_failure_kind;
 int engine_exec_op(struct engine *e, const struct step *s, struct pending_task *resume);
 bool engine_exec_expect(struct engine *e, const struct step *s);
 int engine_serve(struct engine *e, const struct step *s);
+/* "mremap S from=R": exec_mremap.c */
+int engine_exec_mremap(struct engine *e, const struct step *s);
+/* migrate and numa-scan (exec_migrate.c) */
+int engine_exec_migrate(struct engine *e, const struct step *s, struct region *r);
 void engine_retry_woken(struct engine *e);
 bool engine_bad_input(struct engine *e, const struct step *s, const char *fmt, ...)
 	G_GNUC_PRINTF(3, 4);

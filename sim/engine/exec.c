@@ -102,6 +102,67 @@ static int exec_mmap(struct engine *e, const struct step *s)
 	return RESULT_OK;
 }
 
+/* fork C parent=P: the child's mm, a region C.R at the same place for every
+ * region R of P, and C.U for every uffd U of P that got a child context
+ * (UFFD_FEATURE_EVENT_FORK); other C.U names are recorded as gone. */
+static int exec_fork(struct engine *e, const struct step *s)
+{
+	struct world *w = &e->world;
+	struct mm_struct *parent =
+		g_hash_table_lookup(w->proc_by_name, step_arg(s, "parent")->name);
+	g_autoptr(GArray) fcs = g_array_new(FALSE, FALSE, sizeof(struct userfaultfd_fork_ctx));
+	struct mm_struct *mm = sys_fork(parent, s->pos[0], fcs);
+
+	for (guint i = 0; i < fcs->len; i++)
+		g_ptr_array_add(w->uffds, g_array_index(fcs, struct userfaultfd_fork_ctx, i).new);
+	if (!mm)
+		return ENOMEM;
+	g_ptr_array_add(w->mms, mm);
+	g_hash_table_insert(w->proc_by_name, mm->name, mm);
+
+	for (guint i = 0, n = w->regions->len; i < n; i++) {
+		struct region *pr = g_ptr_array_index(w->regions, i);
+		if (pr->mm != parent)
+			continue;
+		struct region *r = g_new0(struct region, 1);
+		*r = *pr;
+		r->name = g_strconcat(s->pos[0], ".", pr->name, NULL);
+		r->mm = mm;
+		g_ptr_array_add(w->regions, r);
+		g_hash_table_insert(w->region_by_name, r->name, r);
+	}
+
+	GHashTableIter it;
+	gpointer k, v;
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+	g_hash_table_iter_init(&it, w->uffd_by_name);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		if (((struct userfaultfd_ctx *)v)->mm == parent)
+			g_ptr_array_add(names, k);
+	for (guint i = 0; i < names->len; i++) {
+		const char *name = g_ptr_array_index(names, i);
+		struct userfaultfd_ctx *octx = g_hash_table_lookup(w->uffd_by_name, name),
+				       *ctx = NULL;
+		g_autofree char *cname = g_strconcat(s->pos[0], ".", name, NULL);
+
+		for (guint j = 0; j < fcs->len; j++)
+			if (g_array_index(fcs, struct userfaultfd_fork_ctx, j).orig == octx)
+				ctx = g_array_index(fcs, struct userfaultfd_fork_ctx, j).new;
+		if (ctx) {
+			/* Interned: the table does not own its keys. */
+			g_hash_table_insert(w->uffd_by_name, (gpointer)g_intern_string(cname), ctx);
+			continue;
+		}
+		const char *why = !(octx->features & UFFD_FEATURE_EVENT_FORK)
+					  ? "the parent's context lacked EVENT_FORK"
+				  : octx->released
+					  ? "the parent's context was closed"
+					  : "the parent's context had no registered VMA at fork";
+		g_hash_table_insert(w->uffd_gone, g_steal_pointer(&cname), (gpointer)why);
+	}
+	return RESULT_OK;
+}
+
 /* User loads and stores, one per page; resumable after a sync userfault. */
 static int exec_access(struct engine *e, const struct step *s, struct region *r,
 		       struct pending_task *resume)
@@ -265,7 +326,7 @@ int engine_exec_op(struct engine *e, const struct step *s, struct pending_task *
 	current->woken = false;
 
 	struct region *r = NULL;
-	if (cmd_descs[s->cmd].positional[0] == NAME_REGION && s->cmd != CMD_MMAP)
+	if (cmd_descs[s->cmd].positional[0] == NAME_REGION && !cmd_descs[s->cmd].declares)
 		r = engine_region(e, s, s->pos[0]);
 	else if (cmd_descs[s->cmd].positional[1] == NAME_REGION)
 		r = engine_region(e, s, s->pos[1]);
@@ -283,6 +344,12 @@ int engine_exec_op(struct engine *e, const struct step *s, struct pending_task *
 		break;
 	case CMD_MMAP:
 		res = exec_mmap(e, s);
+		break;
+	case CMD_FORK:
+		res = exec_fork(e, s);
+		break;
+	case CMD_MREMAP:
+		res = engine_exec_mremap(e, s);
 		break;
 	case CMD_MUNMAP: {
 		uint64_t start, len;
@@ -369,6 +436,10 @@ int engine_exec_op(struct engine *e, const struct step *s, struct pending_task *
 		}
 		break;
 	}
+	case CMD_MIGRATE:
+	case CMD_NUMA_SCAN:
+		res = engine_exec_migrate(e, s, r);
+		break;
 	case CMD_PAGEMAP_SCAN: {
 		uint64_t start, len;
 		if (!engine_span(e, s, r, &start, &len))

@@ -263,6 +263,14 @@ bool engine_exec_expect(struct engine *e, const struct step *s)
 			    n, step_u64(s, "count", 0));
 		return false;
 	}
+	case CMD_EXPECT_SCAN_COUNT:
+		if (e->last_scan->len == step_u64(s, "count", 0))
+			return true;
+		engine_fail(e, s,
+			    "expect scan-count: the last pagemap-scan returned %u pages, "
+			    "expected %" G_GUINT64_FORMAT,
+			    e->last_scan->len, step_u64(s, "count", 0));
+		return false;
 	default:
 		return true;
 	}
@@ -282,6 +290,9 @@ int engine_serve(struct engine *e, const struct step *s)
 
 	for (uint64_t n = 0; n < count && uffd_msg_pop(ctx, &msg); n++) {
 		long ret;
+		/* A non-cooperative event (UFFD_EVENT_REMAP) is read, not resolved. */
+		if (msg.event != UFFD_EVENT_PAGEFAULT)
+			continue;
 		struct mm_event ev = { .mm_id = ctx->mm->id,
 				       .address = msg.address,
 				       .len = PAGE_SIZE,

@@ -33,6 +33,7 @@ struct world {
 	GHashTable *region_by_name; /* char * -> struct region * */
 	GHashTable *file_by_name;   /* char * -> struct address_space * */
 	GHashTable *uffd_by_name;   /* char * -> struct userfaultfd_ctx * */
+	GHashTable *uffd_gone;	    /* char * (owned) -> why the name has no context */
 };
 
 static inline uint64_t region_page_addr(const struct region *r, uint64_t page)

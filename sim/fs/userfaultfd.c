@@ -133,6 +133,111 @@ vm_fault_t handle_userfault(struct vm_fault *vmf, vm_flags_t reason)
 	return VM_FAULT_RETRY;
 }
 
+/* models userfaultfd_reset_ctx() */
+void userfaultfd_reset_ctx(struct vm_area_struct *vma)
+{
+	vma->vm_userfaultfd_ctx = NULL;
+	userfaultfd_set_vm_flags(vma, vma->vm_flags & ~__VM_UFFD_FLAGS);
+}
+
+/* models dup_userfaultfd(): the child VMA keeps its registration only when
+ * its context has UFFD_FEATURE_EVENT_FORK, and then gets a new context (one
+ * per parent context) with the same features; otherwise the child VMA is
+ * reset (no context, no __VM_UFFD_FLAGS) before its tables are copied. */
+int dup_userfaultfd(struct vm_area_struct *vma, GArray *fcs)
+{
+	struct userfaultfd_ctx *octx = vma->vm_userfaultfd_ctx, *ctx = NULL;
+
+	if (!octx)
+		return 0;
+	if (!(octx->features & UFFD_FEATURE_EVENT_FORK)) {
+		userfaultfd_reset_ctx(vma);
+		return 0;
+	}
+	for (guint i = 0; i < fcs->len; i++) {
+		struct userfaultfd_fork_ctx *fctx =
+			&g_array_index(fcs, struct userfaultfd_fork_ctx, i);
+		if (fctx->orig == octx) {
+			ctx = fctx->new;
+			break;
+		}
+	}
+	if (!ctx) {
+		struct userfaultfd_fork_ctx fctx;
+
+		ctx = userfaultfd_ctx_alloc(vma->vm_mm);
+		ctx->features = octx->features;
+		ctx->api_done = octx->api_done;
+		/* UFFDIO_* on the parent's context return -EAGAIN until the
+		 * fork event is delivered. */
+		octx->mmap_changing++;
+		fctx.orig = octx;
+		fctx.new = ctx;
+		g_array_append_val(fcs, fctx);
+	}
+	vma->vm_userfaultfd_ctx = ctx;
+	return 0;
+}
+
+/* models dup_fctx(): UFFD_EVENT_FORK on the parent's context. The kernel's
+ * forking task then sleeps in userfaultfd_event_wait_completion() until the
+ * manager reads the message; the model queues it and completes at once. */
+static void dup_fctx(struct userfaultfd_fork_ctx *fctx)
+{
+	struct userfaultfd_ctx *ctx = fctx->orig;
+	struct uffd_msg msg = { .event = UFFD_EVENT_FORK };
+
+	msg.fork.ufd = fctx->new->id;
+	if (!ctx->released)
+		uffd_msg_push(ctx, msg);
+	ctx->mmap_changing--;
+}
+
+/* models dup_userfaultfd_complete() */
+void dup_userfaultfd_complete(GArray *fcs)
+{
+	for (guint i = 0; i < fcs->len; i++)
+		dup_fctx(&g_array_index(fcs, struct userfaultfd_fork_ctx, i));
+}
+
+/* models mremap_userfaultfd_prep() */
+void mremap_userfaultfd_prep(struct vm_area_struct *vma, struct userfaultfd_ctx **vm_ctx)
+{
+	struct userfaultfd_ctx *ctx = vma->vm_userfaultfd_ctx;
+
+	if (!ctx)
+		return;
+	if (ctx->features & UFFD_FEATURE_EVENT_REMAP) {
+		*vm_ctx = ctx;
+		/* UFFDIO_* return -EAGAIN until the event is delivered. */
+		ctx->mmap_changing++;
+	} else {
+		/* Drop the uffd context if the remap feature is not enabled. */
+		userfaultfd_reset_ctx(vma);
+	}
+}
+
+/* models mremap_userfaultfd_complete(). The kernel's caller then sleeps in
+ * userfaultfd_event_wait_completion() until the manager reads the message;
+ * the model queues it and completes at once (mmap_changing drops now). */
+void mremap_userfaultfd_complete(struct userfaultfd_ctx **vm_ctx, uint64_t from, uint64_t to,
+				 uint64_t len)
+{
+	struct userfaultfd_ctx *ctx = *vm_ctx;
+
+	if (!ctx)
+		return;
+	if (!(to & ~PAGE_MASK) && !ctx->released) {
+		struct uffd_msg msg = { .event = UFFD_EVENT_REMAP };
+		msg.remap.from = from;
+		msg.remap.to = to;
+		msg.remap.len = len;
+		uffd_msg_push(ctx, msg);
+	}
+	ctx->mmap_changing--;
+	*vm_ctx = NULL;
+}
+
 /* models userfaultfd_release() */
 void userfaultfd_release(struct userfaultfd_ctx *ctx)
 {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "patch.h"
 #include "sched.h"
 
 /* models thp_vma_allowable_order() for PMD order (TVA_PAGEFAULT /
@@ -105,7 +106,9 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf)
 }
 
 /* models do_huge_pmd_uffd_rwp() (RWP 10/15 + 12/15): an armed anon PMD.
- * Async resolution rewrites the whole PMD: 2 MiB become accessed at once. */
+ * Async resolution rewrites the whole PMD: 2 MiB become accessed at once.
+ * That is one fault, logged at the faulting page; the oracle widens it to
+ * the PMD (exceptions table, EXC_ASYNC_PMD). */
 vm_fault_t do_huge_pmd_uffd_rwp(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -120,12 +123,11 @@ vm_fault_t do_huge_pmd_uffd_rwp(struct vm_fault *vmf)
 	    can_change_pmd_writable(vma, haddr, pmd))
 		pmd = pmd_mkwrite(pmd);
 	*vmf->pmd = pmd;
-	for (unsigned i = 0; i < HPAGE_PMD_NR; i++)
-		mm_event_emit((struct mm_event){ .kind = EV_RWP_FAULT,
-						 .mm_id = vma->vm_mm->id,
-						 .address = haddr + i * PAGE_SIZE,
-						 .write = vmf->flags & FAULT_FLAG_WRITE,
-						 .async = true });
+	mm_event_emit((struct mm_event){ .kind = EV_RWP_FAULT,
+					 .mm_id = vma->vm_mm->id,
+					 .address = vmf->address,
+					 .write = vmf->flags & FAULT_FLAG_WRITE,
+					 .async = true });
 	return 0;
 }
 
@@ -295,7 +297,7 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, uin
 			pte = pte_mkdirty(pte);
 		if (pmd_uffd(old))
 			pte = pte_mkuffd(pte);
-		if (armed)
+		if (armed && !patch_hunk(HUNK_SPLIT_NO_REFORCE))
 			pte = pte_modify(pte, PAGE_NONE);
 		t->e[i] = pte_val(pte);
 	}
@@ -336,4 +338,120 @@ int zap_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, uint64_t addr)
 	folio_remove_rmap_pmd(folio, vma);
 	folio_put(folio);
 	return 1;
+}
+
+/* models move_soft_dirty_pmd() */
+static pmd_t move_soft_dirty_pmd(pmd_t pmd)
+{
+	if (pmd_present(pmd))
+		return pmd_set_flags(pmd, _PAGE_SOFT_DIRTY);
+	return __pmd(pmd_val(pmd) | _PAGE_SWP_SOFT_DIRTY); /* pmd_swp_mksoft_dirty */
+}
+
+/* models clear_uffd_wp_pmd(), with the RWP series' rule: only an entry with
+ * the bit changes, and an RWP one is rebuilt from vm_page_prot so it is not
+ * left protnone (a NUMA hint) in the now unprotected VMA. */
+static pmd_t clear_uffd_wp_pmd(struct vm_area_struct *vma, pmd_t pmd)
+{
+	if (pmd_present(pmd)) {
+		if (!pmd_uffd(pmd))
+			return pmd;
+		if (userfaultfd_rwp(vma))
+			pmd = pmd_modify(pmd, vma->vm_page_prot);
+		return pmd_clear_uffd(pmd);
+	}
+	return __pmd(pmd_val(pmd) & ~_PAGE_SWP_UFFD); /* pmd_swp_clear_uffd_wp */
+}
+
+/* models move_huge_pmd(). The model keys deposits by PMD address, so the
+ * deposited table always moves (pmd_move_must_withdraw() is true). */
+bool move_huge_pmd(struct vm_area_struct *vma, uint64_t old_addr, uint64_t new_addr, pmd_t *old_pmd,
+		   pmd_t *new_pmd)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	pmd_t pmd = *old_pmd;
+
+	if (!pmd_none(*new_pmd))
+		return false;
+	/* __pmd_trans_huge_lock(): a huge PMD or a PMD swap/migration entry */
+	if (pmd_none(pmd) || (pmd_present(pmd) && !pmd_leaf(pmd)))
+		return false;
+	*old_pmd = __pmd(0); /* pmdp_huge_get_and_clear() */
+	uint64_t pgtable = pgtable_trans_huge_withdraw(mm, old_addr & HPAGE_PMD_MASK);
+	if (pgtable)
+		pgtable_trans_huge_deposit(mm, new_addr & HPAGE_PMD_MASK, pgtable);
+	pmd = move_soft_dirty_pmd(pmd);
+	if (vma_has_uffd_without_event_remap(vma))
+		pmd = clear_uffd_wp_pmd(vma, pmd);
+	*new_pmd = pmd;
+	return true;
+}
+
+/* ------------------------------------------------------------------ fork */
+
+/* models copy_huge_non_present_pmd(): a PMD migration entry */
+static void copy_huge_non_present_pmd(struct mm_struct *dst_mm, uint64_t haddr, pmd_t *dst_pmd,
+				      pmd_t *src_pmd, pmd_t pmd, struct vm_area_struct *dst_vma,
+				      struct vm_area_struct *src_vma)
+{
+	swp_entry_t entry = pmd_to_swp_entry(pmd);
+
+	if (!is_readable_migration_entry(entry) && is_cow_mapping(src_vma->vm_flags)) {
+		entry = make_readable_migration_entry(swp_offset(entry));
+		pmd = swp_entry_to_pmd(entry);
+		if (pmd_swp_soft_dirty(*src_pmd))
+			pmd = pmd_swp_mksoft_dirty(pmd);
+		if (pmd_swp_uffd(*src_pmd))
+			pmd = pmd_swp_mkuffd(pmd);
+		*src_pmd = pmd;
+	}
+	pgtable_trans_huge_deposit(dst_mm, haddr, pt_alloc(PT_PTE, dst_mm->id));
+	/* RWP 07/15: the bit survives only into a protected child
+	 * (pmd_swp_clear_uffd). */
+	if (!userfaultfd_protected(dst_vma))
+		pmd = __pmd(pmd_val(pmd) & ~_PAGE_SWP_UFFD);
+	*dst_pmd = pmd;
+}
+
+/* models copy_huge_pmd(): anon only (file PMDs refault in the child) */
+int copy_huge_pmd(struct mm_struct *dst_mm, struct mm_struct *src_mm, pmd_t *dst_pmd,
+		  pmd_t *src_pmd, uint64_t addr, struct vm_area_struct *dst_vma,
+		  struct vm_area_struct *src_vma)
+{
+	uint64_t haddr = addr & HPAGE_PMD_MASK;
+	pmd_t pmd = *src_pmd;
+
+	(void)src_mm;
+	if (!vma_is_anonymous(dst_vma))
+		return 0;
+	if (is_pmd_migration_entry(pmd)) {
+		copy_huge_non_present_pmd(dst_mm, haddr, dst_pmd, src_pmd, pmd, dst_vma, src_vma);
+		return 0;
+	}
+	if (!pmd_trans_huge(pmd))
+		return -EAGAIN;
+	if (!is_huge_zero_pfn(pmd_pfn(pmd))) {
+		struct folio *src_folio = pfn_folio(pmd_pfn(pmd));
+
+		folio_get(src_folio);
+		if (folio_try_dup_anon_rmap_pmd(src_folio, folio_page(src_folio, 0), dst_vma,
+						src_vma)) {
+			/* Maybe pinned: split, and copy_pte_range() copies. */
+			folio_put(src_folio);
+			__split_huge_pmd(src_vma, src_pmd, addr, false);
+			return -EAGAIN;
+		}
+	}
+	/* out_zero_page: */
+	pgtable_trans_huge_deposit(dst_mm, haddr, pt_alloc(PT_PTE, dst_mm->id));
+	*src_pmd = pmd_wrprotect(*src_pmd); /* pmdp_set_wrprotect() */
+	/* RWP 07/15: the rule of __copy_present_ptes() */
+	if (!userfaultfd_protected(dst_vma)) {
+		if (userfaultfd_rwp(src_vma) && pmd_uffd(pmd))
+			pmd = pmd_modify(pmd, dst_vma->vm_page_prot);
+		pmd = pmd_clear_uffd(pmd);
+	}
+	pmd = pmd_mkold(pmd_wrprotect(pmd));
+	*dst_pmd = pmd;
+	return 0;
 }

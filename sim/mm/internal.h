@@ -34,6 +34,9 @@ void unmap_mapping_pages(struct address_space *mapping, uint64_t first, uint64_t
 			 bool even_cows);
 /* The PMD slot of addr in vma's mm, allocating upper levels when alloc. */
 pmd_t *mm_find_pmd(struct mm_struct *mm, uint64_t addr, bool alloc);
+/* copy_page_range (fork): copy src_vma's tables into dst_vma's mm. Returns
+ * 0 or -ENOMEM. */
+int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma);
 
 /* ------------------------------------------------------------- mm/rmap.c */
 void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma, uint64_t address,
@@ -49,6 +52,16 @@ void folio_remove_rmap_ptes(struct folio *folio, struct page *page, int nr,
 void folio_remove_rmap_pmd(struct folio *folio, struct vm_area_struct *vma);
 /* anon_vma_prepare: give an anon (or private file) VMA its anon_vma. */
 int anon_vma_prepare(struct vm_area_struct *vma);
+/* anon_vma_fork: the child VMA joins the parent's anon_vma (see rmap.c). */
+int anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma);
+/* folio_try_dup_anon_rmap_ptes/_pmd (fork): -EBUSY when the folio may be
+ * pinned and a page is exclusive (the child must get a copy). */
+int folio_try_dup_anon_rmap_ptes(struct folio *folio, struct page *page, int nr,
+				 struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma);
+int folio_try_dup_anon_rmap_pmd(struct folio *folio, struct page *page,
+				struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma);
+void folio_dup_file_rmap_ptes(struct folio *folio, struct page *page, int nr,
+			      struct vm_area_struct *dst_vma);
 
 struct rmap_walk_control {
 	void *arg;
@@ -85,6 +98,35 @@ unsigned folio_unmap_pte_batch(struct folio *folio, struct page_vma_mapped_walk 
 /* folio_pte_batch (mm/internal.h): PTEs from ptep mapping consecutive pages
  * of folio identical but for the ignored bits; at most max_nr. */
 unsigned folio_pte_batch(struct folio *folio, pte_t *ptep, pte_t pte, unsigned max_nr);
+/* try_to_migrate: replace every mapping of folio by a migration entry
+ * (TTU_SPLIT_HUGE_PMD splits PMD mappings first); check folio_mapped(). */
+void try_to_migrate(struct folio *folio, enum ttu_flags flags);
+
+/* ------------------------------------------------------------- mm/migrate.c */
+#define RMP_USE_SHARED_ZEROPAGE (1u << 1)
+/* remove_migration_ptes: restore src's migration entries to dst (== src to
+ * undo); RMP_USE_SHARED_ZEROPAGE maps all-zero subpages to the zero page. */
+void remove_migration_ptes(struct folio *src, struct folio *dst, unsigned flags);
+/* migration_entry_wait: a fault found a migration entry (only possible
+ * inside the "migrate:entries" race window; the step cannot complete). */
+void migration_entry_wait(void);
+/* migrate_pages for one folio the caller isolated; 0 or -errno (the folio
+ * is put back on failure). */
+int migrate_pages(struct folio *folio, enum ttu_flags ttu);
+/* Isolate and migrate one folio (the trace's "migrate" step). */
+int migrate_folio_sync(struct folio *folio, enum ttu_flags ttu);
+int migrate_misplaced_folio_prepare(struct folio *folio, struct vm_area_struct *vma, int node);
+int migrate_misplaced_folio(struct folio *folio, int node);
+/* Trace switch (numa-scan migrate-on-fault=1): numa_migrate_check() picks
+ * another node, so a NUMA hinting fault migrates the folio. */
+extern bool numa_migrate_on_fault;
+
+/* ------------------------------------------------------------- kernel/sched/fair.c */
+/* task_numa_work over [start, end) of mm: change_prot_numa() on every VMA
+ * the scanner would visit. Returns the number of PTEs/PMDs updated. */
+long task_numa_work_range(struct mm_struct *mm, uint64_t start, uint64_t end);
+/* change_prot_numa (mm/mempolicy.c): change_protection(MM_CP_PROT_NUMA) */
+long change_prot_numa(struct vm_area_struct *vma, uint64_t addr, uint64_t end);
 
 /* ------------------------------------------------------------- mm/huge_memory.c */
 bool thp_vma_allowable_order(struct vm_area_struct *vma, vm_flags_t vm_flags, bool forced,
@@ -103,6 +145,15 @@ int zap_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, uint64_t addr);
 void pgtable_trans_huge_deposit(struct mm_struct *mm, uint64_t haddr, uint64_t table);
 uint64_t pgtable_trans_huge_withdraw(struct mm_struct *mm, uint64_t haddr);
 void set_huge_zero_folio_pmd(struct vm_area_struct *vma, pmd_t *pmd, uint64_t haddr);
+/* copy_huge_pmd (fork): 0 copied or skipped, -EAGAIN when the caller must
+ * copy PTEs (no longer huge, or split because maybe pinned). */
+int copy_huge_pmd(struct mm_struct *dst_mm, struct mm_struct *src_mm, pmd_t *dst_pmd,
+		  pmd_t *src_pmd, uint64_t addr, struct vm_area_struct *dst_vma,
+		  struct vm_area_struct *src_vma);
+/* move_huge_pmd (mremap): move one PMD leaf; false when *old_pmd is no
+ * longer huge (the caller splits and moves PTEs). */
+bool move_huge_pmd(struct vm_area_struct *vma, uint64_t old_addr, uint64_t new_addr, pmd_t *old_pmd,
+		   pmd_t *new_pmd);
 
 /* ------------------------------------------------------------- mm/mprotect.c */
 long change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end, unsigned cp_flags);
@@ -133,6 +184,19 @@ void vma_merge_range(struct mm_struct *mm, uint64_t start, uint64_t end);
 /* Tear down a whole mm (exit_mmap). */
 void exit_mmap(struct mm_struct *mm);
 
+/* ------------------------------------------------------------- kernel/fork.c */
+/* fork(): a new mm named name duplicating parent (dup_mm). fcs (may be NULL)
+ * gets the userfaultfd_fork_ctx pairs. Emits EV_FORK. NULL on -ENOMEM. */
+struct mm_struct *sys_fork(struct mm_struct *parent, const char *name, GArray *fcs);
+
+/* ------------------------------------------------------------- mm/mremap.c */
+#define MREMAP_MAYMOVE 1
+#define MREMAP_FIXED 2
+#define MREMAP_DONTUNMAP 4
+/* mremap(): the new address, or a negative errno. Emits EV_MREMAP on success. */
+int64_t sys_mremap(struct mm_struct *mm, uint64_t addr, uint64_t old_len, uint64_t new_len,
+		   unsigned flags, uint64_t new_addr);
+
 /* ------------------------------------------------------------- mm/madvise.c */
 #define MADV_DONTNEED 4
 #define MADV_FREE 8
@@ -162,6 +226,10 @@ bool shmem_writeout(struct folio *folio);
 /* ------------------------------------------------------------- mm/vmscan.c, mm/swap_state.c */
 /* Reclaim the folios mapped in [start, end) of mm. Returns folios freed. */
 long reclaim_range(struct mm_struct *mm, uint64_t start, uint64_t end);
+/* folio_isolate_lru: take folio off the LRU with its own reference. */
+bool folio_isolate_lru(struct folio *folio);
+/* folio_putback_lru: undo folio_isolate_lru (may free the folio). */
+void folio_putback_lru(struct folio *folio);
 /* shrink_folio_list: try to reclaim each folio; returns the number freed. */
 unsigned shrink_folio_list(GPtrArray *folios);
 /* reclaim_pages: isolate each folio of the list (skipping those already
@@ -249,6 +317,9 @@ long userfaultfd_register_range(struct userfaultfd_ctx *ctx, uint64_t start, uin
 				vm_flags_t vm_flags);
 /* close(): clear every VMA of mm registered with ctx. */
 void userfaultfd_release_all(struct mm_struct *mm, struct userfaultfd_ctx *ctx);
+/* userfaultfd_set_vm_flags: set vm_flags, recomputing vm_page_prot when
+ * VM_UFFD_WP changes on a shared VMA (writenotify). */
+void userfaultfd_set_vm_flags(struct vm_area_struct *vma, vm_flags_t flags);
 
 /* ------------------------------------------------------------- fs/userfaultfd.c */
 vm_fault_t handle_userfault(struct vm_fault *vmf, vm_flags_t reason);
@@ -268,6 +339,19 @@ long userfaultfd_zeropage(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t le
 long userfaultfd_continue(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, uint64_t mode);
 long userfaultfd_wake(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len);
 void userfaultfd_release(struct userfaultfd_ctx *ctx);
+/* Drop vma's uffd ctx and __VM_UFFD_FLAGS (fork / mremap without the event). */
+void userfaultfd_reset_ctx(struct vm_area_struct *vma);
+/* mremap: *uf gets the ctx to notify (UFFD_FEATURE_EVENT_REMAP), else the
+ * new VMA is reset; _complete queues UFFD_EVENT_REMAP. */
+void mremap_userfaultfd_prep(struct vm_area_struct *new_vma, struct userfaultfd_ctx **uf);
+void mremap_userfaultfd_complete(struct userfaultfd_ctx **uf, uint64_t from, uint64_t to,
+				 uint64_t len);
+/* fork: one entry per parent context that gets a child context. */
+struct userfaultfd_fork_ctx {
+	struct userfaultfd_ctx *orig, *new;
+};
+int dup_userfaultfd(struct vm_area_struct *vma, GArray *fcs);
+void dup_userfaultfd_complete(GArray *fcs);
 
 /* ------------------------------------------------------------- fs/proc/task_mmu.c */
 uint64_t pagemap_read_word(struct mm_struct *mm, uint64_t addr);

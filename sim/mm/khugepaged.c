@@ -45,25 +45,6 @@ static void folio_unlock(struct folio *folio) { folio_clear_flag(folio, FOLIO_lo
 
 static bool folio_test_uptodate(const struct folio *folio) { return folio->flags & FOLIO_uptodate; }
 
-/* models folio_isolate_lru() (mm/vmscan.c): the isolation holds a reference */
-static bool folio_isolate_lru(struct folio *folio)
-{
-	if (!folio_test_lru(folio) || (folio->flags & FOLIO_isolated))
-		return false;
-	folio_clear_flag(folio, FOLIO_lru);
-	folio_set_flag(folio, FOLIO_isolated);
-	folio_get(folio);
-	return true;
-}
-
-/* models folio_putback_lru() (mm/vmscan.c) */
-static void folio_putback_lru(struct folio *folio)
-{
-	folio_clear_flag(folio, FOLIO_isolated);
-	folio_set_flag(folio, FOLIO_lru);
-	folio_put(folio);
-}
-
 /* models free_swap_cache() (mm/swap_state.c) */
 static void free_swap_cache(struct folio *folio)
 {

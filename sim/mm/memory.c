@@ -3,6 +3,7 @@
  * skip in numa_rebuild_large_mapping() and fault-around off for RWP VMAs.
  */
 #include "internal.h"
+#include "patch.h"
 #include "sched.h"
 
 #define FAULT_AROUND_PAGES 16 /* fault_around_bytes = 64 KiB */
@@ -395,8 +396,10 @@ vm_fault_t do_swap_page(struct vm_fault *vmf)
 	pte_t *ptep = pte_offset_map(vmf->pmd, vmf->address);
 
 	if (non_swap_entry(entry)) {
-		if (is_migration_entry(entry))
-			return 0; /* migration_entry_wait(): the migration finishes first */
+		if (is_migration_entry(entry)) {
+			migration_entry_wait(); /* the migration finishes first */
+			return 0;
+		}
 		if (is_pte_marker_entry(entry))
 			return handle_pte_marker(vmf);
 		if (is_hwpoison_entry(entry))
@@ -431,7 +434,7 @@ vm_fault_t do_swap_page(struct vm_fault *vmf)
 		pte = pte_mkuffd(pte);
 		/* RWP: an armed page comes back armed, and the access is then
 		 * delivered as an RWP fault on the retry. */
-		if (userfaultfd_rwp(vma)) {
+		if (userfaultfd_rwp(vma) && !patch_hunk(HUNK_SWAPIN_NO_RESTORE)) {
 			pte = pte_modify(pte, PAGE_NONE);
 			rwp_restore = true;
 		}
@@ -487,7 +490,8 @@ static void numa_rebuild_mapping(struct vm_fault *vmf, struct folio *folio, bool
 	}
 	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
 		pte_t *ptep = pte_offset_map(vmf->pmd, a);
-		if (!pte_protnone(*ptep) || (a != vmf->address && pte_uffd(*ptep)))
+		if (!pte_protnone(*ptep) ||
+		    (a != vmf->address && pte_uffd(*ptep) && !patch_hunk(HUNK_NUMA_REBUILD_ALL)))
 			continue;
 		if (a != vmf->address && vm_normal_folio(vma, a, *ptep) != folio)
 			continue;
@@ -498,7 +502,18 @@ static void numa_rebuild_mapping(struct vm_fault *vmf, struct folio *folio, bool
 	}
 }
 
-/* models do_numa_page() on a single-node machine: never migrates */
+#define NUMA_NO_NODE (-1)
+
+/* models numa_migrate_check() on a single-node machine: the folio counts as
+ * misplaced only when the trace asked for it (numa-scan migrate-on-fault=1) */
+static int numa_migrate_check(struct folio *folio, struct vm_fault *vmf)
+{
+	if (!numa_migrate_on_fault || folio_test_zero(folio))
+		return NUMA_NO_NODE;
+	return 1;
+}
+
+/* models do_numa_page(); it migrates only when numa_migrate_check() says so */
 static vm_fault_t do_numa_page(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
@@ -510,7 +525,20 @@ static vm_fault_t do_numa_page(struct vm_fault *vmf)
 	if (!writable && vma_wants_manual_pte_write_upgrade(vma) &&
 	    can_change_pte_writable(vma, vmf->address, pte))
 		writable = true;
-	numa_rebuild_mapping(vmf, vm_normal_folio(vma, vmf->address, vmf->orig_pte), writable);
+	struct folio *folio = vm_normal_folio(vma, vmf->address, vmf->orig_pte);
+	int target_nid = folio ? numa_migrate_check(folio, vmf) : NUMA_NO_NODE;
+	if (target_nid != NUMA_NO_NODE &&
+	    !migrate_misplaced_folio_prepare(folio, vma, target_nid)) {
+		/* The PTL is dropped: every mapping of the folio, this one
+		 * included, becomes a migration entry and is restored by
+		 * remove_migration_pte() (uffd bit and PAGE_NONE kept). */
+		if (!migrate_misplaced_folio(folio, target_nid))
+			return 0;
+		ptep = pte_offset_map(vmf->pmd, vmf->address);
+		if (!ptep || pte_val(*ptep) != pte_val(vmf->orig_pte))
+			return 0;
+	}
+	numa_rebuild_mapping(vmf, folio, writable);
 	return 0;
 }
 
@@ -614,8 +642,10 @@ static vm_fault_t __handle_mm_fault(struct vm_area_struct *vma, uint64_t address
 			return ret;
 	} else {
 		vmf.orig_pmd = *vmf.pmd;
-		if (is_pmd_migration_entry(vmf.orig_pmd))
+		if (is_pmd_migration_entry(vmf.orig_pmd)) {
+			migration_entry_wait(); /* pmd_migration_entry_wait() */
 			return 0;
+		}
 		if (pmd_trans_huge(vmf.orig_pmd)) {
 			if (pmd_protnone(vmf.orig_pmd) && vma_is_accessible(vma)) {
 				if (userfaultfd_huge_pmd_rwp(vma, vmf.orig_pmd))
@@ -772,4 +802,314 @@ void unmap_mapping_pages(struct address_space *mapping, uint64_t first, uint64_t
 				zap_page_range_single(vma, a, a + PAGE_SIZE, false);
 		}
 	}
+}
+
+/* ------------------------------------------------------------------ fork: copy_page_range */
+
+/* VM_COPY_ON_FORK (include/linux/mm.h), with VM_UFFD_RWP from RWP 07/15:
+ * without the copy a registered child would start with none entries and
+ * lose every arming (VM_MAYBE_GUARD is not modelled). */
+#define VM_COPY_ON_FORK (VM_PFNMAP | VM_MIXEDMAP | VM_UFFD_WP | VM_UFFD_RWP)
+
+/* models copy_pte_marker() */
+static pte_marker copy_pte_marker(swp_entry_t entry, struct vm_area_struct *dst_vma)
+{
+	pte_marker srcm = pte_marker_get(entry);
+	/* Error and guard markers are always copied. */
+	pte_marker dstm = srcm & (PTE_MARKER_POISONED | PTE_MARKER_GUARD);
+
+	/* A uffd-wp marker only into a child that is still WP-registered. */
+	if ((srcm & PTE_MARKER_UFFD_WP) && userfaultfd_wp(dst_vma))
+		dstm |= PTE_MARKER_UFFD_WP;
+	return dstm;
+}
+
+/* models copy_nonpresent_pte(); swap_duplicate() cannot fail in the model */
+static int copy_nonpresent_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+			       pte_t *dst_pte, pte_t *src_pte)
+{
+	pte_t orig_pte = *src_pte, pte = orig_pte;
+	swp_entry_t entry = pte_to_swp_entry(orig_pte);
+
+	if (!non_swap_entry(entry)) {
+		swap_dup(swp_offset(entry));
+		/* Shared with the child now: neither side may reuse it on swap-in
+		 * without COW. */
+		if (pte_swp_exclusive(orig_pte)) {
+			pte = pte_swp_clear_exclusive(orig_pte);
+			*src_pte = pte;
+		}
+		dst_vma->vm_mm->nr_swapents++;
+	} else if (is_migration_entry(entry)) {
+		/* COW mappings need the page read-only in parent and child: a
+		 * writable or exclusive entry becomes a readable one, keeping
+		 * soft-dirty and the uffd bit. */
+		if (!is_readable_migration_entry(entry) && is_cow_mapping(src_vma->vm_flags)) {
+			entry = make_readable_migration_entry(swp_offset(entry));
+			pte = swp_entry_to_pte(entry);
+			if (pte_swp_soft_dirty(orig_pte))
+				pte = pte_swp_mksoft_dirty(pte);
+			if (pte_swp_uffd(orig_pte))
+				pte = pte_swp_mkuffd(pte);
+			*src_pte = pte;
+		}
+	} else if (is_pte_marker_entry(entry)) {
+		pte_marker marker = copy_pte_marker(entry, dst_vma);
+
+		if (marker)
+			*dst_pte = make_pte_marker(marker);
+		return 0;
+	}
+	/* RWP 07/15: the swap uffd bit (uffd-wp, or an armed page) survives only
+	 * into a child that is still protected. */
+	if (!userfaultfd_protected(dst_vma))
+		pte = pte_swp_clear_uffd(pte);
+	*dst_pte = pte;
+	return 0;
+}
+
+/* models copy_present_page(): the source page may be pinned (DMA may still
+ * write it), so the child gets its own copy now */
+static int copy_present_page(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+			     pte_t *dst_pte, pte_t *src_pte, uint64_t addr, struct folio **prealloc,
+			     struct page *page)
+{
+	struct folio *new_folio = *prealloc;
+	pte_t pte;
+
+	if (!new_folio)
+		return -EAGAIN;
+	*prealloc = NULL;
+	folio_page(new_folio, 0)->content = page->content; /* copy_user_highpage() */
+	folio_add_new_anon_rmap(new_folio, dst_vma, addr, true);
+	folio_add_anon_rmap_ptes(new_folio, folio_page(new_folio, 0), 1, dst_vma, true);
+
+	pte = pte_mkdirty(pfn_pte(folio_pfn(new_folio), dst_vma->vm_page_prot));
+	if (dst_vma->vm_flags & VM_WRITE) /* maybe_mkwrite() */
+		pte = pte_mkwrite(pte);
+	/* uffd-wp and RWP arming are delivered to the child as well; an armed
+	 * copy is re-forced to PAGE_NONE (RWP 07/15). */
+	if (userfaultfd_protected(dst_vma) && pte_uffd(*src_pte)) {
+		pte = pte_mkuffd(pte);
+		if (userfaultfd_rwp(dst_vma))
+			pte = pte_modify(pte, PAGE_NONE);
+	}
+	*dst_pte = pte;
+	return 0;
+}
+
+/* models wrprotect_ptes() */
+static void wrprotect_ptes(pte_t *ptep, unsigned nr)
+{
+	for (unsigned i = 0; i < nr; i++)
+		ptep[i] = pte_wrprotect(ptep[i]);
+}
+
+/* models set_ptes(): nr consecutive pages from one value, the PFN advancing */
+static void fork_set_ptes(pte_t *ptep, pte_t pte, unsigned nr)
+{
+	uint64_t pfn = pte_pfn(pte);
+
+	for (unsigned i = 0; i < nr; i++) {
+		uint64_t v =
+			(pte_val(pte) & ~PTE_PFN_MASK) |
+			((((pfn + i) << PAGE_SHIFT) ^ protnone_mask(pte_val(pte))) & PTE_PFN_MASK);
+		ptep[i] = __pte(v);
+	}
+}
+
+/* models __copy_present_ptes(), with RWP 07/15 */
+static void __copy_present_ptes(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+				pte_t *dst_pte, pte_t *src_pte, pte_t pte, uint64_t addr,
+				unsigned nr)
+{
+	/* The source's writability, taken before any rewrite of pte: the COW
+	 * write-protect below must not depend on the child's protection. */
+	bool writable = pte_write(pte);
+
+	if (!userfaultfd_protected(dst_vma)) {
+		/* An unprotected child must not inherit an armed entry, which
+		 * would read as a NUMA hint there: rebuild it from the child's
+		 * protection. Entries without the bit keep theirs (a NUMA-hint
+		 * protnone is copied as is). */
+		if (userfaultfd_rwp(src_vma) && pte_uffd(pte))
+			pte = pte_modify(pte, dst_vma->vm_page_prot);
+		pte = pte_clear_uffd(pte);
+	}
+	/* A COW mapping is write-protected in both processes. */
+	if (is_cow_mapping(src_vma->vm_flags) && writable) {
+		wrprotect_ptes(src_pte, nr);
+		pte = pte_wrprotect(pte);
+	}
+	/* A shared mapping is clean in the child. */
+	if (src_vma->vm_flags & VM_SHARED)
+		pte = pte_mkclean(pte);
+	pte = pte_mkold(pte);
+	fork_set_ptes(dst_pte, pte, nr);
+}
+
+/* models folio_pte_batch_flags() with FPB_MERGE_WRITE, plus FPB_RESPECT_DIRTY
+ * for private mappings (soft-dirty tracking is not modelled) */
+static unsigned copy_pte_batch(struct folio *folio, struct vm_area_struct *src_vma, pte_t *src_pte,
+			       pte_t pte, unsigned max_nr, bool *any_writable)
+{
+	unsigned nr = folio_pte_batch(folio, src_pte, pte, max_nr);
+
+	*any_writable = false;
+	for (unsigned i = 0; i < nr; i++) {
+		if (!(src_vma->vm_flags & VM_SHARED) && pte_dirty(src_pte[i]) != pte_dirty(pte)) {
+			nr = i;
+			break;
+		}
+		if (pte_write(src_pte[i]))
+			*any_writable = true;
+	}
+	return nr;
+}
+
+/* models copy_present_ptes(): returns the number of PTEs copied, or -EAGAIN
+ * when copy_present_page() needs a preallocated folio */
+static int copy_present_ptes(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+			     pte_t *dst_pte, pte_t *src_pte, pte_t pte, uint64_t addr,
+			     unsigned max_nr, struct folio **prealloc)
+{
+	struct page *page = vm_normal_page(src_vma, addr, pte);
+	struct folio *folio;
+
+	if (!page) {
+		__copy_present_ptes(dst_vma, src_vma, dst_pte, src_pte, pte, addr, 1);
+		return 1;
+	}
+	folio = page_folio(page);
+	if (!*prealloc && folio_test_large(folio) && max_nr != 1) {
+		bool any_writable;
+		unsigned nr = copy_pte_batch(folio, src_vma, src_pte, pte, max_nr, &any_writable);
+
+		folio->refcount += (int)nr;
+		if (folio_test_anon(folio)) {
+			/* Maybe pinned: no batching, the single-page path copies. */
+			if (folio_try_dup_anon_rmap_ptes(folio, page, (int)nr, dst_vma, src_vma)) {
+				folio->refcount -= (int)nr;
+				return -EAGAIN;
+			}
+		} else {
+			folio_dup_file_rmap_ptes(folio, page, (int)nr, dst_vma);
+		}
+		if (any_writable)
+			pte = pte_mkwrite(pte);
+		__copy_present_ptes(dst_vma, src_vma, dst_pte, src_pte, pte, addr, nr);
+		return (int)nr;
+	}
+	folio_get(folio);
+	if (folio_test_anon(folio)) {
+		if (folio_try_dup_anon_rmap_ptes(folio, page, 1, dst_vma, src_vma)) {
+			/* The page may be pinned: the child gets a copy. */
+			folio_put(folio);
+			int err = copy_present_page(dst_vma, src_vma, dst_pte, src_pte, addr,
+						    prealloc, page);
+			return err ? err : 1;
+		}
+	} else {
+		folio_dup_file_rmap_ptes(folio, page, 1, dst_vma);
+	}
+	__copy_present_ptes(dst_vma, src_vma, dst_pte, src_pte, pte, addr, 1);
+	return 1;
+}
+
+/* models copy_pte_range() */
+static int copy_pte_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+			  pmd_t *dst_pmd, pmd_t *src_pmd, uint64_t addr, uint64_t end)
+{
+	struct folio *prealloc = NULL;
+	int ret;
+
+again:
+	ret = 0;
+	if (!pte_alloc(dst_pmd, dst_vma->vm_mm->id))
+		return -ENOMEM;
+	pte_t *src_pte = pte_offset_map(src_pmd, addr);
+	pte_t *dst_pte = pte_offset_map(dst_pmd, addr);
+	for (unsigned nr = 1; addr != end; src_pte += nr, dst_pte += nr, addr += nr * PAGE_SIZE) {
+		pte_t ptent = *src_pte;
+
+		nr = 1;
+		if (pte_none(ptent))
+			continue;
+		if (!pte_present(ptent)) {
+			copy_nonpresent_pte(dst_vma, src_vma, dst_pte, src_pte);
+			continue;
+		}
+		ret = copy_present_ptes(dst_vma, src_vma, dst_pte, src_pte, ptent, addr,
+					(unsigned)((end - addr) >> PAGE_SHIFT), &prealloc);
+		if (ret == -EAGAIN)
+			break;
+		if (prealloc) {
+			folio_put(prealloc);
+			prealloc = NULL;
+		}
+		nr = (unsigned)ret;
+	}
+	if (ret == -EAGAIN) {
+		/* folio_prealloc(), then retry at the same PTE */
+		prealloc = folio_alloc(0);
+		if (!prealloc)
+			return -ENOMEM;
+		goto again;
+	}
+	if (prealloc)
+		folio_put(prealloc);
+	return 0;
+}
+
+/* models copy_pmd_range() (and the pud/p4d levels above it) */
+static int copy_pmd_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+			  uint64_t addr, uint64_t end)
+{
+	struct mm_struct *dst_mm = dst_vma->vm_mm, *src_mm = src_vma->vm_mm;
+
+	for (uint64_t next; addr < end; addr = next) {
+		pmd_t *src_pmd = mm_find_pmd(src_mm, addr, false), *dst_pmd;
+
+		next = pmd_addr_end(addr, end);
+		if (!src_pmd || pmd_none(*src_pmd))
+			continue;
+		if (is_pmd_migration_entry(*src_pmd) || pmd_trans_huge(*src_pmd)) {
+			dst_pmd = mm_find_pmd(dst_mm, addr, true);
+			int err = copy_huge_pmd(dst_mm, src_mm, dst_pmd, src_pmd, addr, dst_vma,
+						src_vma);
+			if (err == -ENOMEM)
+				return -ENOMEM;
+			if (!err)
+				continue;
+			/* fall through: copy the PTEs of a split PMD */
+		}
+		if (!pmd_is_table(*src_pmd))
+			continue;
+		dst_pmd = mm_find_pmd(dst_mm, addr, true);
+		if (copy_pte_range(dst_vma, src_vma, dst_pmd, src_pmd, addr, next))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* models vma_needs_copy() */
+static bool vma_needs_copy(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma)
+{
+	/* Tested on dst_vma: a child without UFFD_FEATURE_EVENT_FORK lost
+	 * VM_UFFD_WP/RWP, and then refaults like any unregistered VMA. */
+	if (dst_vma->vm_flags & VM_COPY_ON_FORK)
+		return true;
+	/* Anonymous pages have nothing to be refaulted from. */
+	if (src_vma->anon_vma)
+		return true;
+	/* Shared and file mappings refault lazily in the child. */
+	return false;
+}
+
+/* models copy_page_range() (no hugetlb, no PFN-map tracking in the model) */
+int copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma)
+{
+	if (!vma_needs_copy(dst_vma, src_vma))
+		return 0;
+	return copy_pmd_range(dst_vma, src_vma, src_vma->vm_start, src_vma->vm_end);
 }

@@ -332,7 +332,9 @@ long sys_mprotect(struct mm_struct *mm, uint64_t start, uint64_t len, unsigned p
 		/* A hole after some VMAs were already changed: the kernel
 		 * leaves the changes made so far in place. */
 		vma = find_vma(mm, nstart);
-		if (!vma || vma->vm_start != nstart)
+		/* vma_merge_range() may have merged the next VMA into the one
+		 * just changed, so it can start below nstart. */
+		if (!vma || vma->vm_start > nstart)
 			return -ENOMEM;
 	}
 }

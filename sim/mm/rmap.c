@@ -83,6 +83,59 @@ void folio_remove_rmap_pmd(struct folio *folio, struct vm_area_struct *vma)
 		vma->vm_mm->rss_shmem -= HPAGE_PMD_NR;
 }
 
+/* models folio_needs_cow_for_dma(): the model has no MMF_HAS_PINNED, so
+ * any pin of the folio counts */
+static bool folio_needs_cow_for_dma(struct vm_area_struct *vma, struct folio *folio)
+{
+	(void)vma;
+	return folio_maybe_dma_pinned(folio);
+}
+
+/* models folio_try_dup_anon_rmap_ptes() -> __folio_try_dup_anon_rmap() at
+ * PTE level: the pages become shared by parent and child and lose
+ * PG_anon_exclusive, unless the folio may be pinned and a page is exclusive
+ * (-EBUSY: the child must get its own copy, copy_present_page()). */
+int folio_try_dup_anon_rmap_ptes(struct folio *folio, struct page *page, int nr,
+				 struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma)
+{
+	if (folio_needs_cow_for_dma(src_vma, folio))
+		for (int i = 0; i < nr; i++)
+			if (PageAnonExclusive(&page[i]))
+				return -EBUSY;
+	for (int i = 0; i < nr; i++) {
+		page[i].flags &= ~PG_anon_exclusive;
+		page[i].mapcount++;
+	}
+	dst_vma->vm_mm->rss_anon += nr;
+	return 0;
+}
+
+/* models folio_try_dup_anon_rmap_pmd(); the model keeps PG_anon_exclusive
+ * on every page of a PMD-mapped folio, so all of them are cleared */
+int folio_try_dup_anon_rmap_pmd(struct folio *folio, struct page *page,
+				struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma)
+{
+	if (PageAnonExclusive(page)) {
+		if (folio_needs_cow_for_dma(src_vma, folio))
+			return -EBUSY;
+		for (uint64_t i = 0; i < folio_nr_pages(folio); i++)
+			folio_page(folio, i)->flags &= ~PG_anon_exclusive;
+	}
+	folio->entire_mapcount++;
+	dst_vma->vm_mm->rss_anon += HPAGE_PMD_NR;
+	return 0;
+}
+
+/* models folio_dup_file_rmap_ptes() */
+void folio_dup_file_rmap_ptes(struct folio *folio, struct page *page, int nr,
+			      struct vm_area_struct *dst_vma)
+{
+	(void)folio;
+	for (int i = 0; i < nr; i++)
+		page[i].mapcount++;
+	dst_vma->vm_mm->rss_shmem += nr;
+}
+
 /* models anon_vma_prepare() */
 int anon_vma_prepare(struct vm_area_struct *vma)
 {
@@ -90,6 +143,19 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 		return 0;
 	vma->anon_vma = anon_vma_alloc();
 	anon_vma_attach(vma->anon_vma, vma);
+	return 0;
+}
+
+/* models anon_vma_fork(). The kernel gives the child VMA its own anon_vma,
+ * chained under the parent's, so that an rmap walk from a folio shared since
+ * the fork reaches parent and child, and one from a folio the child
+ * allocated later reaches the child only. The model's anon_vma is a flat set
+ * of VMAs: the child VMA joins the parent's (vma_link attaches it). Walks
+ * then visit a superset of the kernel's VMAs; every rmap_one checks that the
+ * entry maps the folio, so the extra VMAs are skipped. */
+int anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma)
+{
+	vma->anon_vma = pvma->anon_vma;
 	return 0;
 }
 
@@ -443,4 +509,191 @@ bool try_to_unmap(struct folio *folio, enum ttu_flags flags)
 
 	rmap_walk(folio, &rwc);
 	return !folio_mapped(folio);
+}
+
+/* ------------------------------------------------------------------ migration */
+
+struct ttm_arg {
+	enum ttu_flags flags;
+};
+
+/* models set_pmd_migration_entry() (mm/huge_memory.c, called from here):
+ * false (-EBUSY) when a pinned anon-exclusive folio cannot be shared. */
+static bool set_pmd_migration_entry(struct folio *folio, struct vm_area_struct *vma, uint64_t haddr,
+				    pmd_t *pmdp)
+{
+	uint64_t pfn = folio_pfn(folio);
+	pmd_t pmdval = *pmdp; /* pmdp_invalidate() */
+	bool anon_exclusive;
+	swp_entry_t entry;
+	pmd_t pmdswp;
+
+	(void)haddr;
+	*pmdp = __pmd(0);
+	if (pmd_dirty(pmdval))
+		folio_set_flag(folio, FOLIO_dirty);
+	anon_exclusive = folio_test_anon(folio) && PageAnonExclusive(folio_page(folio, 0));
+	if (anon_exclusive) {
+		/* folio_try_share_anon_rmap_pmd() */
+		if (folio_maybe_dma_pinned(folio)) {
+			*pmdp = pmdval;
+			return false;
+		}
+		for (uint64_t i = 0; i < folio_nr_pages(folio); i++)
+			folio_page(folio, i)->flags &= ~PG_anon_exclusive;
+	}
+	if (pmd_write(pmdval))
+		entry = make_writable_migration_entry(pfn);
+	else if (anon_exclusive)
+		entry = make_readable_exclusive_migration_entry(pfn);
+	else
+		entry = make_readable_migration_entry(pfn);
+	if (pmd_young(pmdval))
+		entry = make_migration_entry_young(entry);
+	if (pmd_dirty(pmdval))
+		entry = make_migration_entry_dirty(entry);
+	pmdswp = swp_entry_to_pmd(entry);
+	if (pmd_val(pmdval) & _PAGE_SOFT_DIRTY)
+		pmdswp = pmd_swp_mksoft_dirty(pmdswp);
+	/* The PMD form of the bit moves into the swap form: an armed PMD
+	 * stays armed while it migrates (protnone has no swap encoding). */
+	if (pmd_uffd(pmdval))
+		pmdswp = pmd_swp_mkuffd(pmdswp);
+	*pmdp = pmdswp;
+	folio_remove_rmap_pmd(folio, vma);
+	folio_put(folio);
+	return true;
+}
+
+/*
+ * The PTE half of try_to_migrate_one() for one PTE mapping page idx of
+ * folio. Returns false to abort the walk (the PTE was restored).
+ */
+static bool try_to_migrate_pte(struct folio *folio, struct vm_area_struct *vma, pte_t *ptep,
+			       uint64_t idx)
+{
+	struct page *page = folio_page(folio, idx);
+	pte_t pteval = *ptep; /* ptep_clear_flush() */
+	bool anon_exclusive;
+	swp_entry_t entry;
+	pte_t swp_pte;
+
+	*ptep = __pte(0);
+	if (pte_dirty(pteval))
+		folio_set_flag(folio, FOLIO_dirty);
+	if (pte_unused(pteval) && !userfaultfd_armed(vma))
+		goto discard;
+
+	anon_exclusive = folio_test_anon(folio) && PageAnonExclusive(page);
+	if (anon_exclusive) {
+		/* folio_try_share_anon_rmap_pte(): a pinned page must stay
+		 * exclusive, so the migration of this folio is abandoned. */
+		if (folio_maybe_dma_pinned(folio)) {
+			*ptep = pteval;
+			return false;
+		}
+		page->flags &= ~PG_anon_exclusive;
+	}
+
+	if (pte_write(pteval))
+		entry = make_writable_migration_entry(page_to_pfn(page));
+	else if (anon_exclusive)
+		entry = make_readable_exclusive_migration_entry(page_to_pfn(page));
+	else
+		entry = make_readable_migration_entry(page_to_pfn(page));
+	if (pte_young(pteval))
+		entry = make_migration_entry_young(entry);
+	if (pte_dirty(pteval))
+		entry = make_migration_entry_dirty(entry);
+	swp_pte = swp_entry_to_pte(entry);
+	if (pte_present(pteval)) {
+		if (pte_soft_dirty(pteval))
+			swp_pte = pte_swp_mksoft_dirty(swp_pte);
+		/* The uffd bit (RWP armed or WP) rides in the swap form; the
+		 * PAGE_NONE of an armed PTE is rebuilt by remove_migration_pte. */
+		if (pte_uffd(pteval))
+			swp_pte = pte_swp_mkuffd(swp_pte);
+	} else {
+		if (pte_swp_soft_dirty(pteval))
+			swp_pte = pte_swp_mksoft_dirty(swp_pte);
+		if (pte_swp_uffd(pteval))
+			swp_pte = pte_swp_mkuffd(swp_pte);
+	}
+	*ptep = swp_pte;
+discard:
+	folio_remove_rmap_ptes(folio, page, 1, vma);
+	folio_put(folio);
+	return true;
+}
+
+/* models try_to_migrate_one() */
+static bool try_to_migrate_one(struct folio *folio, struct vm_area_struct *vma, uint64_t address,
+			       void *arg)
+{
+	struct ttm_arg *ta = arg;
+	struct mm_struct *mm = vma->vm_mm;
+	uint64_t nr_pages = folio_nr_pages(folio);
+	uint64_t pfn0 = folio_pfn(folio);
+	uint64_t first = vma->vm_pgoff > folio->index ? vma->vm_pgoff - folio->index : 0;
+	uint64_t last = nr_pages;
+
+	(void)address;
+	if (folio->index + last > vma->vm_pgoff + vma_pages(vma))
+		last = vma->vm_pgoff + vma_pages(vma) - folio->index;
+
+	/* page_vma_mapped_walk() over the pages of the folio in this VMA. */
+	for (uint64_t i = first; i < last;) {
+		uint64_t addr = vma_address(vma, folio->index + i);
+		pmd_t *pmd = pmd_lookup(mm->pgd, addr, false, 0);
+		uint64_t next_pmd = (pmd_addr_end(addr, vma->vm_end) - vma->vm_start) / PAGE_SIZE +
+				    vma->vm_pgoff - folio->index;
+
+		if (!pmd || pmd_none(*pmd)) {
+			i = next_pmd;
+			continue;
+		}
+		if (pmd_trans_huge(*pmd)) {
+			if (pmd_pfn(*pmd) != pfn0 || !folio_test_pmd_mappable(folio)) {
+				i = next_pmd;
+				continue;
+			}
+			if (ta->flags & TTU_SPLIT_HUGE_PMD) {
+				/* The kernel splits with freeze=true, turning the
+				 * PMD straight into migration PTEs; splitting and
+				 * then migrating each PTE gives the same entries. */
+				split_huge_pmd_address(vma, addr);
+				ta->flags &= ~TTU_SPLIT_HUGE_PMD;
+				continue;
+			}
+			if (!set_pmd_migration_entry(folio, vma, addr & HPAGE_PMD_MASK, pmd))
+				return false;
+			i = next_pmd;
+			continue;
+		}
+		pte_t *ptep = pte_offset_map(pmd, addr);
+		if (!ptep || !pte_present(*ptep) || pte_pfn(*ptep) != pfn0 + i ||
+		    vm_normal_page(vma, addr, *ptep) == NULL) {
+			i++;
+			continue;
+		}
+		if (!try_to_migrate_pte(folio, vma, ptep, i))
+			return false;
+		i++;
+	}
+	return true;
+}
+
+/* models try_to_migrate(): replace every mapping of folio by a migration
+ * entry. The caller holds the folio locked and checks folio_mapped(). */
+void try_to_migrate(struct folio *folio, enum ttu_flags flags)
+{
+	struct ttm_arg ta = { .flags = flags };
+	struct rmap_walk_control rwc = {
+		.arg = &ta,
+		.rmap_one = try_to_migrate_one,
+		.done = folio_not_mapped,
+	};
+
+	g_assert(!(flags & ~(TTU_RMAP_LOCKED | TTU_SPLIT_HUGE_PMD | TTU_SYNC | TTU_BATCH_FLUSH)));
+	rmap_walk(folio, &rwc);
 }

@@ -300,7 +300,7 @@ long mrwprotect_range(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len,
 }
 
 /* models userfaultfd_set_vm_flags() */
-static void userfaultfd_set_vm_flags(struct vm_area_struct *vma, vm_flags_t flags)
+void userfaultfd_set_vm_flags(struct vm_area_struct *vma, vm_flags_t flags)
 {
 	const bool uffd_wp_changed = (vma->vm_flags ^ flags) & VM_UFFD_WP;
 

@@ -10,7 +10,7 @@
 #include "sched.h"
 
 /* models folio_isolate_lru(): reclaim's own reference, off the LRU */
-static bool folio_isolate_lru(struct folio *folio)
+bool folio_isolate_lru(struct folio *folio)
 {
 	if (!folio_test_lru(folio) || (folio->flags & FOLIO_isolated))
 		return false;
@@ -21,7 +21,7 @@ static bool folio_isolate_lru(struct folio *folio)
 }
 
 /* models folio_putback_lru(): drop isolation; may free the folio */
-static void folio_putback_lru(struct folio *folio)
+void folio_putback_lru(struct folio *folio)
 {
 	folio_clear_flag(folio, FOLIO_isolated);
 	folio_set_flag(folio, FOLIO_lru);

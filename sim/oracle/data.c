@@ -87,8 +87,69 @@ static struct dval *expected(struct oracle *o, const struct vm_area_struct *vma,
 	return t ? g_hash_table_lookup(t, GSIZE_TO_POINTER(linear_page_index(vma, addr))) : NULL;
 }
 
+/* mremap: the process's own copies (private anon, private shmem COW pages)
+ * follow the move; the shrunk-away tail and what the destination held are
+ * gone. Shared shmem is keyed by file index and does not move. */
+static void data_mremap(struct oracle *o, const struct mm_event *ev)
+{
+	GHashTable *t = mm_table(o, ev->mm_id, false);
+	uint64_t moved = ev->len < ev->new_len ? ev->len : ev->new_len;
+	GHashTableIter it;
+	gpointer k, val;
+
+	if (!t)
+		return;
+	g_autoptr(GHashTable) moved_vals =
+		g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	g_hash_table_iter_init(&it, t);
+	while (g_hash_table_iter_next(&it, &k, &val)) {
+		uint64_t addr = GPOINTER_TO_SIZE(k);
+		bool in_old = addr >= ev->address && addr < ev->address + ev->len;
+		bool in_new = addr >= ev->new_address && addr < ev->new_address + ev->new_len;
+		if (!in_old && !in_new)
+			continue;
+		if (in_old && addr - ev->address < moved)
+			g_hash_table_insert(moved_vals,
+					    GSIZE_TO_POINTER(addr - ev->address + ev->new_address),
+					    g_memdup2(val, sizeof(struct dval)));
+		g_hash_table_iter_remove(&it);
+	}
+	g_hash_table_iter_init(&it, moved_vals);
+	while (g_hash_table_iter_next(&it, &k, &val)) {
+		g_hash_table_iter_steal(&it);
+		g_hash_table_insert(t, k, val);
+	}
+}
+
+/* fork (the mm-level EV_FORK): the child's private memory reads what the
+ * parent's did (COW copies of anon and private shmem pages, same addresses);
+ * shared shmem stays keyed by the file, so it is shared with the child. */
+static bool data_fork(struct oracle *o, const struct mm_event *ev)
+{
+	GHashTable *pt = ev->ctx_id ? NULL : mm_table(o, ev->mm_id, false);
+	GHashTableIter it;
+	gpointer k, val;
+
+	if (!pt)
+		return true;
+	GHashTable *ct = mm_table(o, ev->value, true);
+	g_hash_table_iter_init(&it, pt);
+	while (g_hash_table_iter_next(&it, &k, &val)) {
+		const struct dval *d = val;
+		set_value(ct, GPOINTER_TO_SIZE(k), d->value);
+		((struct dval *)g_hash_table_lookup(ct, k))->lazy = d->lazy;
+	}
+	return true;
+}
+
 bool data_event(struct oracle *o, const struct mm_event *ev)
 {
+	if (ev->kind == EV_FORK)
+		return data_fork(o, ev);
+	if (ev->kind == EV_MREMAP) {
+		data_mremap(o, ev);
+		return true;
+	}
 	if (ev->kind != EV_ACCESS && !(ev->kind == EV_UFFD_FILL && !ev->continue_fill))
 		return true;
 	struct mm_struct *mm = oracle_mm(o, ev->mm_id);

@@ -25,15 +25,13 @@ const struct oracle_exception oracle_exceptions[NR_EXCEPTIONS] = {
 			"accessed at once",
 			"rwp-series.md §2.4 (\"the 2 MiB becomes accessed at once\"), §3.3",
 		},
-	[EXC_POPULATE] =
+	[EXC_FILE_THP] =
 		{
 			"false access",
-			"MADV_POPULATE_READ/WRITE faults pages in at the user's own request; a "
-			"dropped page "
-			"it maps counts as accessed",
-			"rwp-series.md §3.11 (MADV_POPULATE_* is a GUP caller; armed pages still "
-			"fault) "
-			"[analysis]",
+			"arming a file (shmem) PMD splits it, which zaps it; the next fault may map the "
+			"cached PMD-order folio whole again, unarmed, so its pages read back as accessed "
+			"(the documented file-THP limitation)",
+			"rwp-series.md §2.4, §7.4 (15/15: \"file THP arming splits (zaps) the PMD\")",
 		},
 };
 

@@ -101,9 +101,6 @@ static void page_permissions(struct oracle *o, const struct step *s, struct mm_s
 	case CMD_MADVISE:
 		if (adv == O_MADV_DONTNEED && in_step_range(s, r, mm->id, lp->addr))
 			lp->perm |= PERM_DROP;
-		if ((adv == O_MADV_POPULATE_READ || adv == O_MADV_POPULATE_WRITE) &&
-		    in_step_range(s, r, mm->id, lp->addr))
-			lp->perm |= PERM_POPULATE;
 		break;
 	case CMD_FALLOCATE: {
 		struct address_space *file =
@@ -155,6 +152,7 @@ void ledger_step_begin(struct oracle *o, const struct step *s, bool outermost)
 				lp->perm = 0;
 				lp->file = NULL;
 				lp->before = pv.val;
+				lp->before_huge = pv.huge && pv.kind == PV_PRESENT;
 			}
 			if (s)
 				page_permissions(o, s, mm, lp, &pv);
@@ -271,6 +269,10 @@ static void ev_range(struct oracle *o, const struct mm_event *ev, struct mm_stru
 			else if (lp->rwp && lp->rwp_state != L_ARMED)
 				lp->rwp_state = L_DROPPED;
 			lp->rwp_delivered = false;
+			/* Exceptions table EXC_FILE_THP: arming zapped a file PMD. */
+			struct vm_area_struct *avma = vma_lookup(mm, addr);
+			lp->file_thp_dropped = lp->rwp_state == L_DROPPED && lp->before_huge &&
+					       avma && avma->vm_file;
 			break;
 		case EV_UFFD_RESOLVE:
 			if (lp->rwp && lp->rwp_state == L_ARMED)
@@ -418,6 +420,10 @@ bool ledger_event(struct oracle *o, const struct mm_event *ev)
 		return ev_wp_fault(o, ev);
 	case EV_ACCESS:
 		return ev_access(o, ev, mm);
+	case EV_MREMAP:
+		return ledger_mremap(o, ev, mm);
+	case EV_FORK:
+		return ledger_fork_event(o, ev);
 	default:
 		return true;
 	}
@@ -451,7 +457,7 @@ static bool check_rwp_page(struct oracle *o, struct mm_struct *mm, struct lpage 
 		return true; /* present+uffd without protnone: "rwp encoding" reports it */
 	case L_DROPPED:
 		if (pv_pagemap_accessed(pv)) {
-			if (lp->perm & PERM_POPULATE) { /* exceptions table EXC_POPULATE */
+			if (lp->file_thp_dropped && pv->huge) { /* exceptions table EXC_FILE_THP */
 				lp->rwp_state = L_ACCESSED;
 				return true;
 			}

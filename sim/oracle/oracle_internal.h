@@ -17,8 +17,6 @@
 #define O_MADV_DONTNEED 4
 #define O_MADV_FREE 8
 #define O_MADV_PAGEOUT 21
-#define O_MADV_POPULATE_READ 22
-#define O_MADV_POPULATE_WRITE 23
 #define O_MADV_COLLAPSE 25
 
 /* ---------------------------------------------------------------- page view */
@@ -77,9 +75,8 @@ enum rwp_state { L_UNTRACKED, L_ARMED, L_ACCESSED, L_DROPPED };
 enum wp_state { W_UNPROT, W_PROT };
 
 /* Drop permissions of the current (outermost plus nested) step. */
-#define PERM_DROP (1u << 0)	/* munmap, DONTNEED, punch, lazyfree reclaim */
-#define PERM_CACHE (1u << 1)	/* allowed if the page-cache slot changes */
-#define PERM_POPULATE (1u << 2) /* MADV_POPULATE_* in range (exceptions table) */
+#define PERM_DROP (1u << 0)  /* munmap, DONTNEED, punch, lazyfree reclaim */
+#define PERM_CACHE (1u << 1) /* allowed if the page-cache slot changes */
 
 struct lpage {
 	uint64_t addr;
@@ -92,6 +89,8 @@ struct lpage {
 	uint32_t ctx_id;
 	uint32_t seen;		    /* check epoch */
 	uint64_t before;	    /* raw entry at the outermost before_step */
+	bool before_huge;	    /* ... and it was a present PMD leaf */
+	bool file_thp_dropped;	    /* dropped by arming a file PMD (exception E3) */
 	struct address_space *file; /* PERM_CACHE: the slot to compare */
 	uint64_t index;
 	uint64_t cache_before;
@@ -149,6 +148,10 @@ void ledger_step_begin(struct oracle *o, const struct step *s, bool outermost);
 bool ledger_event(struct oracle *o, const struct mm_event *ev);
 bool ledger_check(struct oracle *o);
 void ledger_step_end(struct oracle *o);
+/* ledger_fork.c: EV_FORK */
+bool ledger_fork_event(struct oracle *o, const struct mm_event *ev);
+/* ledger_mremap.c: EV_MREMAP */
+bool ledger_mremap(struct oracle *o, const struct mm_event *ev, struct mm_struct *mm);
 
 /* encoding.c + structure.c: one walk over every table of every mm */
 bool structure_check(struct oracle *o);
@@ -168,7 +171,7 @@ bool data_event(struct oracle *o, const struct mm_event *ev);
 enum exception_id {
 	EXC_FORCE_PROT_NONE, /* FOLL_FORCE through an inaccessible VMA */
 	EXC_ASYNC_PMD,	     /* async resolution of an armed PMD covers 2 MiB */
-	EXC_POPULATE,	     /* MADV_POPULATE_* maps dropped pages at the user's request */
+	EXC_FILE_THP,	     /* a file PMD zapped by arming may refault whole */
 	NR_EXCEPTIONS
 };
 struct oracle_exception {

@@ -372,6 +372,33 @@ const struct cmd_desc cmd_descs[NR_CMDS] = {
 				 KTR("return", ARG_FLAGS, pagemap_category_names),
 				 K("max-pages", ARG_U64) },
 			       "PAGEMAP_SCAN ioctl; the result is kept for expect" },
+	[CMD_MIGRATE] = { "migrate",
+			  { NAME_REGION },
+			  false,
+			  { K("pages", ARG_RANGE), KT("split", ARG_ENUM, bool_names),
+			    K("race", ARG_U64) },
+			  "migrate every folio mapped in the range (split=1: TTU_SPLIT_HUGE_PMD); "
+			  "race=N runs the next N steps while the migration entries are in place" },
+	[CMD_NUMA_SCAN] = { "numa-scan",
+			    { NAME_REGION },
+			    false,
+			    { K("pages", ARG_RANGE), KT("migrate-on-fault", ARG_ENUM, bool_names) },
+			    "task_numa_work: change_prot_numa over the range; migrate-on-fault=1 "
+			    "makes later NUMA hinting faults migrate the folio" },
+	[CMD_MREMAP] = { "mremap",
+			 { NAME_REGION },
+			 true,
+			 { KNR("from", NAME_REGION), K("at", ARG_U64) },
+			 "move the whole of region from= to at= (MREMAP_MAYMOVE|MREMAP_FIXED; "
+			 "without at= a free gap the engine picks, PMD-aligned like from=); "
+			 "declares the moved region" },
+	[CMD_FORK] = { "fork",
+		       { NAME_PROC },
+		       true,
+		       { KNR("parent", NAME_PROC) },
+		       "fork(): declares the child process and, for every region R and uffd U "
+		       "of the parent so far, C.R (same address) and C.U (the child's context; "
+		       "only with UFFD_FEATURE_EVENT_FORK)" },
 	[CMD_EXPECT_RESULT] = { "expect result",
 				{ NAME_NONE },
 				false,
@@ -421,6 +448,11 @@ const struct cmd_desc cmd_descs[NR_CMDS] = {
 				 false,
 				 { KR("count", ARG_U64) },
 				 "number of tasks asleep in userfaults" },
+	[CMD_EXPECT_SCAN_COUNT] = { "expect scan-count",
+				    { NAME_NONE },
+				    false,
+				    { KR("count", ARG_U64) },
+				    "number of pages the last pagemap-scan returned" },
 };
 
 bool flag_lookup(const struct flag_name *t, const char *name, uint64_t *out)

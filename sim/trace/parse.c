@@ -21,6 +21,8 @@ struct parser {
 	GString *err;
 	GHashTable *names;  /* declared name -> GINT_TO_POINTER(enum name_kind) */
 	GPtrArray *scratch; /* quoted tokens, freed with the parser */
+	GHashTable *owner;  /* region/uffd name -> its process's name (for fork) */
+	GPtrArray *owned;   /* the keys of owner, in declaration order */
 	bool failed;
 };
 
@@ -448,6 +450,9 @@ static bool parse_positional(struct parser *p, const struct cmd_desc *d, int ipo
 	return true;
 }
 
+static void record_owner(struct parser *p, const struct step *st);
+static bool declare_fork_names(struct parser *p, const struct step *st);
+
 static bool parse_line(struct parser *p, char *line, struct step *st)
 {
 	char *tok[MAX_LINE / 2 + 2];
@@ -529,6 +534,63 @@ static bool parse_line(struct parser *p, char *line, struct step *st)
 	if (d->declares)
 		g_hash_table_insert(p->names, g_strdup(st->pos[0]),
 				    GINT_TO_POINTER(d->positional[0]));
+	if (d->declares)
+		record_owner(p, st);
+	if (st->cmd == CMD_FORK)
+		return declare_fork_names(p, st);
+	return true;
+}
+
+/* The process a newly declared region or uffd belongs to: its proc= key, or
+ * the owner of the first region/uffd it is made from (mremap from=). */
+static void record_owner(struct parser *p, const struct step *st)
+{
+	const struct cmd_desc *d = &cmd_descs[st->cmd];
+	const char *owner = NULL;
+
+	if (d->positional[0] != NAME_REGION && d->positional[0] != NAME_UFFD)
+		return;
+	for (int j = 0; j < MAX_KEYS && d->keys[j].key && !owner; j++) {
+		const struct key_desc *k = &d->keys[j];
+
+		if (k->type != ARG_NAME || !st->args[j].present)
+			continue;
+		if (k->name_kind == NAME_PROC)
+			owner = st->args[j].name;
+		else if (k->name_kind == NAME_REGION || k->name_kind == NAME_UFFD)
+			owner = g_hash_table_lookup(p->owner, st->args[j].name);
+	}
+	if (!owner)
+		return;
+	char *key = g_strdup(st->pos[0]);
+	g_hash_table_insert(p->owner, key, g_strdup(owner));
+	g_ptr_array_add(p->owned, key);
+}
+
+/* "fork C parent=P" also declares C.<name> for every region and uffd of P
+ * declared so far (the engine refuses C.<uffd> when P's context had no
+ * UFFD_FEATURE_EVENT_FORK). */
+static bool declare_fork_names(struct parser *p, const struct step *st)
+{
+	const char *parent = step_arg(st, "parent")->name, *child = st->pos[0];
+	guint n = p->owned->len;
+
+	for (guint i = 0; i < n; i++) {
+		const char *name = g_ptr_array_index(p->owned, i);
+		gpointer kind;
+
+		if (strcmp(g_hash_table_lookup(p->owner, name), parent))
+			continue;
+		g_autofree char *copy = g_strconcat(child, ".", name, NULL);
+		if (g_hash_table_contains(p->names, copy))
+			return fail(p, "'%s' (the child's copy of '%s') is already declared", copy,
+				    name);
+		g_hash_table_lookup_extended(p->names, name, NULL, &kind);
+		g_hash_table_insert(p->names, g_strdup(copy), kind);
+		char *key = g_strdup(copy);
+		g_hash_table_insert(p->owner, key, g_strdup(child));
+		g_ptr_array_add(p->owned, key);
+	}
 	return true;
 }
 
@@ -563,6 +625,8 @@ static struct trace *parse_buffer(const char *path, const char *text, size_t siz
 	t->steps = g_array_new(FALSE, TRUE, sizeof(struct step));
 	p.names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	p.scratch = g_ptr_array_new_with_free_func(g_free);
+	p.owner = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	p.owned = g_ptr_array_new();
 
 	while (off < size && !p.failed) {
 		const char *nl = memchr(text + off, '\n', size - off);
@@ -589,6 +653,8 @@ static struct trace *parse_buffer(const char *path, const char *text, size_t siz
 	g_free(buf);
 	g_hash_table_destroy(p.names);
 	g_ptr_array_free(p.scratch, TRUE);
+	g_ptr_array_free(p.owned, TRUE);
+	g_hash_table_destroy(p.owner);
 	if (p.failed) {
 		trace_free(t);
 		return NULL;

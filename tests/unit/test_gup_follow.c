@@ -2,14 +2,13 @@
  * gup_can_follow_protnone() truth table, the follow path on hand-built
  * entries, faultin_page()'s flag translation, the retry bound and GUP-fast.
  *
- * The fault handler is a mock: this file defines weak handle_mm_fault(),
- * vm_normal_page() and split_huge_pmd_address(), so the linker does not pull
- * sim/mm/memory.c (nothing else here needs it) and every fault GUP takes is
- * recorded and answered by the test. State is built directly in the page
+ * The fault handler is a mock: the test links with -Wl,--wrap for
+ * handle_mm_fault(), vm_normal_page() and split_huge_pmd_address()
+ * (tests/CMakeLists.txt), so every call GUP makes to them lands in the
+ * __wrap_ functions below and every fault GUP takes is recorded and answered
+ * by the test, whatever else the library links in. State is built directly in the page
  * tables, without sys_mmap. test_gup_faultpath.c runs the real fault path.
  */
-/* Only helpers from tests/support/mmsim_state.c, which runs no sim/mm path:
- * mmsim_test.c would pull the real fault path in. */
 #include "mmsim_test.h"
 #include "trace/trace.h"
 
@@ -25,8 +24,8 @@ struct mock_fault {
 };
 static struct mock_fault mock;
 
-__attribute__((weak)) vm_fault_t handle_mm_fault(struct vm_area_struct *vma, uint64_t address,
-						 unsigned flags)
+vm_fault_t __wrap_handle_mm_fault(struct vm_area_struct *vma, uint64_t address, unsigned flags);
+vm_fault_t __wrap_handle_mm_fault(struct vm_area_struct *vma, uint64_t address, unsigned flags)
 {
 	mock.calls++;
 	mock.last_flags = flags;
@@ -36,15 +35,16 @@ __attribute__((weak)) vm_fault_t handle_mm_fault(struct vm_area_struct *vma, uin
 	return mock.ret;
 }
 
-__attribute__((weak)) struct page *vm_normal_page(struct vm_area_struct *vma, uint64_t addr,
-						  pte_t pte)
+struct page *__wrap_vm_normal_page(struct vm_area_struct *vma, uint64_t addr, pte_t pte);
+struct page *__wrap_vm_normal_page(struct vm_area_struct *vma, uint64_t addr, pte_t pte)
 {
 	if (is_zero_pfn(pte_pfn(pte)))
 		return NULL;
 	return pfn_to_page(pte_pfn(pte));
 }
 
-__attribute__((weak)) void split_huge_pmd_address(struct vm_area_struct *vma, uint64_t address)
+void __wrap_split_huge_pmd_address(struct vm_area_struct *vma, uint64_t address);
+void __wrap_split_huge_pmd_address(struct vm_area_struct *vma, uint64_t address)
 {
 	fail_msg("no PMD split expected");
 }

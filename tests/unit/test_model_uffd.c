@@ -91,15 +91,21 @@ static void messages_come_out_in_fifo_order(void **state)
 {
 	struct userfaultfd_ctx *ctx = userfaultfd_ctx_alloc(NULL);
 	const struct uffd_msg msgs[] = {
-		{ UFFD_EVENT_PAGEFAULT, UFFD_PAGEFAULT_FLAG_RWP, 0x7f0000001000ULL },
-		{ UFFD_EVENT_PAGEFAULT, UFFD_PAGEFAULT_FLAG_RWP | UFFD_PAGEFAULT_FLAG_WRITE,
-		  0x7f0000002000ULL },
-		{ UFFD_EVENT_PAGEFAULT, UFFD_PAGEFAULT_FLAG_WP | UFFD_PAGEFAULT_FLAG_WRITE,
-		  0x7f0000001000ULL },
-		{ UFFD_EVENT_PAGEFAULT, 0, 0x1000 },
-		{ UFFD_EVENT_PAGEFAULT, UFFD_PAGEFAULT_FLAG_MINOR, 0x7fffffffe000ULL },
+		{ .event = UFFD_EVENT_PAGEFAULT,
+		  .flags = UFFD_PAGEFAULT_FLAG_RWP,
+		  .address = 0x7f0000001000ULL },
+		{ .event = UFFD_EVENT_PAGEFAULT,
+		  .flags = UFFD_PAGEFAULT_FLAG_RWP | UFFD_PAGEFAULT_FLAG_WRITE,
+		  .address = 0x7f0000002000ULL },
+		{ .event = UFFD_EVENT_PAGEFAULT,
+		  .flags = UFFD_PAGEFAULT_FLAG_WP | UFFD_PAGEFAULT_FLAG_WRITE,
+		  .address = 0x7f0000001000ULL },
+		{ .event = UFFD_EVENT_PAGEFAULT, .flags = 0, .address = 0x1000 },
+		{ .event = UFFD_EVENT_PAGEFAULT,
+		  .flags = UFFD_PAGEFAULT_FLAG_MINOR,
+		  .address = 0x7fffffffe000ULL },
 	};
-	struct uffd_msg out = { 0xee, 0xee, 0xee };
+	struct uffd_msg out = { .event = 0xee, .flags = 0xee, .address = 0xee };
 
 	assert_false(uffd_msg_pop(ctx, &out));
 	assert_int_equal(out.event, 0xee); /* untouched on an empty queue */

@@ -55,6 +55,8 @@ static const char *const examples[NR_CMDS] = {
 	[CMD_KHUGEPAGED_SCAN] = "khugepaged scan r page=17",
 	[CMD_RECLAIM] = "reclaim r pages=0-511",
 	[CMD_GUP] = "gup r pages=0 caller=explicit flags=WRITE|FORCE proc=p value=5",
+	[CMD_MIGRATE] = "migrate r pages=0-511 split=1 race=0",
+	[CMD_NUMA_SCAN] = "numa-scan r pages=0-3 migrate-on-fault=1",
 	[CMD_PAGEMAP] = "pagemap r",
 	[CMD_PAGEMAP_SCAN] = "pagemap-scan r pages=0-15 category=ACCESSED inverted=0 "
 			     "anyof=PRESENT|SWAPPED return=ACCESSED max-pages=16",
@@ -67,6 +69,9 @@ static const char *const examples[NR_CMDS] = {
 	[CMD_EXPECT_CONTENT] = "expect content r pages=0-1 value=0",
 	[CMD_EXPECT_PTE] = "expect pte r pages=0-511 state=armed",
 	[CMD_EXPECT_BLOCKED] = "expect blocked count=1",
+	[CMD_MREMAP] = "mremap s2 from=r at=0x7f0000400000",
+	[CMD_EXPECT_SCAN_COUNT] = "expect scan-count count=0",
+	[CMD_FORK] = "fork c parent=p",
 };
 
 static struct trace *parse_ok(const char *text)

@@ -62,12 +62,15 @@ static const char rich_trace[] =
 	"expect msg u mem page=0x3 flags=WRITE|RWP\n"
 	"expect msgs u count=0\n"
 	"expect blocked count=0\n"
+	"expect scan-count count=00\n"
 	"fallocate guest pages=10-11 mode=punch\n"
 	"mprotect anon prot=r\n"
 	"munmap anon pages=none\n"
 	"munmap odd\n"
 	"khugepaged pass vm\n"
 	"khugepaged scan mem page=512 race=2\n"
+	"migrate mem split=1 pages=0x0-1\n"
+	"numa-scan mem migrate-on-fault=0 pages=2\n"
 	"reclaim mem pages=0-1\n"
 	"gup mem pages=1 caller=pin_user_pages_longterm\n"
 	"gup mem pages=1 caller=explicit flags=PIN|LONGTERM|WRITE proc=vm value=1\n"
@@ -76,6 +79,9 @@ static const char rich_trace[] =
 	"expect content mem pages=0-3 value=0xdeadbeef\n"
 	"expect pte mem pages=0-511 state=pmd-armed\n"
 	"expect result is=ok\n"
+	"mremap moved at=0X7f0000000000 from=io\n"
+	"fork   child  parent=vm\n"
+	"expect pte child.mem pages=0 state=pmd-armed\n"
 	"uffd close u\n";
 
 static const char rich_canonical[] =
@@ -112,12 +118,15 @@ static const char rich_canonical[] =
 	"expect msg u mem page=3 flags=WRITE|RWP\n"
 	"expect msgs u count=0\n"
 	"expect blocked count=0\n"
+	"expect scan-count count=0\n"
 	"fallocate guest mode=punch pages=10-11\n"
 	"mprotect anon prot=r\n"
 	"munmap anon pages=none\n"
 	"munmap odd\n"
 	"khugepaged pass vm\n"
 	"khugepaged scan mem page=512 race=2\n"
+	"migrate mem pages=0-1 split=1\n"
+	"numa-scan mem pages=2 migrate-on-fault=0\n"
 	"reclaim mem pages=0-1\n"
 	"gup mem pages=1 caller=pin_user_pages_longterm\n"
 	"gup mem pages=1 caller=explicit flags=WRITE|LONGTERM|PIN proc=vm value=0x1\n"
@@ -126,6 +135,9 @@ static const char rich_canonical[] =
 	"expect content mem pages=0-3 value=0xdeadbeef\n"
 	"expect pte mem pages=0-511 state=pmd-armed\n"
 	"expect result is=ok\n"
+	"mremap moved from=io at=0x7f0000000000\n"
+	"fork child parent=vm\n"
+	"expect pte child.mem pages=0 state=pmd-armed\n"
 	"uffd close u\n";
 
 static void a_rich_trace_writes_in_canonical_form(void **state)
