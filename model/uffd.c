@@ -33,3 +33,15 @@ bool uffd_msg_pop(struct userfaultfd_ctx *ctx, struct uffd_msg *out)
 	g_array_remove_index(ctx->msgs, 0);
 	return true;
 }
+
+bool uffd_msg_drop_pagefault(struct userfaultfd_ctx *ctx, uint64_t address)
+{
+	for (guint i = 0; i < ctx->msgs->len; i++) {
+		struct uffd_msg *m = &g_array_index(ctx->msgs, struct uffd_msg, i);
+		if (m->event == UFFD_EVENT_PAGEFAULT && m->address == address) {
+			g_array_remove_index(ctx->msgs, i);
+			return true;
+		}
+	}
+	return false;
+}

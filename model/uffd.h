@@ -49,6 +49,8 @@
 #define UFFDIO_WRITEPROTECT_MODE_DONTWAKE (1ULL << 1)
 #define UFFDIO_RWPROTECT_MODE_RWP (1ULL << 0)
 #define UFFDIO_RWPROTECT_MODE_DONTWAKE (1ULL << 1)
+#define UFFDIO_MOVE_MODE_DONTWAKE (1ULL << 0)
+#define UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES (1ULL << 1)
 
 /* ioctl numbers (bit positions in the returned ioctls masks). */
 #define _UFFDIO_REGISTER 0x00
@@ -103,5 +105,8 @@ void userfaultfd_ctx_free(struct userfaultfd_ctx *ctx);
 void uffd_msg_push(struct userfaultfd_ctx *ctx, struct uffd_msg msg);
 /* Pop the oldest message; false when the queue is empty. */
 bool uffd_msg_pop(struct userfaultfd_ctx *ctx, struct uffd_msg *out);
+/* Drop the oldest unread page-fault message for this page (its waiter was
+ * woken before the message was read); false when there is none. */
+bool uffd_msg_drop_pagefault(struct userfaultfd_ctx *ctx, uint64_t address);
 
 #endif

@@ -50,6 +50,9 @@ void userfaultfd_wake_range(struct userfaultfd_ctx *ctx, uint64_t start, uint64_
 			continue;
 		}
 		struct task *t = task_lookup ? task_lookup(w->task) : NULL;
+		/* __wake_userfault() also wakes (and autoremoves) the waiters
+		 * still on fault_pending_wqh: a message not read yet is gone. */
+		uffd_msg_drop_pagefault(ctx, w->address);
 		if (t) {
 			t->sleeping = false;
 			t->woken = true;

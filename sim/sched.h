@@ -77,6 +77,9 @@ enum mm_event_kind {
 	 * context that got a child context (UFFD_FEATURE_EVENT_FORK): ctx_id
 	 * = the parent's, mode = the child's. */
 	EV_FORK,
+	/* UFFDIO_MOVE moved [new_address, new_address + len) to address (the
+	 * moved prefix): emitted by userfaultfd_move(). */
+	EV_UFFD_MOVE,
 };
 
 /* Who performed an EV_ACCESS. */

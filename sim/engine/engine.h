@@ -68,6 +68,8 @@ int engine_serve(struct engine *e, const struct step *s);
 int engine_exec_mremap(struct engine *e, const struct step *s);
 /* migrate and numa-scan (exec_migrate.c) */
 int engine_exec_migrate(struct engine *e, const struct step *s, struct region *r);
+/* uffd move, swapoff, ftruncate (exec_move.c) */
+int engine_exec_move(struct engine *e, const struct step *s, struct region *r);
 void engine_retry_woken(struct engine *e);
 bool engine_bad_input(struct engine *e, const struct step *s, const char *fmt, ...)
 	G_GNUC_PRINTF(3, 4);

@@ -440,6 +440,11 @@ int engine_exec_op(struct engine *e, const struct step *s, struct pending_task *
 	case CMD_NUMA_SCAN:
 		res = engine_exec_migrate(e, s, r);
 		break;
+	case CMD_UFFD_MOVE:
+	case CMD_SWAPOFF:
+	case CMD_FTRUNCATE:
+		res = engine_exec_move(e, s, r);
+		break;
 	case CMD_PAGEMAP_SCAN: {
 		uint64_t start, len;
 		if (!engine_span(e, s, r, &start, &len))

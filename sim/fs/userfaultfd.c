@@ -354,6 +354,9 @@ long userfaultfd_register(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t 
 		ioctls_out &= ~(1ULL << _UFFDIO_CONTINUE);
 	if (!(mode & UFFDIO_REGISTER_MODE_RWP))
 		ioctls_out &= ~(1ULL << _UFFDIO_RWPROTECT);
+	/* UFFDIO_MOVE is advertised only to a context that negotiated it. */
+	if (ctx->features & UFFD_FEATURE_MOVE)
+		ioctls_out |= 1ULL << _UFFDIO_MOVE;
 	if (ioctls)
 		*ioctls = ioctls_out;
 	return 0;
@@ -570,6 +573,37 @@ long userfaultfd_continue(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t le
 		return ret;
 	uffd_fill_event(ctx, dst, (uint64_t)ret, mode, 0, true);
 	if (!(mode & UFFDIO_CONTINUE_MODE_DONTWAKE))
+		userfaultfd_wake_range(ctx, dst, (uint64_t)ret);
+	return (uint64_t)ret == len ? 0 : -EAGAIN;
+}
+
+/* models userfaultfd_move(); emits EV_UFFD_MOVE for the moved prefix */
+long userfaultfd_move(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t src, uint64_t len,
+		      uint64_t mode)
+{
+	if (!ctx->api_done)
+		return -EINVAL;
+	if (ctx->mmap_changing)
+		return -EAGAIN;
+	long ret = validate_range(dst, len);
+	if (ret)
+		return ret;
+	ret = validate_range(src, len);
+	if (ret)
+		return ret;
+	if (mode & ~(UFFDIO_MOVE_MODE_DONTWAKE | UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES))
+		return -EINVAL;
+	ret = move_pages(ctx, dst, src, len, mode);
+	if (ret < 0)
+		return ret;
+	mm_event_emit((struct mm_event){ .kind = EV_UFFD_MOVE,
+					 .mm_id = ctx->mm->id,
+					 .address = dst,
+					 .len = (uint64_t)ret,
+					 .mode = mode,
+					 .ctx_id = ctx->id,
+					 .new_address = src });
+	if (!(mode & UFFDIO_MOVE_MODE_DONTWAKE))
 		userfaultfd_wake_range(ctx, dst, (uint64_t)ret);
 	return (uint64_t)ret == len ? 0 : -EAGAIN;
 }

@@ -52,6 +52,9 @@ void folio_remove_rmap_ptes(struct folio *folio, struct page *page, int nr,
 void folio_remove_rmap_pmd(struct folio *folio, struct vm_area_struct *vma);
 /* anon_vma_prepare: give an anon (or private file) VMA its anon_vma. */
 int anon_vma_prepare(struct vm_area_struct *vma);
+/* folio_get_anon_vma: a reference on a mapped anon folio's anon_vma
+ * (drop it with anon_vma_put, the model's put_anon_vma()). */
+struct anon_vma *folio_get_anon_vma(struct folio *folio);
 /* anon_vma_fork: the child VMA joins the parent's anon_vma (see rmap.c). */
 int anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma);
 /* folio_try_dup_anon_rmap_ptes/_pmd (fork): -EBUSY when the folio may be
@@ -222,6 +225,16 @@ void filemap_remove_folio(struct address_space *mapping, struct folio *folio);
 long shmem_fallocate_punch(struct address_space *mapping, uint64_t first, uint64_t nr);
 /* shmem_writeout: move an unmapped shmem folio to swap (value entries). */
 bool shmem_writeout(struct folio *folio);
+/* shmem_unuse (swapoff): read every swapped page of the file back into the
+ * page cache. 0 or -ENOMEM. */
+int shmem_unuse(struct address_space *mapping);
+/* shmem_setattr(ATTR_SIZE): ftruncate to new_pages pages. 0 or -errno. */
+long shmem_setattr_size(struct address_space *mapping, uint64_t new_pages);
+
+/* ------------------------------------------------------------- mm/swapfile.c */
+/* swapoff: swap every swap PTE of mms and every swapped shmem page of files
+ * back in (the one device stays usable). 0 or -errno. */
+long sys_swapoff(GPtrArray *mms, GPtrArray *files);
 
 /* ------------------------------------------------------------- mm/vmscan.c, mm/swap_state.c */
 /* Reclaim the folios mapped in [start, end) of mm. Returns folios freed. */
@@ -320,6 +333,10 @@ void userfaultfd_release_all(struct mm_struct *mm, struct userfaultfd_ctx *ctx);
 /* userfaultfd_set_vm_flags: set vm_flags, recomputing vm_page_prot when
  * VM_UFFD_WP changes on a shared VMA (writenotify). */
 void userfaultfd_set_vm_flags(struct vm_area_struct *vma, vm_flags_t flags);
+/* UFFDIO_MOVE of [src, src + len) to dst in ctx's mm: the bytes moved, or
+ * -errno when none. */
+long move_pages(struct userfaultfd_ctx *ctx, uint64_t dst_start, uint64_t src_start, uint64_t len,
+		uint64_t mode);
 
 /* ------------------------------------------------------------- fs/userfaultfd.c */
 vm_fault_t handle_userfault(struct vm_fault *vmf, vm_flags_t reason);
@@ -338,6 +355,8 @@ long userfaultfd_copy(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, u
 long userfaultfd_zeropage(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, uint64_t mode);
 long userfaultfd_continue(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, uint64_t mode);
 long userfaultfd_wake(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len);
+long userfaultfd_move(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t src, uint64_t len,
+		      uint64_t mode);
 void userfaultfd_release(struct userfaultfd_ctx *ctx);
 /* Drop vma's uffd ctx and __VM_UFFD_FLAGS (fork / mremap without the event). */
 void userfaultfd_reset_ctx(struct vm_area_struct *vma);

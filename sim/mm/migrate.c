@@ -235,6 +235,7 @@ static bool migrate_folio(struct address_space *mapping, struct folio *dst, stru
 static int migrate_one_folio(struct folio *src, enum ttu_flags ttu)
 {
 	struct address_space *mapping = folio_test_anon(src) ? NULL : src->mapping;
+	struct anon_vma *anon_vma = NULL;
 	struct folio *dst;
 	bool was_mapped;
 
@@ -249,6 +250,9 @@ static int migrate_one_folio(struct folio *src, enum ttu_flags ttu)
 	folio_set_flag(src, FOLIO_locked);
 	folio_set_flag(dst, FOLIO_locked);
 	was_mapped = folio_mapped(src);
+	/* Keeps the anon_vma (rmap_walk's VMA list) alive should every VMA go
+	 * away while the PTEs are migration entries (munmap in the window). */
+	anon_vma = folio_get_anon_vma(src);
 	if (was_mapped)
 		try_to_migrate(src, ttu);
 	if (folio_mapped(src))
@@ -267,6 +271,8 @@ static int migrate_one_folio(struct folio *src, enum ttu_flags ttu)
 	folio_put(dst); /* the allocation's reference; the mappings hold theirs */
 	folio_clear_flag(src, FOLIO_locked | FOLIO_isolated);
 	folio_put(src); /* the isolation reference: src is freed */
+	if (anon_vma)
+		anon_vma_put(anon_vma); /* put_anon_vma() */
 	return 0;
 
 undo:
@@ -275,6 +281,8 @@ undo:
 	folio_clear_flag(src, FOLIO_locked);
 	folio_clear_flag(dst, FOLIO_locked);
 	folio_put(dst);
+	if (anon_vma)
+		anon_vma_put(anon_vma); /* put_anon_vma() */
 	return -EAGAIN;
 }
 

@@ -159,6 +159,19 @@ int anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma)
 	return 0;
 }
 
+/* models folio_get_anon_vma(): a reference that keeps the anon_vma of a
+ * mapped anon folio alive after its last VMA is unmapped (migration holds
+ * it across the window in which the folio's PTEs are migration entries) */
+struct anon_vma *folio_get_anon_vma(struct folio *folio)
+{
+	struct anon_vma *anon_vma = folio->mapping;
+
+	if (!folio_test_anon(folio) || !anon_vma || !folio_mapped(folio))
+		return NULL;
+	anon_vma->refcount++;
+	return anon_vma;
+}
+
 /* models rmap_walk() -> rmap_walk_anon()/rmap_walk_file() */
 void rmap_walk(struct folio *folio, struct rmap_walk_control *rwc)
 {

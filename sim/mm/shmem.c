@@ -186,6 +186,38 @@ long shmem_fallocate_punch(struct address_space *mapping, uint64_t first, uint64
 	return 0;
 }
 
+/* models shmem_unuse() -> shmem_unuse_inode(): swapoff reads every value
+ * entry of the file back into the page cache */
+int shmem_unuse(struct address_space *mapping)
+{
+	for (uint64_t i = 0; i < mapping->nr_pages; i++)
+		if (mapping->i_pages[i] && xa_is_value(mapping->i_pages[i]) &&
+		    !shmem_swapin_folio(mapping, i))
+			return -ENOMEM;
+	return 0;
+}
+
+/* models shmem_setattr() for ATTR_SIZE: truncate_pagecache() (unmap even the
+ * private COW copies) and shmem_truncate_range() beyond the new size when it
+ * shrinks; only i_size when it grows. Faults beyond i_size get SIGBUS. */
+long shmem_setattr_size(struct address_space *mapping, uint64_t new_pages)
+{
+	uint64_t old_pages = mapping->nr_pages;
+
+	if (new_pages < old_pages) {
+		unmap_mapping_pages(mapping, new_pages, old_pages - new_pages, true);
+		shmem_fallocate_punch(mapping, new_pages, old_pages - new_pages);
+		unmap_mapping_pages(mapping, new_pages, old_pages - new_pages, true);
+		for (uint64_t i = new_pages; i < old_pages; i++)
+			g_assert(!mapping->i_pages[i]);
+	}
+	mapping->i_pages = g_renew(uint64_t, mapping->i_pages, new_pages ? new_pages : 1);
+	for (uint64_t i = old_pages; i < new_pages; i++)
+		mapping->i_pages[i] = 0;
+	mapping->nr_pages = new_pages;
+	return 0;
+}
+
 /* models shmem_writeout(): an unmapped shmem folio goes to swap, leaving
  * value entries in the page cache (no PTE keeps any state). */
 bool shmem_writeout(struct folio *folio)

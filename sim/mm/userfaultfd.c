@@ -380,3 +380,177 @@ void userfaultfd_release_all(struct mm_struct *mm, struct userfaultfd_ctx *ctx)
 		addr = end;
 	}
 }
+
+/*
+ * UFFDIO_MOVE. The RWP series arms whatever lands in an RWP destination
+ * (rwp-series.md §2.7): a present entry becomes PAGE_NONE + uffd, a swap
+ * entry gets the swap uffd bit. Elsewhere the moved entry follows mremap():
+ * dirty, writable when the VMA is, no uffd bit.
+ */
+
+/* models the RWP arming of a moved present entry (move_present_ptes() and
+ * move_zeropage_pte() with RWP) */
+static pte_t move_arm_pte(struct vm_area_struct *dst_vma, pte_t pte)
+{
+	if (userfaultfd_rwp(dst_vma))
+		pte = pte_modify(pte_mkuffd(pte), PAGE_NONE);
+	return pte;
+}
+
+/* models folio_move_anon_rmap() (mm/rmap.c) with the index update of
+ * move_present_ptes() */
+static void folio_move_anon_rmap(struct folio *folio, struct vm_area_struct *dst_vma,
+				 uint64_t dst_addr)
+{
+	folio->mapping = dst_vma->anon_vma;
+	folio->index = linear_page_index(dst_vma, dst_addr);
+}
+
+/* models move_present_ptes() for one order-0 page */
+static long move_present_ptes(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+			      uint64_t dst_addr, uint64_t src_addr, pte_t *dst_pte, pte_t *src_pte)
+{
+	pte_t orig_src_pte = *src_pte;
+	struct folio *folio = vm_normal_folio(src_vma, src_addr, orig_src_pte);
+	pte_t orig_dst_pte;
+
+	if (!folio || !folio_test_anon(folio) || folio_test_large(folio))
+		return -EBUSY; /* large folios: the split is not modelled */
+	if (folio_maybe_dma_pinned(folio) || !PageAnonExclusive(folio_page(folio, 0)))
+		return -EBUSY;
+	if ((folio->flags & FOLIO_isolated) || folio_test_locked(folio))
+		return -EAGAIN;
+	*src_pte = __pte(0);
+	folio_move_anon_rmap(folio, dst_vma, dst_addr);
+	orig_dst_pte = pfn_pte(folio_pfn(folio), dst_vma->vm_page_prot);
+	/* Follow mremap() behaviour and treat the entry dirty after the move. */
+	orig_dst_pte = pte_mkdirty(orig_dst_pte);
+	if (dst_vma->vm_flags & VM_WRITE)
+		orig_dst_pte = pte_mkwrite(orig_dst_pte);
+	if (pte_val(orig_src_pte) & _PAGE_SOFT_DIRTY)
+		orig_dst_pte = __pte(pte_val(orig_dst_pte) | _PAGE_SOFT_DIRTY);
+	*dst_pte = move_arm_pte(dst_vma, orig_dst_pte);
+	return 0;
+}
+
+/* models move_swap_pte() */
+static long move_swap_pte(struct vm_area_struct *dst_vma, pte_t *dst_pte, pte_t *src_pte)
+{
+	pte_t orig_src_pte = *src_pte;
+	swp_entry_t entry = pte_to_swp_entry(orig_src_pte);
+	uint64_t slot = swp_offset(entry);
+
+	if (non_swap_entry(entry))
+		return is_migration_entry(entry) ? -EAGAIN : -EFAULT;
+	/* A swap-cache folio would have its rmap moved too: not modelled. */
+	if (swap_info.slots[slot].count != 1 || swap_cache_get_folio(slot))
+		return -EBUSY;
+	*src_pte = __pte(0);
+	orig_src_pte = pte_swp_clear_uffd(orig_src_pte);
+	if (userfaultfd_rwp(dst_vma))
+		orig_src_pte = pte_swp_mkuffd(orig_src_pte);
+	*dst_pte = orig_src_pte;
+	return 0;
+}
+
+/* models move_zeropage_pte() */
+static long move_zeropage_pte(struct vm_area_struct *dst_vma, pte_t *dst_pte, pte_t *src_pte)
+{
+	pte_t zero_pte = pte_mkspecial(pfn_pte(mem_map.zero_pfn, dst_vma->vm_page_prot));
+
+	*src_pte = __pte(0);
+	*dst_pte = move_arm_pte(dst_vma, zero_pte);
+	return 0;
+}
+
+/* models move_pages_pte(): one page. 0 moved, -ENOENT a source hole, or an
+ * error */
+static long move_pages_pte(struct mm_struct *mm, struct vm_area_struct *dst_vma,
+			   struct vm_area_struct *src_vma, uint64_t dst_addr, uint64_t src_addr)
+{
+	pmd_t *src_pmd = mm_find_pmd(mm, src_addr, false);
+	pmd_t *dst_pmd;
+	pte_t *src_pte, *dst_pte;
+
+	if (!src_pmd || pmd_none(*src_pmd))
+		return -ENOENT;
+	if (!pmd_is_table(*src_pmd))
+		return -EBUSY; /* a huge PMD: move_pages_huge_pmd() is not modelled */
+	src_pte = pte_offset_map(src_pmd, src_addr);
+	dst_pmd = mm_find_pmd(mm, dst_addr, true);
+	if (!dst_pmd || (!pmd_none(*dst_pmd) && !pmd_is_table(*dst_pmd)))
+		return -EEXIST;
+	if (!pte_alloc(dst_pmd, mm->id))
+		return -EEXIST;
+	dst_pte = pte_offset_map(dst_pmd, dst_addr);
+	/* The destination is checked before the source, as the kernel does. */
+	if (!pte_none(*dst_pte))
+		return -EEXIST;
+	if (pte_none(*src_pte))
+		return -ENOENT;
+	if (!pte_present(*src_pte))
+		return move_swap_pte(dst_vma, dst_pte, src_pte);
+	if (is_zero_pfn(pte_pfn(*src_pte)))
+		return move_zeropage_pte(dst_vma, dst_pte, src_pte);
+	return move_present_ptes(dst_vma, src_vma, dst_addr, src_addr, dst_pte, src_pte);
+}
+
+/* models vma_move_compatible() and validate_move_areas() */
+static long validate_move_areas(struct userfaultfd_ctx *ctx, struct vm_area_struct *src_vma,
+				struct vm_area_struct *dst_vma)
+{
+	const vm_flags_t bad = VM_PFNMAP | VM_IO | VM_HUGETLB | VM_MIXEDMAP;
+
+	if ((src_vma->vm_flags & bad) || (dst_vma->vm_flags & bad))
+		return -EINVAL;
+	if ((src_vma->vm_flags & VM_ACCESS_FLAGS) != (dst_vma->vm_flags & VM_ACCESS_FLAGS) ||
+	    (src_vma->vm_flags & VM_LOCKED) != (dst_vma->vm_flags & VM_LOCKED))
+		return -EINVAL;
+	if (!(src_vma->vm_flags & VM_WRITE))
+		return -EINVAL;
+	if ((src_vma->vm_flags & VM_SHARED) || (dst_vma->vm_flags & VM_SHARED) ||
+	    !vma_is_anonymous(src_vma) || !vma_is_anonymous(dst_vma))
+		return -EINVAL;
+	if (dst_vma->vm_userfaultfd_ctx != ctx)
+		return -EINVAL;
+	return 0;
+}
+
+/* models move_pages(): the bytes moved, or -errno when none */
+long move_pages(struct userfaultfd_ctx *ctx, uint64_t dst_start, uint64_t src_start, uint64_t len,
+		uint64_t mode)
+{
+	struct mm_struct *mm = ctx->mm;
+	struct vm_area_struct *src_vma, *dst_vma;
+	uint64_t moved = 0;
+	long err;
+
+	/* Sanitize the command parameters. */
+	if ((src_start & ~PAGE_MASK) || (dst_start & ~PAGE_MASK) || (len & ~PAGE_MASK) || !len)
+		return -EINVAL;
+	if (src_start + len <= src_start || dst_start + len <= dst_start)
+		return -EINVAL;
+	/* uffd_move_lock() -> find_vmas_mm_locked() */
+	dst_vma = vma_lookup(mm, dst_start);
+	src_vma = vma_lookup(mm, src_start);
+	if (!dst_vma || !src_vma)
+		return -ENOENT;
+	if (src_start + len > src_vma->vm_end || dst_start + len > dst_vma->vm_end)
+		return -EINVAL;
+	err = validate_move_areas(ctx, src_vma, dst_vma);
+	if (err)
+		return err;
+	if (src_start < dst_start + len && dst_start < src_start + len)
+		return -EINVAL; /* overlapping ranges */
+	if (anon_vma_prepare(dst_vma))
+		return -ENOMEM;
+	for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
+		err = move_pages_pte(mm, dst_vma, src_vma, dst_start + off, src_start + off);
+		if (err == -ENOENT && (mode & UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES))
+			err = 0;
+		if (err)
+			break;
+		moved += PAGE_SIZE;
+	}
+	return moved ? (long)moved : err;
+}

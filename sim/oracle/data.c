@@ -142,8 +142,65 @@ static bool data_fork(struct oracle *o, const struct mm_event *ev)
 	return true;
 }
 
+/* UFFDIO_MOVE: the private value follows the page (ledger_move.c). */
+static void data_uffd_move(struct oracle *o, const struct mm_event *ev)
+{
+	GHashTable *t = mm_table(o, ev->mm_id, false);
+
+	for (uint64_t off = 0; t && off < ev->len; off += PAGE_SIZE) {
+		gpointer src = GSIZE_TO_POINTER(ev->new_address + off);
+		gpointer dst = GSIZE_TO_POINTER(ev->address + off);
+		gpointer val = g_hash_table_lookup(t, src);
+
+		g_hash_table_steal(t, src);
+		g_hash_table_remove(t, dst);
+		if (val)
+			g_hash_table_insert(t, dst, val);
+	}
+}
+
+/* ftruncate: the file's data beyond the new size and the private COW copies
+ * of it (truncate unmaps even_cows) are gone. */
+static void data_ftruncate(struct oracle *o, const struct step *s)
+{
+	struct address_space *f = s->pos[0] && o->w->file_by_name
+					  ? g_hash_table_lookup(o->w->file_by_name, s->pos[0])
+					  : NULL;
+	GHashTable *t = f ? file_table(o, f, false) : NULL;
+	GHashTableIter it;
+	gpointer k, val;
+
+	if (!f)
+		return;
+	if (t) {
+		g_hash_table_iter_init(&it, t);
+		while (g_hash_table_iter_next(&it, &k, &val))
+			if (GPOINTER_TO_SIZE(k) >= f->nr_pages)
+				g_hash_table_iter_remove(&it);
+	}
+	for (guint m = 0; o->w->mms && m < o->w->mms->len; m++) {
+		struct mm_struct *mm = g_ptr_array_index(o->w->mms, m);
+		GHashTable *mt = mm_table(o, mm->id, false);
+
+		if (!mt)
+			continue;
+		g_hash_table_iter_init(&it, mt);
+		while (g_hash_table_iter_next(&it, &k, &val)) {
+			struct vm_area_struct *vma = vma_lookup(mm, GPOINTER_TO_SIZE(k));
+
+			if (vma && vma->vm_file == f &&
+			    linear_page_index(vma, GPOINTER_TO_SIZE(k)) >= f->nr_pages)
+				g_hash_table_iter_remove(&it);
+		}
+	}
+}
+
 bool data_event(struct oracle *o, const struct mm_event *ev)
 {
+	if (ev->kind == EV_UFFD_MOVE) {
+		data_uffd_move(o, ev);
+		return true;
+	}
 	if (ev->kind == EV_FORK)
 		return data_fork(o, ev);
 	if (ev->kind == EV_MREMAP) {
@@ -216,6 +273,35 @@ static void range_apply(GHashTable *t, const struct step *s, const struct region
 	}
 }
 
+/* madvise acts on whatever VMAs cover the range (madvise_walk_vmas()), not
+ * on what the step's region name once mapped: after an mremap a stale name
+ * may cover another mapping. MADV_FREE applies to anonymous VMAs only
+ * (madvise_free_single_vma()); MADV_DONTNEED drops private copies. */
+static void data_madvise(struct oracle *o, const struct step *s, const struct region *r,
+			 uint64_t adv)
+{
+	GHashTable *t = mm_table(o, r->mm->id, false);
+	GHashTableIter it;
+	gpointer k, val;
+
+	if (!t || (adv != O_MADV_FREE && adv != O_MADV_DONTNEED))
+		return;
+	g_hash_table_iter_init(&it, t);
+	while (g_hash_table_iter_next(&it, &k, &val)) {
+		uint64_t addr = GPOINTER_TO_SIZE(k);
+		struct vm_area_struct *vma;
+
+		if (addr < r->start || addr >= r->start + r->len ||
+		    !step_page_in_range(s, "pages", (addr - r->start) / PAGE_SIZE))
+			continue;
+		vma = vma_lookup(r->mm, addr);
+		if (adv == O_MADV_FREE && vma && vma_is_anonymous(vma))
+			((struct dval *)val)->lazy = true;
+		if (adv == O_MADV_DONTNEED && !(vma && vma->vm_file && (vma->vm_flags & VM_SHARED)))
+			g_hash_table_iter_remove(&it);
+	}
+}
+
 void data_step_end(struct oracle *o, const struct step *s, int result)
 {
 	/* madvise_walk_vmas() advises every mapped part of a range with holes
@@ -236,12 +322,17 @@ void data_step_end(struct oracle *o, const struct step *s, int result)
 		r = step_region(o, s);
 		if (!r)
 			break;
-		if (s->cmd == CMD_MADVISE && adv == O_MADV_FREE && !r->file)
-			range_apply(mm_table(o, r->mm->id, false), s, r, false, true);
+		if (s->cmd == CMD_MADVISE) {
+			data_madvise(o, s, r, adv);
+			break;
+		}
 		/* Private memory (anon, or private COW copies of shmem) goes back to
 		 * zero-fill or to the file; shared shmem keeps its page cache. */
-		if ((s->cmd == CMD_MUNMAP || adv == O_MADV_DONTNEED) && !(r->file && r->shared))
+		if (!(r->file && r->shared))
 			range_apply(mm_table(o, r->mm->id, false), s, r, true, false);
+		break;
+	case CMD_FTRUNCATE:
+		data_ftruncate(o, s);
 		break;
 	case CMD_FALLOCATE: {
 		struct address_space *f =

@@ -26,6 +26,7 @@ bool encoding_check_leaf(struct oracle *o, const struct vm_area_struct *vma, uin
 		return true; /* a leaf outside every VMA is reported by "rmap" */
 	uint64_t mm_id = vma->vm_mm ? vma->vm_mm->id : 0;
 	bool rwp = vma->vm_flags & VM_UFFD_RWP;
+	bool wp = vma->vm_flags & VM_UFFD_WP;
 	bool registered = vma->vm_flags & (VM_UFFD_RWP | VM_UFFD_WP);
 	bool present, protnone, uffd;
 
@@ -44,7 +45,13 @@ bool encoding_check_leaf(struct oracle *o, const struct vm_area_struct *vma, uin
 	if (present && rwp && uffd && !protnone)
 		return oracle_fail(o, "rwp encoding", mm_id, addr, 0, val,
 				   "an entry with the uffd bit in an RWP VMA is not protnone");
-	if (present && !rwp && protnone && uffd && vma_is_accessible(vma))
+	/* In a WP VMA protnone+uffd is a NUMA hint on a write-protected entry:
+	 * the baseline's change_pte_range(MM_CP_PROT_NUMA) keeps the bit
+	 * (kernel-paths §5, §8.1 E4) and do_numa_page() restores a uffd-wp
+	 * entry. Register refuses to turn RWP into WP (dropping a mode), so an
+	 * RWP leftover reaches a WP VMA only through a VMA with neither flag,
+	 * which "stray uffd" checks. */
+	if (present && !rwp && !wp && protnone && uffd && vma_is_accessible(vma))
 		return oracle_fail(o, "stray protnone+uffd", mm_id, addr, 0, val,
 				   "protnone+uffd in an accessible non-RWP VMA (it would be "
 				   "taken for a NUMA hint)");

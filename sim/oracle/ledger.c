@@ -87,11 +87,30 @@ static bool lazyfree_clean(const struct pview *pv)
 	       !(pv->val & _PAGE_DIRTY);
 }
 
-static void page_permissions(struct oracle *o, const struct step *s, struct mm_struct *mm,
-			     struct lpage *lp, const struct pview *pv)
+/* What a step's drop permissions depend on, looked up once per step. */
+struct step_facts {
+	struct region *r;
+	uint64_t adv;
+	struct address_space *punched;
+	bool pagecache, reclaim;
+};
+
+static void step_facts(struct oracle *o, const struct step *s, struct step_facts *f)
 {
-	struct region *r = step_region(o, s);
-	uint64_t adv = step_u64(s, "advice", 0);
+	f->r = step_region(o, s);
+	f->adv = step_u64(s, "advice", 0);
+	f->punched = s->cmd == CMD_FALLOCATE && s->pos[0] && o->w->file_by_name
+			     ? g_hash_table_lookup(o->w->file_by_name, s->pos[0])
+			     : NULL;
+	f->pagecache = is_pagecache_step(s);
+	f->reclaim = is_reclaim_step(s);
+}
+
+static void page_permissions(struct oracle *o, const struct step *s, const struct step_facts *f,
+			     struct mm_struct *mm, struct lpage *lp, const struct pview *pv)
+{
+	struct region *r = f->r;
+	uint64_t adv = f->adv;
 
 	switch (s->cmd) {
 	case CMD_MUNMAP:
@@ -103,21 +122,22 @@ static void page_permissions(struct oracle *o, const struct step *s, struct mm_s
 			lp->perm |= PERM_DROP;
 		break;
 	case CMD_FALLOCATE: {
-		struct address_space *file =
-			s->pos[0] && o->w->file_by_name
-				? g_hash_table_lookup(o->w->file_by_name, s->pos[0])
-				: NULL;
+		struct address_space *file = f->punched;
 		struct vm_area_struct *vma = vma_lookup(mm, lp->addr);
 		if (file && vma && vma->vm_file == file &&
 		    step_page_in_range(s, "pages", linear_page_index(vma, lp->addr)))
 			lp->perm |= PERM_DROP;
 		break;
 	}
+	case CMD_FTRUNCATE: /* ledger_move.c */
+		if (ftruncate_drops(o, s, vma_lookup(mm, lp->addr), lp->addr))
+			lp->perm |= PERM_DROP;
+		break;
 	default:
 		break;
 	}
 
-	if (is_pagecache_step(s) && !(lp->perm & PERM_CACHE)) {
+	if (f->pagecache && !(lp->perm & PERM_CACHE)) {
 		struct vm_area_struct *vma = vma_lookup(mm, lp->addr);
 		if (vma && vma->vm_file) {
 			uint64_t idx = linear_page_index(vma, lp->addr);
@@ -129,7 +149,7 @@ static void page_permissions(struct oracle *o, const struct step *s, struct mm_s
 			}
 		}
 	}
-	if (is_reclaim_step(s) && lazyfree_clean(pv))
+	if (f->reclaim && lazyfree_clean(pv))
 		lp->perm |= PERM_DROP;
 }
 
@@ -137,7 +157,10 @@ void ledger_step_begin(struct oracle *o, const struct step *s, bool outermost)
 {
 	GHashTableIter li, pi;
 	gpointer k, val;
+	struct step_facts facts;
 
+	if (s)
+		step_facts(o, s, &facts);
 	g_hash_table_iter_init(&li, o->ledgers);
 	while (g_hash_table_iter_next(&li, &k, &val)) {
 		struct mm_ledger *l = val;
@@ -155,7 +178,7 @@ void ledger_step_begin(struct oracle *o, const struct step *s, bool outermost)
 				lp->before_huge = pv.huge && pv.kind == PV_PRESENT;
 			}
 			if (s)
-				page_permissions(o, s, mm, lp, &pv);
+				page_permissions(o, s, &facts, mm, lp, &pv);
 		}
 	}
 }
@@ -424,6 +447,8 @@ bool ledger_event(struct oracle *o, const struct mm_event *ev)
 		return ledger_mremap(o, ev, mm);
 	case EV_FORK:
 		return ledger_fork_event(o, ev);
+	case EV_UFFD_MOVE:
+		return ledger_uffd_move(o, ev, mm);
 	default:
 		return true;
 	}

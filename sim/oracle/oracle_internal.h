@@ -152,6 +152,10 @@ void ledger_step_end(struct oracle *o);
 bool ledger_fork_event(struct oracle *o, const struct mm_event *ev);
 /* ledger_mremap.c: EV_MREMAP */
 bool ledger_mremap(struct oracle *o, const struct mm_event *ev, struct mm_struct *mm);
+/* ledger_move.c: EV_UFFD_MOVE, and the ftruncate drop permission */
+bool ledger_uffd_move(struct oracle *o, const struct mm_event *ev, struct mm_struct *mm);
+bool ftruncate_drops(struct oracle *o, const struct step *s, const struct vm_area_struct *vma,
+		     uint64_t addr);
 
 /* encoding.c + structure.c: one walk over every table of every mm */
 bool structure_check(struct oracle *o);

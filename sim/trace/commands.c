@@ -68,6 +68,12 @@ const struct flag_name copy_mode_names[] = {
 	{ NULL, 0 },
 };
 
+const struct flag_name move_mode_names[] = {
+	{ "DONTWAKE", UFFDIO_MOVE_MODE_DONTWAKE },
+	{ "ALLOW_SRC_HOLES", UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES },
+	{ NULL, 0 },
+};
+
 /* madvise advice values (include/uapi/asm-generic/mman-common.h). */
 const struct flag_name advice_names[] = {
 	{ "DONTNEED", 4 },	  { "FREE", 8 },      { "HUGEPAGE", 14 },
@@ -399,6 +405,24 @@ const struct cmd_desc cmd_descs[NR_CMDS] = {
 		       "fork(): declares the child process and, for every region R and uffd U "
 		       "of the parent so far, C.R (same address) and C.U (the child's context; "
 		       "only with UFFD_FEATURE_EVENT_FORK)" },
+	[CMD_UFFD_MOVE] = { "uffd move",
+			    { NAME_UFFD, NAME_REGION },
+			    false,
+			    { KNR("src", NAME_REGION), K("pages", ARG_RANGE),
+			      KT("mode", ARG_FLAGS, move_mode_names) },
+			    "UFFDIO_MOVE: the pages of src= to the same page numbers of the "
+			    "destination region (one contiguous range)" },
+	[CMD_SWAPOFF] = { "swapoff",
+			  { NAME_NONE },
+			  false,
+			  { { 0 } },
+			  "swapoff: every swapped page (anon PTEs and shmem) comes back; the "
+			  "device stays usable" },
+	[CMD_FTRUNCATE] = { "ftruncate",
+			    { NAME_FILE },
+			    false,
+			    { KR("size", ARG_SIZE) },
+			    "ftruncate(2) of a shmem file to size= (a multiple of 4K)" },
 	[CMD_EXPECT_RESULT] = { "expect result",
 				{ NAME_NONE },
 				false,

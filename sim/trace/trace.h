@@ -53,6 +53,9 @@ enum cmd {
 	CMD_NUMA_SCAN,
 	CMD_MREMAP,
 	CMD_FORK,
+	CMD_UFFD_MOVE,
+	CMD_SWAPOFF,
+	CMD_FTRUNCATE,
 	CMD_EXPECT_RESULT,
 	CMD_EXPECT_SCAN,
 	CMD_EXPECT_MSG,
@@ -151,6 +154,7 @@ extern const struct flag_name register_mode_names[];
 extern const struct flag_name wp_mode_names[];
 extern const struct flag_name rwp_mode_names[];
 extern const struct flag_name copy_mode_names[];
+extern const struct flag_name move_mode_names[];
 extern const struct flag_name advice_names[];
 extern const struct flag_name foll_names[];
 extern const struct flag_name gup_caller_names[];

@@ -2,8 +2,9 @@
  *
  * A deterministic generator builds well-formed traces over the whole command
  * alphabet (plus some steps that are wrong on purpose: pages outside a
- * region, fallocate beyond the file, races past the end) and replays each
- * with the oracle on at a random patch level. Only survival is asserted: no
+ * region, fallocate beyond the file, races past the end, a fork child's
+ * C.U that EVENT_FORK never created, a region mremap moved away) and
+ * replays each with the oracle on at a random patch level. Only survival is asserted: no
  * crash, abort or hang (ASan/UBSan watch in the asan build), a verdict that
  * is one of the three, bad input reported as "path:N: " with N a line of the
  * trace, and a failure that says why.
@@ -45,11 +46,25 @@
 #define FUZZ_HANG_SECONDS 20 /* one trace; the slowest take milliseconds */
 #define PATH "fuzz.trace"
 
+#define MAX_PROCS 4 /* P0, P1 and up to two fork children */
+#define MAX_UFFDS 8
+#define MAX_REGIONS 16
+
 struct gregion {
-	const char *name;
-	int proc; /* index into procs */
+	char name[24]; /* A, M0, R2 (mremap), C0.A (fork), C1.C0.A */
+	int proc;      /* index into procs */
 	unsigned npages;
 	bool file;
+	bool moved; /* mremap moved it away: its addresses are unmapped */
+	bool split; /* a ranged step may have split its VMA: mremap may fail */
+};
+
+struct guffd {
+	char name[24]; /* U0, U1, C0.U0 */
+	int proc;
+	bool event_fork; /* its api asked for EVENT_FORK */
+	bool live;	 /* opened (or forked) and not closed */
+	bool registered; /* some register step named it (dup_userfaultfd needs a VMA) */
 };
 
 struct gen {
@@ -57,19 +72,20 @@ struct gen {
 	GString *t;
 	unsigned lines;
 	int nprocs;
-	bool proc_uffd[2]; /* a uffd exists in this process */
-	struct gregion regions[3];
+	char procs[MAX_PROCS][16];
+	struct guffd uffds[MAX_UFFDS];
+	int nuffds;
+	struct gregion regions[MAX_REGIONS];
 	int nregions;
+	unsigned nforks, nremaps;
 	unsigned file_pages;
 	unsigned steps_left; /* steps still to generate, for race=N */
 };
 
-static const char *const proc_names[] = { "P0", "P1" };
-static const char *const uffd_names[] = { "U0", "U1" };
-
 static const char *const features[] = {
-	"RWP",		 "RWP_ASYNC",	"PAGEFAULT_FLAG_WP", "WP_ASYNC", "WP_HUGETLBFS_SHMEM",
-	"MISSING_SHMEM", "MINOR_SHMEM", "WP_UNPOPULATED",
+	"RWP",		 "RWP_ASYNC",	"PAGEFAULT_FLAG_WP", "WP_ASYNC",   "WP_HUGETLBFS_SHMEM",
+	"MISSING_SHMEM", "MINOR_SHMEM", "WP_UNPOPULATED",    "EVENT_FORK", "EVENT_REMAP",
+	"MOVE",
 };
 static const char *const reg_modes[] = { "MISSING", "WP", "MINOR", "RWP" };
 static const char *const wp_modes[] = { "WP", "DONTWAKE" };
@@ -112,7 +128,16 @@ static const char *const foll[] = { "WRITE",
 static const char *const categories[] = { "WPALLOWED", "WRITTEN", "FILE", "PRESENT",
 					  "SWAPPED",   "PFNZERO", "HUGE", "SOFT_DIRTY",
 					  "GUARD",     "ACCESSED" };
-static const char *const hunks[] = { "08a", "08b", "08c", "08d", "08e", "unsafe-batch" };
+static const char *const hunks[] = { "08a",
+				     "08b",
+				     "08c",
+				     "08d",
+				     "08e",
+				     "unsafe-batch",
+				     "migrate-no-reforce",
+				     "numa-rebuild-all",
+				     "split-no-reforce",
+				     "swapin-no-restore" };
 static const char *const levels[] = { "no08", "v5", "v6" };
 static const char *const pte_states[] = { "none",   "armed", "present",	  "wp",
 					  "numa",   "swap",  "swap-uffd", "migration",
@@ -188,9 +213,13 @@ static void range(struct gen *g, GString *out, unsigned n, bool list)
 	}
 }
 
-static const struct gregion *region(struct gen *g)
+/* A region; one that mremap moved away only now and then. */
+static struct gregion *region(struct gen *g)
 {
-	return &g->regions[rnd(g, 0, (unsigned)g->nregions - 1)];
+	struct gregion *r = &g->regions[rnd(g, 0, (unsigned)g->nregions - 1)];
+	if (r->moved && !chance(g, 20))
+		r = &g->regions[rnd(g, 0, (unsigned)g->nregions - 1)];
+	return r;
 }
 
 /* " pages=..." or nothing (the whole region). */
@@ -202,20 +231,116 @@ static void pages_key(struct gen *g, GString *out, const struct gregion *rg, boo
 	range(g, out, rg->npages, false);
 }
 
-/* The uffd of a region's own process, or now and then another one. */
+/* A live uffd of a region's own process, or now and then any declared one
+ * (another process's, a closed one, a fork child's that EVENT_FORK never
+ * created: bad input). */
 static const char *uffd_for(struct gen *g, const struct gregion *rg)
 {
-	int p = rg->proc;
-	if (!g->proc_uffd[p] || chance(g, 1))
-		p = g->proc_uffd[0] ? 0 : 1;
-	return uffd_names[p];
+	int own[MAX_UFFDS], n = 0;
+	if (!g->nuffds)
+		return "U0"; /* never declared */
+	for (int i = 0; i < g->nuffds; i++)
+		if (g->uffds[i].live && g->uffds[i].proc == rg->proc)
+			own[n++] = i;
+	if (!n) /* another process's live one, or rarely any declared one */
+		for (int i = 0; i < g->nuffds && !chance(g, 3); i++)
+			if (g->uffds[i].live)
+				own[n++] = i;
+	if (!n || chance(g, 2))
+		return g->uffds[rnd(g, 0, (unsigned)g->nuffds - 1)].name;
+	return g->uffds[own[rnd(g, 0, (unsigned)n - 1)]].name;
+}
+
+static struct gregion *add_region(struct gen *g, const char *name, int proc, unsigned npages,
+				  bool file)
+{
+	if (g->nregions == MAX_REGIONS)
+		return NULL; /* declared in the trace; the generator just stops using more */
+	struct gregion *r = &g->regions[g->nregions++];
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->proc = proc;
+	r->npages = npages;
+	r->file = file;
+	return r;
+}
+
+static void add_uffd(struct gen *g, const char *name, int proc, bool event_fork, bool live)
+{
+	if (g->nuffds == MAX_UFFDS)
+		return;
+	struct guffd *u = &g->uffds[g->nuffds++];
+	snprintf(u->name, sizeof(u->name), "%s", name);
+	u->proc = proc;
+	u->event_fork = event_fork;
+	u->live = live;
+}
+
+static struct guffd *uffd_named(struct gen *g, const char *name)
+{
+	for (int i = 0; i < g->nuffds; i++)
+		if (!strcmp(g->uffds[i].name, name))
+			return &g->uffds[i];
+	return NULL;
+}
+
+/* fork C parent=P: the child gets C.R for every region and C.U for every
+ * uffd of P declared so far; C.U exists only if U asked for EVENT_FORK. */
+static void gen_fork(struct gen *g)
+{
+	if (g->nprocs == MAX_PROCS)
+		return;
+	int parent = (int)rnd(g, 0, (unsigned)g->nprocs - 1), child = g->nprocs++;
+	snprintf(g->procs[child], sizeof(g->procs[child]), "C%u", g->nforks++);
+	line(g, "fork %s parent=%s", g->procs[child], g->procs[parent]);
+	int nr = g->nregions, nu = g->nuffds;
+	for (int i = 0; i < nr; i++) {
+		const struct gregion *r = &g->regions[i];
+		if (r->proc != parent)
+			continue;
+		g_autofree char *n = g_strdup_printf("%s.%s", g->procs[child], r->name);
+		struct gregion *c = add_region(g, n, child, r->npages, r->file);
+		if (c) {
+			c->moved = r->moved;
+			c->split = r->split;
+		}
+	}
+	for (int i = 0; i < nu; i++) {
+		const struct guffd *u = &g->uffds[i];
+		if (u->proc != parent)
+			continue;
+		g_autofree char *n = g_strdup_printf("%s.%s", g->procs[child], u->name);
+		add_uffd(g, n, child, u->event_fork, u->live && u->event_fork && u->registered);
+	}
+}
+
+/* mremap S from=R: at a free gap, or now and then at a fixed address that
+ * may land on another region (MREMAP_FIXED unmaps it) or on R itself. */
+static void gen_mremap(struct gen *g, struct gregion *rg)
+{
+	char name[24];
+	if ((rg->moved || rg->split) && !chance(g, 5))
+		return; /* nothing left to move: the new name would be undeclared */
+	snprintf(name, sizeof(name), "R%u", g->nremaps++);
+	if (chance(g, 25)) {
+		uint64_t at = 0x7f0000000000ULL + (uint64_t)rnd(g, 0, 16) * 0x100000ULL;
+		if (chance(g, 30))
+			at += (uint64_t)rnd(g, 1, 15) * 0x1000ULL;
+		line(g, "mremap %s from=%s at=0x%llx", name, rg->name, (unsigned long long)at);
+	} else {
+		line(g, "mremap %s from=%s", name, rg->name);
+	}
+	int proc = rg->proc;
+	unsigned npages = rg->npages;
+	bool file = rg->file;
+	rg->moved = true;
+	add_region(g, name, proc, npages, file);
 }
 
 static void gen_expect(struct gen *g)
 {
 	g_autoptr(GString) s = g_string_new(NULL);
 	const struct gregion *rg = region(g);
-	switch (rnd(g, 0, 9)) {
+	switch (rnd(g, 0, 10)) {
 	case 0:
 		line(g, "expect result is=%s", PICK(g, results));
 		break;
@@ -251,6 +376,9 @@ static void gen_expect(struct gen *g)
 		range(g, s, rg->npages, true);
 		line(g, "expect pte %s pages=%s state=%s", rg->name, s->str, PICK(g, pte_states));
 		break;
+	case 10:
+		line(g, "expect scan-count count=%u", rnd(g, 0, 4));
+		break;
 	default:
 		line(g, "expect blocked count=%u", rnd(g, 0, 1));
 		break;
@@ -272,9 +400,18 @@ static void race_key(struct gen *g, GString *out)
 static void gen_step(struct gen *g)
 {
 	g_autoptr(GString) s = g_string_new(NULL);
-	const struct gregion *rg = region(g);
+	struct gregion *rg = region(g);
+	unsigned k = rnd(g, 0, 115);
+	/* uffd steps mostly on a region whose process has a live context */
+	for (int tries = 0; ((k >= 35 && k < 65) || (k >= 106 && k < 110)) && tries < 4; tries++) {
+		bool has = false;
+		for (int i = 0; i < g->nuffds; i++)
+			has |= g->uffds[i].live && g->uffds[i].proc == rg->proc;
+		if (has || chance(g, 5))
+			break;
+		rg = region(g);
+	}
 	const char *u = uffd_for(g, rg);
-	unsigned k = rnd(g, 0, 99);
 
 	if (k < 16) {
 		bool w = chance(g, 50);
@@ -286,15 +423,18 @@ static void gen_step(struct gen *g)
 	} else if (k < 20) {
 		pages_key(g, s, rg, true);
 		line(g, "mprotect %s%s prot=%s", rg->name, s->str, PICK(g, prots));
+		rg->split |= s->len > 0;
 	} else if (k < 22) {
 		pages_key(g, s, rg, true);
 		line(g, "munmap %s%s", rg->name, s->str);
+		rg->split |= s->len > 0;
 	} else if (k < 32) {
 		const char *adv = PICK(g, advices);
 		pages_key(g, s, rg, true);
 		if (!strcmp(adv, "COLLAPSE"))
 			race_key(g, s);
 		line(g, "madvise %s%s advice=%s", rg->name, s->str, adv);
+		rg->split |= strstr(s->str, "pages=") && strstr(adv, "HUGE");
 	} else if (k < 35) {
 		if (!g->file_pages)
 			return;
@@ -305,9 +445,13 @@ static void gen_step(struct gen *g)
 		g_autoptr(GString) m = g_string_new(NULL);
 		FLAGS(g, m, reg_modes, 35);
 		line(g, "uffd register %s %s%s mode=%s", u, rg->name, s->str, m->str);
+		rg->split |= s->len > 0;
+		if (uffd_named(g, u))
+			uffd_named(g, u)->registered = true;
 	} else if (k < 43) {
 		pages_key(g, s, rg, true);
 		line(g, "uffd unregister %s %s%s", u, rg->name, s->str);
+		rg->split |= s->len > 0;
 	} else if (k < 47) {
 		pages_key(g, s, rg, true);
 		g_autoptr(GString) m = g_string_new(NULL);
@@ -343,8 +487,11 @@ static void gen_step(struct gen *g)
 		line(g, "uffd wake %s %s%s", u, rg->name, s->str);
 	} else if (k < 65) {
 		/* Every later use of a closed uffd is bad input: close rarely. */
-		if (chance(g, 10))
+		if (chance(g, 10)) {
 			line(g, "uffd close %s", u);
+			if (uffd_named(g, u))
+				uffd_named(g, u)->live = false;
+		}
 	} else if (k < 70) {
 		if (chance(g, 50))
 			line(g, "serve %s", u);
@@ -352,7 +499,7 @@ static void gen_step(struct gen *g)
 			line(g, "serve %s count=%u value=%u", u, rnd(g, 0, 3), rnd(g, 0, 9));
 	} else if (k < 72) {
 		race_key(g, s);
-		line(g, "khugepaged pass %s%s", proc_names[rnd(g, 0, (unsigned)g->nprocs - 1)],
+		line(g, "khugepaged pass %s%s", g->procs[rnd(g, 0, (unsigned)g->nprocs - 1)],
 		     s->str);
 	} else if (k < 75) {
 		race_key(g, s);
@@ -374,7 +521,7 @@ static void gen_step(struct gen *g)
 			bool with_proc = chance(g, 30);
 			line(g, "gup %s pages=%s caller=%s value=%u%s%s", rg->name, s->str,
 			     PICK(g, callers), rnd(g, 0, 9), with_proc ? " proc=" : "",
-			     with_proc ? proc_names[p] : "");
+			     with_proc ? g->procs[p] : "");
 		}
 	} else if (k < 88) {
 		pages_key(g, s, rg, true);
@@ -395,6 +542,38 @@ static void gen_step(struct gen *g)
 		static const char *const thp[] = { "always", "madvise", "never" };
 		static const unsigned mthp[] = { 0, 2, 3, 4 };
 		line(g, "thp enabled=%s mthp=%u", PICK(g, thp), PICK(g, mthp));
+	} else if (k < 96) {
+		gen_fork(g);
+	} else if (k < 99) {
+		gen_mremap(g, rg);
+	} else if (k < 103) {
+		pages_key(g, s, rg, true);
+		if (chance(g, 40))
+			g_string_append_printf(s, " split=%u", rnd(g, 0, 1));
+		race_key(g, s);
+		line(g, "migrate %s%s", rg->name, s->str);
+	} else if (k < 106) {
+		pages_key(g, s, rg, true);
+		if (chance(g, 60))
+			g_string_append_printf(s, " migrate-on-fault=%u", rnd(g, 0, 1));
+		line(g, "numa-scan %s%s", rg->name, s->str);
+	} else if (k < 110) {
+		/* UFFDIO_MOVE from another region of the same process, mostly */
+		static const char *const move_modes[] = { "DONTWAKE", "ALLOW_SRC_HOLES" };
+		const struct gregion *src = region(g);
+		for (int tries = 0; src->proc != rg->proc && tries < 3; tries++)
+			src = region(g);
+		g_autoptr(GString) m = g_string_new(NULL);
+		FLAGS(g, m, move_modes, 40);
+		range(g, s, rg->npages < src->npages ? rg->npages : src->npages, false);
+		line(g, "uffd move %s %s src=%s pages=%s mode=%s", u, rg->name, src->name, s->str,
+		     m->str);
+	} else if (k < 111) {
+		line(g, "swapoff");
+	} else if (k < 112) {
+		unsigned pages = rnd(g, 0, g->file_pages + (chance(g, 20) ? 8 : 0));
+		line(g, "ftruncate F size=%uK", pages * 4);
+		g->file_pages = pages; /* fallocate past it is bad input */
 	} else if (chance(g, 25)) {
 		gen_expect(g);
 	} else {
@@ -407,8 +586,10 @@ static void gen_step(struct gen *g)
 static void gen_trace(struct gen *g)
 {
 	g->nprocs = chance(g, 30) ? 2 : 1;
-	for (int p = 0; p < g->nprocs; p++)
-		line(g, "process %s", proc_names[p]);
+	for (int p = 0; p < g->nprocs; p++) {
+		snprintf(g->procs[p], sizeof(g->procs[p]), "P%d", p);
+		line(g, "process %s", g->procs[p]);
+	}
 	if (chance(g, 40)) {
 		static const char *const thp[] = { "always", "madvise", "never" };
 		line(g, "thp enabled=%s", PICK(g, thp));
@@ -419,11 +600,9 @@ static void gen_trace(struct gen *g)
 	line(g, "file F size=%uK%s", g->file_pages * 4, huge_file ? " huge=1" : "");
 
 	/* The anonymous region. */
-	struct gregion *a = &g->regions[g->nregions++];
-	a->name = "A";
-	a->proc = 0;
 	bool thp = chance(g, 30);
-	a->npages = thp && chance(g, 60) ? 512 : rnd(g, 16, 64);
+	struct gregion *a =
+		add_region(g, "A", 0, thp && chance(g, 60) ? 512 : rnd(g, 16, 64), false);
 	line(g, "mmap A proc=P0 len=%uK prot=rw map=private%s", a->npages * 4,
 	     thp ? " align=2M" : "");
 	if (thp)
@@ -432,17 +611,14 @@ static void gen_trace(struct gen *g)
 	/* One or two regions of the shmem file. */
 	int nfile = chance(g, 50) ? 2 : 1;
 	for (int i = 0; i < nfile; i++) {
-		struct gregion *m = &g->regions[g->nregions++];
-		m->name = i ? "M1" : "M0";
-		m->proc = i && g->nprocs > 1 ? 1 : 0;
-		m->file = true;
 		unsigned off = i && chance(g, 30) ? rnd(g, 0, g->file_pages / 2) : 0;
-		m->npages = g->file_pages - off;
+		struct gregion *m = add_region(g, i ? "M1" : "M0", i && g->nprocs > 1 ? 1 : 0,
+					       g->file_pages - off, true);
 		bool shared = chance(g, 70);
 		g_autofree char *tail = off ? g_strdup_printf(" offset=%uK", off * 4)
 					    : g_strdup(m->npages == 512 ? " align=2M" : "");
 		line(g, "mmap %s proc=%s len=%uK prot=rw map=%s file=F%s", m->name,
-		     proc_names[m->proc], m->npages * 4, shared ? "shared" : "private", tail);
+		     g->procs[m->proc], m->npages * 4, shared ? "shared" : "private", tail);
 	}
 
 	/* Some data to work on. */
@@ -457,9 +633,10 @@ static void gen_trace(struct gen *g)
 			continue;
 		g_autoptr(GString) f = g_string_new(NULL);
 		FLAGS(g, f, features, 40);
-		line(g, "uffd open %s proc=%s", uffd_names[p], proc_names[p]);
-		line(g, "uffd api %s features=%s", uffd_names[p], f->str);
-		g->proc_uffd[p] = true;
+		g_autofree char *u = g_strdup_printf("U%d", p);
+		line(g, "uffd open %s proc=%s", u, g->procs[p]);
+		line(g, "uffd api %s features=%s", u, f->str);
+		add_uffd(g, u, p, strstr(f->str, "EVENT_FORK") != NULL, true);
 	}
 
 	unsigned n = rnd(g, 20, 60);

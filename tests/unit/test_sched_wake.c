@@ -73,6 +73,52 @@ static void a_wake_on_another_context_wakes_nobody(void **state)
 	userfaultfd_ctx_free(b);
 }
 
+/* __wake_userfault() wakes the waiters still on fault_pending_wqh too and
+ * autoremoves them: a page-fault message not read yet disappears with its
+ * waiter; read messages, other pages' and non-fault events stay. */
+static void a_wake_drops_the_unread_message_of_each_woken_waiter(void **state)
+{
+	static const struct {
+		uint64_t wake_start, wake_len;
+		bool read_first; /* the handler read the message before the wake */
+		unsigned left;	 /* messages still queued after the wake */
+	} rows[] = {
+		{ 0x2000, PAGE_SIZE, false, 2 }, /* 0x2000's fault message dropped */
+		{ 0x2000, PAGE_SIZE, true, 3 },	 /* already read: nothing to drop */
+		{ 0x4000, PAGE_SIZE, false, 3 }, /* nobody woken */
+		{ 0, 0, false, 1 },		 /* everyone: only the event stays */
+	};
+	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
+		struct userfaultfd_ctx *ctx = userfaultfd_ctx_alloc(NULL);
+		struct uffd_msg m, ev = { .event = UFFD_EVENT_REMAP, .address = 0x2000 };
+		uffd_msg_push(ctx, ev);
+		for (unsigned t = 0; t < 2; t++) {
+			uffd_msg_push(ctx, (struct uffd_msg){ .event = UFFD_EVENT_PAGEFAULT,
+							      .address = 0x2000 + t * 0x1000 });
+			sleep_on(ctx, t, 0x2000 + t * 0x1000);
+		}
+		if (rows[i].read_first) {
+			/* read the REMAP event and 0x2000's fault message */
+			assert_true(uffd_msg_pop(ctx, &m));
+			assert_true(uffd_msg_pop(ctx, &m));
+			assert_int_equal(m.address, 0x2000);
+		}
+		userfaultfd_wake_range(ctx, rows[i].wake_start, rows[i].wake_len);
+		unsigned left = ctx->msgs->len + (rows[i].read_first ? 2 : 0);
+		assert_int_equal(left, rows[i].left);
+		for (guint k = 0; k < ctx->msgs->len; k++) {
+			struct uffd_msg *q = &g_array_index(ctx->msgs, struct uffd_msg, k);
+			if (q->event == UFFD_EVENT_PAGEFAULT && !rows[i].read_first)
+				assert_true(q->address < rows[i].wake_start ||
+					    q->address >= rows[i].wake_start + rows[i].wake_len ||
+					    !rows[i].wake_len);
+		}
+		userfaultfd_ctx_free(ctx);
+		for (unsigned t = 0; t < G_N_ELEMENTS(tasks); t++)
+			tasks[t] = (struct task){ .id = t + 1 };
+	}
+}
+
 static int window_calls;
 static const char *window_point;
 static void window(const char *point, void *arg)
@@ -113,6 +159,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(a_wake_on_another_context_wakes_nobody, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			a_wake_drops_the_unread_message_of_each_woken_waiter, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_race_window_fires_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(events_are_logged_in_order, setup, teardown),
 	};

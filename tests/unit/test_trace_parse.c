@@ -72,6 +72,9 @@ static const char *const examples[NR_CMDS] = {
 	[CMD_MREMAP] = "mremap s2 from=r at=0x7f0000400000",
 	[CMD_EXPECT_SCAN_COUNT] = "expect scan-count count=0",
 	[CMD_FORK] = "fork c parent=p",
+	[CMD_UFFD_MOVE] = "uffd move u r src=r pages=0-1 mode=ALLOW_SRC_HOLES",
+	[CMD_SWAPOFF] = "swapoff",
+	[CMD_FTRUNCATE] = "ftruncate f size=8K",
 };
 
 static struct trace *parse_ok(const char *text)
