@@ -163,6 +163,16 @@ long shmem_fallocate_punch(struct address_space *mapping, uint64_t first, uint64
 		return 0;
 	if (first + nr > mapping->nr_pages)
 		nr = mapping->nr_pages - first;
+	/* shmem_undo_range() locks every folio it drops or splits: a folio a
+	 * suspended path holds locked (migration between unmap and move)
+	 * makes the punch sleep until that path finishes. */
+	for (uint64_t i = first; i < first + nr; i++) {
+		uint64_t e = mapping->i_pages[i];
+		if (e && !xa_is_value(e) && folio_test_locked(pfn_folio(xa_to_pfn(e)))) {
+			race_window_would_wait("folio lock");
+			return -EAGAIN; /* the step is refused (engine.c) */
+		}
+	}
 	/* unmap_mapping_range() first: the data goes, so do the mappings. */
 	unmap_mapping_pages(mapping, first, nr, false);
 	for (uint64_t i = first; i < first + nr; i++) {
@@ -206,7 +216,8 @@ long shmem_setattr_size(struct address_space *mapping, uint64_t new_pages)
 
 	if (new_pages < old_pages) {
 		unmap_mapping_pages(mapping, new_pages, old_pages - new_pages, true);
-		shmem_fallocate_punch(mapping, new_pages, old_pages - new_pages);
+		if (shmem_fallocate_punch(mapping, new_pages, old_pages - new_pages))
+			return 0; /* it would sleep on a folio lock: nothing changes */
 		unmap_mapping_pages(mapping, new_pages, old_pages - new_pages, true);
 		for (uint64_t i = new_pages; i < old_pages; i++)
 			g_assert(!mapping->i_pages[i]);
