@@ -157,7 +157,7 @@ void ledger_step_begin(struct oracle *o, const struct step *s, bool outermost)
 {
 	GHashTableIter li, pi;
 	gpointer k, val;
-	struct step_facts facts;
+	struct step_facts facts = { 0 };
 
 	if (s)
 		step_facts(o, s, &facts);
