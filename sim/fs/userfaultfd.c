@@ -479,9 +479,13 @@ long userfaultfd_zeropage(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t le
 	return (uint64_t)ret == len ? 0 : -EAGAIN;
 }
 
-/* models userfaultfd_writeprotect() */
-long userfaultfd_writeprotect(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len,
-			      uint64_t mode)
+/* The common shape of the two protect ioctls (userfaultfd_writeprotect()
+ * and userfaultfd_rwprotect()): validate, apply, then wake the range on a
+ * resolve unless DONTWAKE. Protecting with DONTWAKE is invalid: a protect
+ * has no waiters to leave asleep. */
+static long uffd_protect_ioctl(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len,
+			       uint64_t mode, uint64_t mode_protect, uint64_t mode_dontwake,
+			       long (*apply)(struct userfaultfd_ctx *, uint64_t, uint64_t, bool))
 {
 	if (!ctx->api_done)
 		return -EINVAL;
@@ -490,43 +494,32 @@ long userfaultfd_writeprotect(struct userfaultfd_ctx *ctx, uint64_t start, uint6
 	long ret = validate_range(start, len);
 	if (ret)
 		return ret;
-	if (mode & ~(UFFDIO_WRITEPROTECT_MODE_DONTWAKE | UFFDIO_WRITEPROTECT_MODE_WP))
+	if (mode & ~(mode_dontwake | mode_protect))
 		return -EINVAL;
-	bool mode_wp = mode & UFFDIO_WRITEPROTECT_MODE_WP;
-	bool mode_dontwake = mode & UFFDIO_WRITEPROTECT_MODE_DONTWAKE;
-	if (mode_wp && mode_dontwake)
+	bool protect = mode & mode_protect, dontwake = mode & mode_dontwake;
+	if (protect && dontwake)
 		return -EINVAL;
-	ret = mwriteprotect_range(ctx, start, len, mode_wp);
+	ret = apply(ctx, start, len, protect);
 	if (ret)
 		return ret;
-	if (!mode_wp && !mode_dontwake)
+	if (!protect && !dontwake)
 		userfaultfd_wake_range(ctx, start, len);
 	return 0;
+}
+
+/* models userfaultfd_writeprotect() */
+long userfaultfd_writeprotect(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len,
+			      uint64_t mode)
+{
+	return uffd_protect_ioctl(ctx, start, len, mode, UFFDIO_WRITEPROTECT_MODE_WP,
+				  UFFDIO_WRITEPROTECT_MODE_DONTWAKE, mwriteprotect_range);
 }
 
 /* models userfaultfd_rwprotect() (RWP 09/15) */
 long userfaultfd_rwprotect(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len, uint64_t mode)
 {
-	if (!ctx->api_done)
-		return -EINVAL;
-	if (ctx->mmap_changing)
-		return -EAGAIN;
-	long ret = validate_range(start, len);
-	if (ret)
-		return ret;
-	if (mode & ~(UFFDIO_RWPROTECT_MODE_DONTWAKE | UFFDIO_RWPROTECT_MODE_RWP))
-		return -EINVAL;
-	bool mode_rwp = mode & UFFDIO_RWPROTECT_MODE_RWP;
-	bool mode_dontwake = mode & UFFDIO_RWPROTECT_MODE_DONTWAKE;
-	/* Arming has no waiters to leave asleep. */
-	if (mode_rwp && mode_dontwake)
-		return -EINVAL;
-	ret = mrwprotect_range(ctx, start, len, mode_rwp);
-	if (ret)
-		return ret;
-	if (!mode_rwp && !mode_dontwake)
-		userfaultfd_wake_range(ctx, start, len);
-	return 0;
+	return uffd_protect_ioctl(ctx, start, len, mode, UFFDIO_RWPROTECT_MODE_RWP,
+				  UFFDIO_RWPROTECT_MODE_DONTWAKE, mrwprotect_range);
 }
 
 /* models uffd_api_available_features() (13/15) */

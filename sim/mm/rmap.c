@@ -447,6 +447,19 @@ discard:
 	return true;
 }
 
+/* The pages [*first, *last) of folio that can be mapped in vma: the part of
+ * page_vma_mapped_walk()'s range that lies inside the VMA. */
+static void folio_pages_in_vma(const struct folio *folio, const struct vm_area_struct *vma,
+			       uint64_t *first, uint64_t *last)
+{
+	uint64_t vma_end_pgoff = vma->vm_pgoff + vma_pages(vma);
+
+	*first = vma->vm_pgoff > folio->index ? vma->vm_pgoff - folio->index : 0;
+	*last = folio_nr_pages(folio);
+	if (folio->index + *last > vma_end_pgoff)
+		*last = vma_end_pgoff - folio->index;
+}
+
 /* models try_to_unmap_one() */
 static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, uint64_t address,
 			     void *arg)
@@ -455,13 +468,10 @@ static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, ui
 	struct mm_struct *mm = vma->vm_mm;
 	uint64_t nr_pages = folio_nr_pages(folio);
 	uint64_t pfn0 = folio_pfn(folio);
-	/* The pages of the folio that can be mapped in this VMA. */
-	uint64_t first = vma->vm_pgoff > folio->index ? vma->vm_pgoff - folio->index : 0;
-	uint64_t last = nr_pages;
+	uint64_t first, last;
 
 	(void)address;
-	if (folio->index + last > vma->vm_pgoff + vma_pages(vma))
-		last = vma->vm_pgoff + vma_pages(vma) - folio->index;
+	folio_pages_in_vma(folio, vma, &first, &last);
 
 	/* mlock: kernel moves the folio to the unevictable list and aborts. */
 	if ((vma->vm_flags & VM_LOCKED) && !(ta->flags & TTU_IGNORE_MLOCK))
@@ -645,14 +655,11 @@ static bool try_to_migrate_one(struct folio *folio, struct vm_area_struct *vma, 
 {
 	struct ttm_arg *ta = arg;
 	struct mm_struct *mm = vma->vm_mm;
-	uint64_t nr_pages = folio_nr_pages(folio);
 	uint64_t pfn0 = folio_pfn(folio);
-	uint64_t first = vma->vm_pgoff > folio->index ? vma->vm_pgoff - folio->index : 0;
-	uint64_t last = nr_pages;
+	uint64_t first, last;
 
 	(void)address;
-	if (folio->index + last > vma->vm_pgoff + vma_pages(vma))
-		last = vma->vm_pgoff + vma_pages(vma) - folio->index;
+	folio_pages_in_vma(folio, vma, &first, &last);
 
 	/* page_vma_mapped_walk() over the pages of the folio in this VMA. */
 	for (uint64_t i = first; i < last;) {
