@@ -42,6 +42,7 @@ struct page {
 #define FOLIO_zero (1u << 8) /* the shared zero page or huge zero folio */
 #define FOLIO_isolated (1u << 9)
 #define FOLIO_young (1u << 10)
+#define FOLIO_partially_mapped (1u << 11) /* on the deferred split queue */
 
 struct folio {
 	uint64_t index;	  /* pgoff in the mapping (anon: linear page index) */

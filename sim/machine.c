@@ -22,10 +22,12 @@ void machine_init(uint64_t frames, uint64_t swap_slots)
 	sched_init();
 	thp_settings_default();
 	numa_migrate_on_fault = false;
+	deferred_split_queue_reset();
 }
 
 void machine_destroy(void)
 {
+	deferred_split_queue_reset();
 	sched_destroy();
 	swap_destroy();
 	pt_pool_destroy();

@@ -445,6 +445,9 @@ int engine_exec_op(struct engine *e, const struct step *s, struct pending_task *
 	case CMD_FTRUNCATE:
 		res = engine_exec_move(e, s, r);
 		break;
+	case CMD_SHRINK_DEFERRED:
+		deferred_split_scan();
+		break;
 	case CMD_PAGEMAP_SCAN: {
 		uint64_t start, len;
 		if (!engine_span(e, s, r, &start, &len))

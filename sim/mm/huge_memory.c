@@ -455,3 +455,162 @@ int copy_huge_pmd(struct mm_struct *dst_mm, struct mm_struct *src_mm, pmd_t *dst
 	*dst_pmd = pmd;
 	return 0;
 }
+
+/* -------------------------------------------------------- deferred split */
+
+/*
+ * The per-machine deferred split queue (struct deferred_split): head PFNs of
+ * large anon folios some of whose pages were unmapped. As in the kernel the
+ * queue holds no reference: a folio is queued while FOLIO_partially_mapped
+ * is set, and a folio freed meanwhile loses the flag with its struct (the
+ * model's folio_unqueue_deferred_split() on free), so the shrinker skips
+ * its stale slot.
+ */
+static GArray *split_queue;
+
+/* The queued folio at pfn, or NULL when the slot is stale. */
+static struct folio *split_queue_folio(uint64_t pfn)
+{
+	struct folio *folio;
+
+	if (pfn >= mem_map.capacity || pfn_to_page(pfn)->head_delta)
+		return NULL;
+	folio = &mem_map.folios[pfn];
+	if (!folio->in_use || !folio_test_large(folio) || !(folio->flags & FOLIO_partially_mapped))
+		return NULL;
+	return folio;
+}
+
+void deferred_split_queue_reset(void)
+{
+	if (split_queue)
+		g_array_free(split_queue, TRUE);
+	split_queue = NULL;
+}
+
+/* models deferred_split_folio() */
+void deferred_split_folio(struct folio *folio, bool partially_mapped)
+{
+	uint64_t pfn = folio_pfn(folio);
+
+	/* Order-1 folios have no room for the deferred list. */
+	if (folio_order(folio) <= 1 || !folio_test_anon(folio) || !partially_mapped)
+		return;
+	if (folio->flags & FOLIO_partially_mapped)
+		return; /* already queued */
+	folio_set_flag(folio, FOLIO_partially_mapped);
+	if (!split_queue)
+		split_queue = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	g_array_append_val(split_queue, pfn);
+}
+
+/* models deferred_split_count() */
+unsigned long deferred_split_count(void)
+{
+	unsigned long n = 0;
+
+	for (guint i = 0; split_queue && i < split_queue->len; i++)
+		n += split_queue_folio(g_array_index(split_queue, uint64_t, i)) != NULL;
+	return n;
+}
+
+/* models unmap_folio(): every mapping becomes a migration entry, a PMD
+ * mapping is split first (the kernel's freeze=true split) */
+static void unmap_folio(struct folio *folio)
+{
+	try_to_migrate(folio, TTU_SPLIT_HUGE_PMD | TTU_SYNC | TTU_BATCH_FLUSH);
+}
+
+/* models remap_page(): restore the migration entries of each folio the
+ * split produced; an armed entry gets PAGE_NONE back (07/15) */
+static void remap_page(struct folio *folio, uint64_t nr, unsigned flags)
+{
+	uint64_t pfn = folio_pfn(folio);
+
+	for (uint64_t i = 0; i < nr;) {
+		struct folio *f = pfn_folio(pfn + i);
+
+		remove_migration_ptes(f, f, flags);
+		i += folio_nr_pages(f);
+	}
+}
+
+/* models __folio_split() to order 0 (split_huge_page_to_list_to_order()):
+ * unmap_folio(), freeze, __split_unmapped_folio(), remap_page(), then the
+ * new folios nobody maps any more are freed */
+static int __folio_split(struct folio *folio)
+{
+	uint64_t nr = folio_nr_pages(folio), pfn = folio_pfn(folio);
+	struct anon_vma *anon_vma;
+	int ret = 0;
+
+	if (!folio_test_large(folio))
+		return 0;
+	/* The swap cache would have to be split with it (not modelled). */
+	if (!folio_test_anon(folio) || folio_test_swapcache(folio) || folio_test_locked(folio))
+		return -EBUSY;
+	anon_vma = folio_get_anon_vma(folio);
+	if (!anon_vma)
+		return -EBUSY;
+	/* can_split_folio(): nothing but the mappings and our reference */
+	if (folio_ref_count(folio) != folio_mapcount(folio) + 1) {
+		ret = -EAGAIN;
+		goto out;
+	}
+	folio_set_flag(folio, FOLIO_locked);
+	unmap_folio(folio);
+	/* folio_ref_freeze(folio, 1): a pinned exclusive page stayed mapped */
+	if (folio_mapped(folio) || folio_ref_count(folio) != 1) {
+		remap_page(folio, nr, 0);
+		folio_clear_flag(folio, FOLIO_locked);
+		ret = -EAGAIN;
+		goto out;
+	}
+	/* folio_unqueue_deferred_split(), then __split_unmapped_folio() */
+	folio_clear_flag(folio, FOLIO_partially_mapped);
+	folio_split_to_order0(folio);
+	/* folio_ref_unfreeze(new_folio, 1): the split's reference on each tail;
+	 * the head keeps the caller's. */
+	for (uint64_t i = 1; i < nr; i++)
+		mem_map.folios[pfn + i].refcount = 1;
+	remap_page(folio, nr, 0);
+	for (uint64_t i = 0; i < nr; i++) {
+		struct folio *f = &mem_map.folios[pfn + i];
+
+		folio_clear_flag(f, FOLIO_locked);
+		if (i)
+			folio_put(f); /* frees the subpages nobody maps */
+	}
+out:
+	anon_vma_put(anon_vma);
+	return ret;
+}
+
+/* models split_folio() */
+int split_folio(struct folio *folio) { return __folio_split(folio); }
+
+/* models deferred_split_scan(): split every queued folio that is still
+ * partially mapped; a folio that cannot be split now stays queued */
+unsigned long deferred_split_scan(void)
+{
+	g_autoptr(GArray) list = split_queue;
+	unsigned long split = 0;
+
+	split_queue = NULL; /* list_splice_init() onto the local list */
+	for (guint i = 0; list && i < list->len; i++) {
+		uint64_t pfn = g_array_index(list, uint64_t, i);
+		struct folio *folio = split_queue_folio(pfn);
+
+		if (!folio)
+			continue;
+		folio_get(folio); /* folio_try_get() */
+		if (!split_folio(folio)) {
+			split++;
+		} else if (folio_test_large(folio)) {
+			folio_clear_flag(folio, FOLIO_partially_mapped);
+			deferred_split_folio(folio, true);
+		}
+		folio_put(folio);
+	}
+	return split;
+}

@@ -157,6 +157,18 @@ int copy_huge_pmd(struct mm_struct *dst_mm, struct mm_struct *src_mm, pmd_t *dst
  * longer huge (the caller splits and moves PTEs). */
 bool move_huge_pmd(struct vm_area_struct *vma, uint64_t old_addr, uint64_t new_addr, pmd_t *old_pmd,
 		   pmd_t *new_pmd);
+/* deferred_split_folio: queue a large anon folio some of whose pages were
+ * unmapped (partially_mapped) for the deferred-split shrinker. */
+void deferred_split_folio(struct folio *folio, bool partially_mapped);
+/* split_folio: split a large anon folio into order-0 folios through
+ * migration entries (the caller holds a reference). 0 or -EAGAIN/-EBUSY. */
+int split_folio(struct folio *folio);
+/* deferred_split_scan: the shrinker; returns how many folios were split. */
+unsigned long deferred_split_scan(void);
+/* deferred_split_count: folios queued (the shrinker's count_objects). */
+unsigned long deferred_split_count(void);
+/* Machine setup/teardown of the per-machine deferred split queue. */
+void deferred_split_queue_reset(void);
 
 /* ------------------------------------------------------------- mm/mprotect.c */
 long change_protection(struct vm_area_struct *vma, uint64_t start, uint64_t end, unsigned cp_flags);

@@ -719,6 +719,10 @@ static void zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd, uint64_t addr,
 				if (pte_dirty(old))
 					folio_set_flag(folio, FOLIO_dirty);
 				folio_remove_rmap_ptes(folio, page, 1, vma);
+				/* __folio_remove_rmap(): partly unmapped large anon */
+				if (folio_test_large(folio) && folio_test_anon(folio) &&
+				    !page->mapcount && folio_mapped(folio))
+					deferred_split_folio(folio, true);
 				folio_put(folio);
 			}
 			zap_install_uffd_wp_if_needed(vma, ptep, old, drop_markers);

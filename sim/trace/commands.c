@@ -423,6 +423,12 @@ const struct cmd_desc cmd_descs[NR_CMDS] = {
 			    false,
 			    { KR("size", ARG_SIZE) },
 			    "ftruncate(2) of a shmem file to size= (a multiple of 4K)" },
+	[CMD_SHRINK_DEFERRED] = { "shrink-deferred",
+				  { NAME_NONE },
+				  false,
+				  { { 0 } },
+				  "the deferred-split shrinker: split every queued, partially "
+				  "unmapped large anon folio into order-0 folios" },
 	[CMD_EXPECT_RESULT] = { "expect result",
 				{ NAME_NONE },
 				false,

@@ -75,6 +75,7 @@ static const char *const examples[NR_CMDS] = {
 	[CMD_UFFD_MOVE] = "uffd move u r src=r pages=0-1 mode=ALLOW_SRC_HOLES",
 	[CMD_SWAPOFF] = "swapoff",
 	[CMD_FTRUNCATE] = "ftruncate f size=8K",
+	[CMD_SHRINK_DEFERRED] = "shrink-deferred",
 };
 
 static struct trace *parse_ok(const char *text)
