@@ -174,6 +174,22 @@ static inline pte_t pte_modify(pte_t p, pgprot_t newprot)
 }
 static inline pgprot_t pte_pgprot(pte_t p) { return __pgprot(pte_val(p) & ~_PAGE_CHG_MASK); }
 
+/* pte_advance_pfn(): the same entry for the page nr frames further on (the
+ * PFN is stored inverted in a protnone entry, L1TF). */
+static inline pte_t pte_advance_pfn(pte_t pte, uint64_t nr)
+{
+	uint64_t v = pte_val(pte);
+	uint64_t bits = (((pte_pfn(pte) + nr) << PAGE_SHIFT) ^ protnone_mask(v)) & PTE_PFN_MASK;
+	return __pte((v & ~PTE_PFN_MASK) | bits);
+}
+
+/* set_ptes(): nr entries for consecutive pages from one value. */
+static inline void set_ptes(pte_t *ptep, pte_t pte, unsigned nr)
+{
+	for (unsigned i = 0; i < nr; i++)
+		ptep[i] = pte_advance_pfn(pte, i);
+}
+
 /* --- PMD --- */
 static inline bool pmd_none(pmd_t p) { return !pmd_val(p); }
 static inline bool pmd_present(pmd_t p)

@@ -266,6 +266,18 @@ static long validate_range(uint64_t start, uint64_t len)
 	return 0;
 }
 
+/* The checks every range ioctl that changes mappings starts with: the API
+ * handshake done, no non-cooperative event in flight (-EAGAIN until the
+ * manager has read it), and a valid range. */
+static long uffd_range_ioctl_check(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len)
+{
+	if (!ctx->api_done)
+		return -EINVAL;
+	if (ctx->mmap_changing)
+		return -EAGAIN;
+	return validate_range(start, len);
+}
+
 /* models vma_can_userfault() */
 static bool vma_can_userfault(struct vm_area_struct *vma, vm_flags_t vm_flags, bool wp_async)
 {
@@ -439,11 +451,7 @@ static void uffd_fill_event(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t 
 long userfaultfd_copy(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, uint64_t value,
 		      uint64_t mode)
 {
-	if (!ctx->api_done)
-		return -EINVAL;
-	if (ctx->mmap_changing)
-		return -EAGAIN;
-	long ret = validate_range(dst, len);
+	long ret = uffd_range_ioctl_check(ctx, dst, len);
 	if (ret)
 		return ret;
 	if (mode & ~(UFFDIO_COPY_MODE_DONTWAKE | UFFDIO_COPY_MODE_WP))
@@ -461,11 +469,7 @@ long userfaultfd_copy(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, u
 /* models userfaultfd_zeropage() */
 long userfaultfd_zeropage(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, uint64_t mode)
 {
-	if (!ctx->api_done)
-		return -EINVAL;
-	if (ctx->mmap_changing)
-		return -EAGAIN;
-	long ret = validate_range(dst, len);
+	long ret = uffd_range_ioctl_check(ctx, dst, len);
 	if (ret)
 		return ret;
 	if (mode & ~UFFDIO_ZEROPAGE_MODE_DONTWAKE)
@@ -487,11 +491,7 @@ static long uffd_protect_ioctl(struct userfaultfd_ctx *ctx, uint64_t start, uint
 			       uint64_t mode, uint64_t mode_protect, uint64_t mode_dontwake,
 			       long (*apply)(struct userfaultfd_ctx *, uint64_t, uint64_t, bool))
 {
-	if (!ctx->api_done)
-		return -EINVAL;
-	if (ctx->mmap_changing)
-		return -EAGAIN;
-	long ret = validate_range(start, len);
+	long ret = uffd_range_ioctl_check(ctx, start, len);
 	if (ret)
 		return ret;
 	if (mode & ~(mode_dontwake | mode_protect))
@@ -552,11 +552,7 @@ long userfaultfd_set_mode(struct userfaultfd_ctx *ctx, uint64_t enable, uint64_t
 /* models userfaultfd_continue() */
 long userfaultfd_continue(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, uint64_t mode)
 {
-	if (!ctx->api_done)
-		return -EINVAL;
-	if (ctx->mmap_changing)
-		return -EAGAIN;
-	long ret = validate_range(dst, len);
+	long ret = uffd_range_ioctl_check(ctx, dst, len);
 	if (ret)
 		return ret;
 	if (mode & ~(UFFDIO_CONTINUE_MODE_DONTWAKE | UFFDIO_CONTINUE_MODE_WP))
@@ -574,11 +570,7 @@ long userfaultfd_continue(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t le
 long userfaultfd_move(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t src, uint64_t len,
 		      uint64_t mode)
 {
-	if (!ctx->api_done)
-		return -EINVAL;
-	if (ctx->mmap_changing)
-		return -EAGAIN;
-	long ret = validate_range(dst, len);
+	long ret = uffd_range_ioctl_check(ctx, dst, len);
 	if (ret)
 		return ret;
 	ret = validate_range(src, len);

@@ -909,19 +909,6 @@ static void wrprotect_ptes(pte_t *ptep, unsigned nr)
 		ptep[i] = pte_wrprotect(ptep[i]);
 }
 
-/* models set_ptes(): nr consecutive pages from one value, the PFN advancing */
-static void fork_set_ptes(pte_t *ptep, pte_t pte, unsigned nr)
-{
-	uint64_t pfn = pte_pfn(pte);
-
-	for (unsigned i = 0; i < nr; i++) {
-		uint64_t v =
-			(pte_val(pte) & ~PTE_PFN_MASK) |
-			((((pfn + i) << PAGE_SHIFT) ^ protnone_mask(pte_val(pte))) & PTE_PFN_MASK);
-		ptep[i] = __pte(v);
-	}
-}
-
 /* models __copy_present_ptes(), with RWP 07/15 */
 static void __copy_present_ptes(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
 				pte_t *dst_pte, pte_t *src_pte, pte_t pte, uint64_t addr,
@@ -949,7 +936,7 @@ static void __copy_present_ptes(struct vm_area_struct *dst_vma, struct vm_area_s
 	if (src_vma->vm_flags & VM_SHARED)
 		pte = pte_mkclean(pte);
 	pte = pte_mkold(pte);
-	fork_set_ptes(dst_pte, pte, nr);
+	set_ptes(dst_pte, pte, nr);
 }
 
 /* models folio_pte_batch_flags() with FPB_MERGE_WRITE, plus FPB_RESPECT_DIRTY

@@ -96,19 +96,6 @@ static pte_t mremap_get_and_clear_ptes(pte_t *ptep, unsigned nr)
 	return pte;
 }
 
-/* models set_ptes(): nr entries for consecutive pages from one pteval
- * (pte_advance_pfn keeps the L1TF inversion of a protnone entry) */
-static void mremap_set_ptes(pte_t *ptep, pte_t pte, unsigned nr)
-{
-	for (unsigned i = 0; i < nr; i++) {
-		uint64_t v = pte_val(pte);
-		uint64_t pfn = pte_pfn(pte) + i;
-		uint64_t bits = ((pfn << PAGE_SHIFT) ^ protnone_mask(v)) & PTE_PFN_MASK;
-
-		ptep[i] = __pte((v & ~PTE_PFN_MASK) | bits);
-	}
-}
-
 /* The RWP series' version of move_ptes()' pte_clear_uffd_wp(): only an entry
  * with the bit changes; an armed RWP entry is made accessible again. */
 static pte_t move_pte_clear_uffd(struct vm_area_struct *vma, pte_t pte)
@@ -164,7 +151,7 @@ static int move_ptes(struct pagetable_move_control *pmc, uint64_t extent, pmd_t 
 			else if (is_swap_pte(pte))
 				pte = pte_swp_clear_uffd(pte);
 		}
-		mremap_set_ptes(new_ptep, pte, nr_ptes);
+		set_ptes(new_ptep, pte, nr_ptes);
 	}
 	return 0;
 }

@@ -304,19 +304,6 @@ static pte_t get_and_clear_ptes(pte_t *ptep, unsigned nr)
 	return pteval;
 }
 
-/* models set_ptes(): nr consecutive pages from one value, the PFN advancing. */
-static void set_ptes(pte_t *ptep, pte_t pte, unsigned nr)
-{
-	uint64_t pfn = pte_pfn(pte);
-
-	for (unsigned i = 0; i < nr; i++) {
-		uint64_t v =
-			(pte_val(pte) & ~PTE_PFN_MASK) |
-			((((pfn + i) << PAGE_SHIFT) ^ protnone_mask(pte_val(pte))) & PTE_PFN_MASK);
-		ptep[i] = __pte(v);
-	}
-}
-
 /* models pte_install_uffd_wp_if_needed() (mm_inline.h): one PTE only */
 static void pte_install_uffd_wp_if_needed(struct vm_area_struct *vma, pte_t *ptep, pte_t pteval)
 {
