@@ -27,6 +27,12 @@ const struct hunk_desc hunk_descs[NR_HUNKS] = {
 				    "bit" },
 	[HUNK_SWAPIN_NO_RESTORE] = { "swapin-no-restore", "do_swap_page",
 				     "mutation: an armed page swaps in accessible (no PAGE_NONE)" },
+	[HUNK_FORK_NO_NORMALISE] = { "fork-no-normalise", "__copy_present_ptes",
+				     "mutation: a child without EVENT_FORK inherits armed PTEs" },
+	[HUNK_MREMAP_NO_NORMALISE] = { "mremap-no-normalise", "move_ptes",
+				       "mutation: without EVENT_REMAP moved entries keep the bit" },
+	[HUNK_MOVE_NO_ARM] = { "move-no-arm", "move_present_ptes",
+			       "mutation: UFFDIO_MOVE into an RWP VMA does not arm" },
 };
 
 const struct patch_level_desc patch_levels[] = {

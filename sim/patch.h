@@ -11,16 +11,19 @@
 #include <stdbool.h>
 
 enum hunk {
-	HUNK_08A,		 /* try_collapse_pte_mapped_thp: userfaultfd_protected() */
-	HUNK_08B,		 /* file_backed_vma_is_retractable: userfaultfd_protected() */
-	HUNK_08C,		 /* folio_unmap_pte_batch: no batching in protected VMAs */
-	HUNK_08D,		 /* gup_can_follow_protnone: RWP VMAs must fault */
-	HUNK_08E,		 /* ... only when vma_is_accessible() (added in v6) */
-	HUNK_UNSAFE_BATCH,	 /* mutation: batch comparison ignores the uffd bit */
-	HUNK_MIGRATE_NO_REFORCE, /* mutation: remove_migration_pte/pmd keep vm_page_prot */
-	HUNK_NUMA_REBUILD_ALL,	 /* mutation: numa_rebuild_large_mapping without the uffd skip */
-	HUNK_SPLIT_NO_REFORCE,	 /* mutation: __split_huge_pmd_locked keeps vm_page_prot */
-	HUNK_SWAPIN_NO_RESTORE,	 /* mutation: do_swap_page without the rwp_restore */
+	HUNK_08A,		  /* try_collapse_pte_mapped_thp: userfaultfd_protected() */
+	HUNK_08B,		  /* file_backed_vma_is_retractable: userfaultfd_protected() */
+	HUNK_08C,		  /* folio_unmap_pte_batch: no batching in protected VMAs */
+	HUNK_08D,		  /* gup_can_follow_protnone: RWP VMAs must fault */
+	HUNK_08E,		  /* ... only when vma_is_accessible() (added in v6) */
+	HUNK_UNSAFE_BATCH,	  /* mutation: batch comparison ignores the uffd bit */
+	HUNK_MIGRATE_NO_REFORCE,  /* mutation: remove_migration_pte/pmd keep vm_page_prot */
+	HUNK_NUMA_REBUILD_ALL,	  /* mutation: numa_rebuild_large_mapping without the uffd skip */
+	HUNK_SPLIT_NO_REFORCE,	  /* mutation: __split_huge_pmd_locked keeps vm_page_prot */
+	HUNK_SWAPIN_NO_RESTORE,	  /* mutation: do_swap_page without the rwp_restore */
+	HUNK_FORK_NO_NORMALISE,	  /* mutation: an unprotected child inherits armed PTEs */
+	HUNK_MREMAP_NO_NORMALISE, /* mutation: move_ptes keeps the bit without EVENT_REMAP */
+	HUNK_MOVE_NO_ARM,	  /* mutation: UFFDIO_MOVE into RWP leaves the entry unarmed */
 	NR_HUNKS
 };
 

@@ -4,7 +4,8 @@
 # it on and at least one must report a violation (exit status 1).
 file(GLOB MMSIM_RULE_TRACES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/traces/paths/*.trace
      ${CMAKE_SOURCE_DIR}/traces/selftests/*.trace)
-foreach(m migrate-no-reforce numa-rebuild-all split-no-reforce swapin-no-restore)
+foreach(m migrate-no-reforce numa-rebuild-all split-no-reforce swapin-no-restore
+          fork-no-normalise mremap-no-normalise move-no-arm)
   add_test(NAME mutation.${m}
            COMMAND ${CMAKE_COMMAND} -DMMSIM=$<TARGET_FILE:mmsim> -DHUNK=${m}
                    "-DTRACES=${MMSIM_RULE_TRACES}" -P ${CMAKE_CURRENT_SOURCE_DIR}/expect_mutation_caught.cmake)

@@ -918,7 +918,7 @@ static void __copy_present_ptes(struct vm_area_struct *dst_vma, struct vm_area_s
 	 * write-protect below must not depend on the child's protection. */
 	bool writable = pte_write(pte);
 
-	if (!userfaultfd_protected(dst_vma)) {
+	if (!userfaultfd_protected(dst_vma) && !patch_hunk(HUNK_FORK_NO_NORMALISE)) {
 		/* An unprotected child must not inherit an armed entry, which
 		 * would read as a NUMA hint there: rebuild it from the child's
 		 * protection. Entries without the bit keep theirs (a NUMA-hint

@@ -15,6 +15,7 @@
  * old VMA needs its uffd bits cleared.
  */
 #include "internal.h"
+#include "patch.h"
 #include "model/swapops.h"
 #include "sched.h"
 
@@ -100,7 +101,7 @@ static pte_t mremap_get_and_clear_ptes(pte_t *ptep, unsigned nr)
  * with the bit changes; an armed RWP entry is made accessible again. */
 static pte_t move_pte_clear_uffd(struct vm_area_struct *vma, pte_t pte)
 {
-	if (!pte_uffd(pte))
+	if (!pte_uffd(pte) || patch_hunk(HUNK_MREMAP_NO_NORMALISE))
 		return pte;
 	if (userfaultfd_rwp(vma))
 		pte = pte_modify(pte, vma->vm_page_prot);

@@ -7,6 +7,7 @@
  * mmap_changing check is kept because user space can observe its -EAGAIN.
  */
 #include "internal.h"
+#include "patch.h"
 
 #ifndef EIO
 #define EIO 5 /* not in the shared errno list: only CONTINUE onto hwpoison returns it */
@@ -392,7 +393,7 @@ void userfaultfd_release_all(struct mm_struct *mm, struct userfaultfd_ctx *ctx)
  * move_zeropage_pte() with RWP) */
 static pte_t move_arm_pte(struct vm_area_struct *dst_vma, pte_t pte)
 {
-	if (userfaultfd_rwp(dst_vma))
+	if (userfaultfd_rwp(dst_vma) && !patch_hunk(HUNK_MOVE_NO_ARM))
 		pte = pte_modify(pte_mkuffd(pte), PAGE_NONE);
 	return pte;
 }
