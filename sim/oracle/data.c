@@ -163,9 +163,7 @@ static void data_uffd_move(struct oracle *o, const struct mm_event *ev)
  * of it (truncate unmaps even_cows) are gone. */
 static void data_ftruncate(struct oracle *o, const struct step *s)
 {
-	struct address_space *f = s->pos[0] && o->w->file_by_name
-					  ? g_hash_table_lookup(o->w->file_by_name, s->pos[0])
-					  : NULL;
+	struct address_space *f = step_file(o, s);
 	GHashTable *t = f ? file_table(o, f, false) : NULL;
 	GHashTableIter it;
 	gpointer k, val;
@@ -335,10 +333,7 @@ void data_step_end(struct oracle *o, const struct step *s, int result)
 		data_ftruncate(o, s);
 		break;
 	case CMD_FALLOCATE: {
-		struct address_space *f =
-			s->pos[0] && o->w->file_by_name
-				? g_hash_table_lookup(o->w->file_by_name, s->pos[0])
-				: NULL;
+		struct address_space *f = step_file(o, s);
 		GHashTable *t = f ? file_table(o, f, false) : NULL;
 		GHashTableIter it;
 		gpointer k, val;

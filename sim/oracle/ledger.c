@@ -99,9 +99,7 @@ static void step_facts(struct oracle *o, const struct step *s, struct step_facts
 {
 	f->r = step_region(o, s);
 	f->adv = step_u64(s, "advice", 0);
-	f->punched = s->cmd == CMD_FALLOCATE && s->pos[0] && o->w->file_by_name
-			     ? g_hash_table_lookup(o->w->file_by_name, s->pos[0])
-			     : NULL;
+	f->punched = s->cmd == CMD_FALLOCATE ? step_file(o, s) : NULL;
 	f->pagecache = is_pagecache_step(s);
 	f->reclaim = is_reclaim_step(s);
 }

@@ -47,9 +47,7 @@ bool ledger_uffd_move(struct oracle *o, const struct mm_event *ev, struct mm_str
 bool ftruncate_drops(struct oracle *o, const struct step *s, const struct vm_area_struct *vma,
 		     uint64_t addr)
 {
-	struct address_space *file = s->cmd == CMD_FTRUNCATE && s->pos[0] && o->w->file_by_name
-					     ? g_hash_table_lookup(o->w->file_by_name, s->pos[0])
-					     : NULL;
+	struct address_space *file = s->cmd == CMD_FTRUNCATE ? step_file(o, s) : NULL;
 
 	return file && vma && vma->vm_file == file &&
 	       linear_page_index(vma, addr) >= step_u64(s, "size", 0) / PAGE_SIZE;

@@ -67,6 +67,13 @@ struct region *step_region(const struct oracle *o, const struct step *s)
 	return g_hash_table_lookup(o->w->region_by_name, s->pos[0]);
 }
 
+struct address_space *step_file(const struct oracle *o, const struct step *s)
+{
+	if (!s->pos[0] || !o->w->file_by_name)
+		return NULL;
+	return g_hash_table_lookup(o->w->file_by_name, s->pos[0]);
+}
+
 bool step_page_in_range(const struct step *s, const char *key, uint64_t page)
 {
 	const struct arg_value *a = step_arg(s, key);

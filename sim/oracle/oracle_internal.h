@@ -138,6 +138,8 @@ bool oracle_fail(struct oracle *o, const char *invariant, uint64_t mm_id, uint64
 		 uint64_t before, uint64_t after, const char *fmt, ...) G_GNUC_PRINTF(7, 8);
 /* The region and the page range (inclusive, region-relative) named by a step. */
 struct region *step_region(const struct oracle *o, const struct step *s);
+/* The file a step names first (fallocate, ftruncate), or NULL. */
+struct address_space *step_file(const struct oracle *o, const struct step *s);
 bool step_page_in_range(const struct step *s, const char *key, uint64_t page);
 
 /* ledger.c */
