@@ -131,6 +131,31 @@ static inline bool is_device_exclusive_entry(swp_entry_t e)
 {
 	return swp_type(e) == SWP_DEVICE_EXCLUSIVE;
 }
+/* Since 6.15 there is one device-exclusive type (no readable/writable pair):
+ * only a writable PTE is ever converted, and restore_exclusive_pte() works
+ * the writability out again. The offset is the PFN; soft-dirty and the uffd
+ * bit ride in the swap-format software bits like on every other non-present
+ * entry (pte_swp_mksoft_dirty(), pte_swp_mkuffd()). */
+static inline swp_entry_t make_device_exclusive_entry(uint64_t pfn)
+{
+	return swp_entry(SWP_DEVICE_EXCLUSIVE, pfn);
+}
+static inline bool is_device_private_entry(swp_entry_t e)
+{
+	return swp_type(e) == SWP_DEVICE_PRIVATE_WRITE || swp_type(e) == SWP_DEVICE_PRIVATE_READ;
+}
+/* An entry whose offset is a PFN that the entry still maps or migrates. */
+static inline bool is_pfn_swap_entry(swp_entry_t e)
+{
+	return is_migration_entry(e) || is_device_private_entry(e) ||
+	       is_device_exclusive_entry(e) || is_hwpoison_entry(e);
+}
+/* A PTE holding a device-exclusive entry (not a kernel helper; the kernel
+ * open-codes is_swap_pte() && is_device_exclusive_entry()). */
+static inline bool pte_is_device_exclusive(pte_t p)
+{
+	return is_swap_pte(p) && is_device_exclusive_entry(pte_to_swp_entry(p));
+}
 
 static inline bool is_pte_marker_entry(swp_entry_t e) { return swp_type(e) == SWP_PTE_MARKER; }
 static inline pte_marker pte_marker_get(swp_entry_t e) { return swp_offset(e) & PTE_MARKER_MASK; }

@@ -33,6 +33,25 @@ const struct hunk_desc hunk_descs[NR_HUNKS] = {
 				       "mutation: without EVENT_REMAP moved entries keep the bit" },
 	[HUNK_MOVE_NO_ARM] = { "move-no-arm", "move_present_ptes",
 			       "mutation: UFFDIO_MOVE into an RWP VMA does not arm" },
+	[HUNK_MPROTECT_NO_REFORCE] = { "mprotect-no-reforce", "change_present_ptes",
+				       "mutation: mprotect rebuilds an armed PTE from newprot, "
+				       "no PAGE_NONE re-force (undoes part of 07/15)" },
+	[HUNK_HUGE_PMD_NO_REFORCE] = { "huge-pmd-no-reforce", "change_huge_pmd",
+				       "mutation: mprotect rebuilds an armed PMD from newprot, "
+				       "no PAGE_NONE re-force (undoes part of 07/15)" },
+	[HUNK_SWAPOFF_NO_RESTORE] = { "swapoff-no-restore", "unuse_pte",
+				      "mutation: swapoff brings an armed page back accessible "
+				      "(no PAGE_NONE; undoes part of 07/15)" },
+	[HUNK_ZAP_RWP_MARKER] = { "zap-rwp-marker", "zap_install_uffd_wp_if_needed",
+				  "mutation: zapping an armed file PTE leaves a uffd-wp marker, "
+				  "as for WP (RWP has no markers)" },
+	[HUNK_DEFERRED_SPLIT_NO_REFORCE] = { "deferred-split-no-reforce",
+					     "try_to_map_unused_to_zeropage",
+					     "mutation: an armed zero-filled subpage of a split "
+					     "folio goes to the zero page without PAGE_NONE" },
+	[HUNK_EXCLUSIVE_NO_RESTORE] = { "exclusive-no-restore", "restore_exclusive_pte",
+					"mutation: an armed device-exclusive entry is restored "
+					"accessible (no PAGE_NONE; undoes part of 07/15)" },
 };
 
 const struct patch_level_desc patch_levels[] = {

@@ -24,6 +24,12 @@ enum hunk {
 	HUNK_FORK_NO_NORMALISE,	  /* mutation: an unprotected child inherits armed PTEs */
 	HUNK_MREMAP_NO_NORMALISE, /* mutation: move_ptes keeps the bit without EVENT_REMAP */
 	HUNK_MOVE_NO_ARM,	  /* mutation: UFFDIO_MOVE into RWP leaves the entry unarmed */
+	HUNK_MPROTECT_NO_REFORCE, /* mutation: change_present_ptes keeps newprot for armed */
+	HUNK_HUGE_PMD_NO_REFORCE, /* mutation: change_huge_pmd keeps newprot for an armed PMD */
+	HUNK_SWAPOFF_NO_RESTORE,  /* mutation: unuse_pte without the PAGE_NONE re-force */
+	HUNK_ZAP_RWP_MARKER,	  /* mutation: zap leaves a uffd-wp marker for RWP too */
+	HUNK_DEFERRED_SPLIT_NO_REFORCE, /* mutation: zero-page remap of a split drops PAGE_NONE */
+	HUNK_EXCLUSIVE_NO_RESTORE,	/* mutation: restore_exclusive_pte keeps vm_page_prot */
 	NR_HUNKS
 };
 

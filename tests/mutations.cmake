@@ -5,7 +5,9 @@
 file(GLOB MMSIM_RULE_TRACES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/traces/paths/*.trace
      ${CMAKE_SOURCE_DIR}/traces/selftests/*.trace)
 foreach(m migrate-no-reforce numa-rebuild-all split-no-reforce swapin-no-restore
-          fork-no-normalise mremap-no-normalise move-no-arm)
+          mprotect-no-reforce huge-pmd-no-reforce swapoff-no-restore zap-rwp-marker
+          deferred-split-no-reforce
+          fork-no-normalise mremap-no-normalise move-no-arm exclusive-no-restore)
   add_test(NAME mutation.${m}
            COMMAND ${CMAKE_COMMAND} -DMMSIM=$<TARGET_FILE:mmsim> -DHUNK=${m}
                    "-DTRACES=${MMSIM_RULE_TRACES}" -P ${CMAKE_CURRENT_SOURCE_DIR}/expect_mutation_caught.cmake)

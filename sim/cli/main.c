@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "engine/engine.h"
 #include "patch.h"
 
@@ -10,6 +11,7 @@ static gchar *opt_patch;
 static gchar **opt_hunks;
 static gboolean opt_verbose;
 static gboolean opt_no_oracle;
+static gboolean opt_observe;
 static gchar *opt_check;
 
 static const GOptionEntry replay_entries[] = {
@@ -21,23 +23,26 @@ static const GOptionEntry replay_entries[] = {
 	  NULL },
 	{ "no-oracle", 0, 0, G_OPTION_ARG_NONE, &opt_no_oracle,
 	  "Do not run the oracle (expectations only)", NULL },
-	{ NULL }
+	{ "observe", 'o', 0, G_OPTION_ARG_NONE, &opt_observe,
+	  "After every step print its result, each region's page states and each uffd's queue",
+	  NULL },
+	G_OPTION_ENTRY_NULL
 };
 
 static const GOptionEntry verdict_entries[] = {
 	{ "check", 'c', 0, G_OPTION_ARG_FILENAME, &opt_check,
 	  "Compare the table with this expected-verdicts file; exit 1 on any difference", "FILE" },
-	{ NULL }
+	G_OPTION_ENTRY_NULL
 };
 
-static bool apply_patch_options(void)
+bool cli_set_patch(const char *level, gchar **hunks)
 {
-	if (!patch_set_level(opt_patch ? opt_patch : "v6")) {
+	if (!patch_set_level(level ? level : "v6")) {
 		fprintf(stderr, "mmsim: unknown patch level '%s' (see mmsim list-patches)\n",
-			opt_patch);
+			level);
 		return false;
 	}
-	for (gchar **h = opt_hunks; h && *h; h++) {
+	for (gchar **h = hunks; h && *h; h++) {
 		if (!patch_set_hunk(*h)) {
 			fprintf(stderr,
 				"mmsim: bad --hunk '%s' (NAME=on|off, see mmsim list-patches)\n",
@@ -47,6 +52,8 @@ static bool apply_patch_options(void)
 	}
 	return true;
 }
+
+static bool apply_patch_options(void) { return cli_set_patch(opt_patch, opt_hunks); }
 
 /* Replay one file; returns its verdict and fills first (first failure). */
 static enum verdict replay_file(const char *path, bool verbose, GString *first)
@@ -58,9 +65,12 @@ static enum verdict replay_file(const char *path, bool verbose, GString *first)
 		return VERDICT_BAD_INPUT;
 	}
 	g_autoptr(GString) out = g_string_new(NULL);
-	enum verdict v = engine_replay(t, verbose, !opt_no_oracle, out, err);
+	const struct replay_opts opts = { .verbose = verbose,
+					  .oracle_on = !opt_no_oracle,
+					  .observe = opt_observe };
+	enum verdict v = engine_replay_with(t, &opts, out, err);
 	trace_free(t);
-	if (verbose)
+	if (verbose || opt_observe)
 		fputs(out->str, stdout);
 	g_string_assign(first, err->str);
 	return v;
@@ -231,6 +241,10 @@ static void usage(FILE *f)
 		   "  replay [--patch L] [--hunk H=on|off] [--verbose] FILE...\n"
 		   "  verdicts [--check FILE] DIR\n"
 		   "  format FILE...      print traces in canonical form\n"
+		   "  fuzz [--seed S] [--time T | --runs N] [--patch L] [--config C] [--out DIR]\n"
+		   "  minimize [--patch L] FILE   shrink a failing trace, same failure\n"
+		   "  explore --depth D [--config small] [--patch L] [--shard i/N]\n"
+		   "  diff --patch A,B FILE   first step where two patch levels differ\n"
 		   "  list-patches\n"
 		   "Run 'mmsim COMMAND --help' for the options of a command.\n");
 }
@@ -253,6 +267,14 @@ int main(int argc, char **argv)
 		return cmd_format(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "list-patches"))
 		return cmd_list_patches();
+	if (!strcmp(argv[1], "fuzz"))
+		return cmd_fuzz(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "minimize"))
+		return cmd_minimize(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "explore"))
+		return cmd_explore(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "diff"))
+		return cmd_diff(argc - 1, argv + 1);
 	fprintf(stderr, "mmsim: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

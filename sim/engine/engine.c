@@ -13,6 +13,7 @@
 
 static struct engine *running;
 const char *engine_failure_kind;
+struct engine_failure engine_last_failure;
 
 bool engine_bad_input(struct engine *e, const struct step *s, const char *fmt, ...)
 {
@@ -43,6 +44,7 @@ void engine_fail(struct engine *e, const struct step *s, const char *fmt, ...)
 	va_list ap;
 	va_start(ap, fmt);
 	g_string_append_printf(e->error, "line %u: ", s ? s->line : 0);
+	engine_last_failure.line = s ? s->line : 0;
 	g_string_append_vprintf(e->error, fmt, ap);
 	va_end(ap);
 	e->verdict = VERDICT_FAIL;
@@ -195,6 +197,29 @@ static void world_destroy(struct world *w)
 
 static void run_step(struct engine *e, const struct step *s);
 
+/* Remember where the oracle saw its violation, by region name and page:
+ * the world is gone when the search tools look. */
+static void engine_note_failure_page(struct engine *e, const struct step *s,
+				     const struct violation *v)
+{
+	struct mm_struct *mm = NULL;
+	uint64_t page;
+
+	engine_last_failure.line = v->line;
+	engine_last_failure.cmd = (int)s->cmd;
+	engine_last_failure.advice = step_u64(s, "advice", 0);
+	for (guint i = 0; i < e->world.mms->len && !mm; i++) {
+		struct mm_struct *m = g_ptr_array_index(e->world.mms, i);
+		if (m->id == v->mm_id)
+			mm = m;
+	}
+	struct region *r = mm ? world_region_of(&e->world, mm, v->address, &page) : NULL;
+	if (r) {
+		g_strlcpy(engine_last_failure.region, r->name, sizeof(engine_last_failure.region));
+		engine_last_failure.page = page;
+	}
+}
+
 /* The race window: run the next N trace steps inside the path. */
 static void race_cb(const char *point, void *arg)
 {
@@ -277,10 +302,13 @@ static void run_step(struct engine *e, const struct step *s)
 			violation_format(&v, &e->world, msg);
 			engine_fail_oracle(e, msg->str);
 			engine_failure_kind = v.invariant;
+			engine_note_failure_page(e, s, &v);
 		}
 		if (v.detail)
 			g_string_free(v.detail, TRUE);
 	}
+	if (e->opts->observe)
+		engine_observe_step(e, s, res);
 	/* Events of nested (race window) steps belong to the outer step. */
 	if (!e->depth)
 		g_array_set_size(mm_events, 0);
@@ -289,45 +317,80 @@ static void run_step(struct engine *e, const struct step *s)
 enum verdict engine_replay(const struct trace *t, bool verbose, bool oracle_on, GString *out,
 			   GString *error)
 {
-	bool saved_hunks[NR_HUNKS];
-	memcpy(saved_hunks, patch_hunks, sizeof(saved_hunks));
+	const struct replay_opts opts = { .verbose = verbose, .oracle_on = oracle_on };
+	return engine_replay_with(t, &opts, out, error);
+}
 
-	struct engine e = { 0 };
+struct engine *engine_begin(const struct trace *t, const struct replay_opts *opts, GString *out,
+			    GString *error)
+{
+	struct engine *e = g_new0(struct engine, 1);
+
+	memcpy(e->saved_hunks, patch_hunks, sizeof(e->saved_hunks));
 	engine_failure_kind = NULL;
-	e.trace = t;
-	e.verbose = verbose;
-	e.oracle_on = oracle_on;
-	e.out = out;
-	e.error = error;
-	e.last_scan = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-	e.tasks = g_ptr_array_new();
-	e.next_task_id = 1;
-	machine_init(REPLAY_FRAMES, REPLAY_SWAP_SLOTS);
-	world_init(&e.world);
-	running = &e;
+	memset(&engine_last_failure, 0, sizeof(engine_last_failure));
+	engine_last_failure.cmd = -1;
+	e->trace = t;
+	e->opts = opts;
+	e->verbose = opts->verbose;
+	e->oracle_on = opts->oracle_on;
+	e->out = out;
+	e->error = error;
+	e->last_scan = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	e->tasks = g_ptr_array_new();
+	e->next_task_id = 1;
+	machine_init(opts->frames ? opts->frames : REPLAY_FRAMES, REPLAY_SWAP_SLOTS);
+	world_init(&e->world);
+	running = e;
 	sched_set_task_lookup(engine_task_lookup);
-	if (oracle_on)
-		e.oracle = oracle_new(&e.world);
+	if (e->oracle_on)
+		e->oracle = oracle_new(&e->world);
+	return e;
+}
 
-	while (e.step_index < t->steps->len && e.verdict == VERDICT_PASS) {
-		const struct step *s = &g_array_index(t->steps, struct step, e.step_index++);
-		run_step(&e, s);
+enum verdict engine_run(struct engine *e, guint until)
+{
+	until = MIN(until, e->trace->steps->len);
+	while (e->step_index < until && e->verdict == VERDICT_PASS) {
+		const struct step *s =
+			&g_array_index(e->trace->steps, struct step, e->step_index++);
+		run_step(e, s);
 	}
+	return e->verdict;
+}
 
-	if (e.oracle)
-		oracle_free(e.oracle);
-	for (guint i = 0; i < e.tasks->len; i++)
-		g_free(g_ptr_array_index(e.tasks, i));
-	g_ptr_array_free(e.tasks, TRUE);
-	g_array_free(e.last_scan, TRUE);
-	world_destroy(&e.world);
+enum verdict engine_end(struct engine *e)
+{
+	enum verdict v = e->verdict;
+
+	if (e->opts->at_end)
+		e->opts->at_end(&e->world, e->tasks->len, e->opts->at_end_arg);
+	/* What gup hold=1 kept and no unpin released. */
+	engine_release_holds(e);
+	if (e->oracle)
+		oracle_free(e->oracle);
+	for (guint i = 0; i < e->tasks->len; i++)
+		g_free(g_ptr_array_index(e->tasks, i));
+	g_ptr_array_free(e->tasks, TRUE);
+	g_array_free(e->last_scan, TRUE);
+	world_destroy(&e->world);
 	sched_set_task_lookup(NULL);
 	running = NULL;
 	machine_destroy();
-	memcpy(patch_hunks, saved_hunks, sizeof(saved_hunks));
-	if (!engine_failure_kind && e.verdict == VERDICT_FAIL)
+	memcpy(patch_hunks, e->saved_hunks, sizeof(e->saved_hunks));
+	if (!engine_failure_kind && v == VERDICT_FAIL)
 		engine_failure_kind = "expectation";
-	if (e.verdict == VERDICT_BAD_INPUT)
+	if (v == VERDICT_BAD_INPUT)
 		engine_failure_kind = "bad input";
-	return e.verdict;
+	engine_last_failure.kind = engine_failure_kind;
+	g_free(e);
+	return v;
+}
+
+enum verdict engine_replay_with(const struct trace *t, const struct replay_opts *opts, GString *out,
+				GString *error)
+{
+	struct engine *e = engine_begin(t, opts, out, error);
+	engine_run(e, G_MAXUINT);
+	return engine_end(e);
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "engine/world.h"
+#include "patch.h"
 #include "sched.h"
 #include "trace/trace.h"
 
@@ -31,8 +32,34 @@ struct pending_task {
 	uint64_t next_page; /* index into the step's page list to resume at */
 };
 
+/* How to replay (engine_replay_with). */
+struct replay_opts {
+	bool verbose;	 /* every step and its result into out */
+	bool oracle_on;	 /* run the oracle after every step */
+	bool observe;	 /* an observation block per step into out (mmsim diff) */
+	uint64_t frames; /* simulated RAM in 4 KiB frames; 0 for the default 1 GiB */
+	/* Called once after the last step, before the machine is torn down,
+	 * with the number of tasks still asleep in a userfault (mmsim explore
+	 * hashes the final state here). */
+	void (*at_end)(const struct world *w, unsigned sleeping, void *arg);
+	void *at_end_arg;
+};
+
+/* What made the last replay fail, for the search tools: the invariant (or
+ * "expectation", "bad input"), the trace line, and the page it was seen on
+ * when the oracle named one. */
+struct engine_failure {
+	const char *kind;
+	uint32_t line;
+	int cmd;	 /* enum cmd of the failing step, -1 if none */
+	uint64_t advice; /* its advice= (madvise), else 0 */
+	char region[48]; /* empty when the failure names no page */
+	uint64_t page;
+};
+
 struct engine {
 	const struct trace *trace;
+	const struct replay_opts *opts;
 	struct world world;
 	struct oracle *oracle;
 	bool verbose;
@@ -48,6 +75,7 @@ struct engine {
 	guint nested_until; /* steps consumed by a race window */
 	unsigned depth;	    /* race-window nesting of the step being run */
 	enum verdict verdict;
+	bool saved_hunks[NR_HUNKS]; /* the switches to restore at the end */
 };
 
 /* Replay a trace. The machine is set up and torn down inside. The patch
@@ -55,10 +83,23 @@ struct engine {
  * them for the rest of the trace; they are restored afterwards). */
 enum verdict engine_replay(const struct trace *t, bool verbose, bool oracle_on, GString *out,
 			   GString *error);
+enum verdict engine_replay_with(const struct trace *t, const struct replay_opts *opts, GString *out,
+				GString *error);
+
+/* The same in three parts, for callers that stop in the middle (mmsim
+ * explore forks the process there to branch from one state): set the
+ * machine up, run steps until step_index reaches `until` (or the verdict is
+ * no longer PASS), tear down. e->trace may be replaced between runs by a
+ * trace whose first step_index steps are the same. */
+struct engine *engine_begin(const struct trace *t, const struct replay_opts *opts, GString *out,
+			    GString *error);
+enum verdict engine_run(struct engine *e, guint until);
+enum verdict engine_end(struct engine *e);
 
 /* What made the last replay fail: an oracle invariant's name,
  * "expectation" or "bad input"; NULL after a pass. */
 extern const char *engine_failure_kind;
+extern struct engine_failure engine_last_failure;
 
 /* --- internal to sim/engine --- */
 int engine_exec_op(struct engine *e, const struct step *s, struct pending_task *resume);
@@ -70,6 +111,13 @@ int engine_exec_mremap(struct engine *e, const struct step *s);
 int engine_exec_migrate(struct engine *e, const struct step *s, struct region *r);
 /* uffd move, swapoff, ftruncate (exec_move.c) */
 int engine_exec_move(struct engine *e, const struct step *s, struct region *r);
+/* gup hold=1, unpin and the end-of-trace release (exec_pin.c): got holds
+ * struct gup_held_page, moved into world.held (and emptied). */
+void engine_hold_pages(struct engine *e, const struct region *r, GArray *got);
+int engine_exec_unpin(struct engine *e, const struct step *s, struct region *r);
+void engine_release_holds(struct engine *e);
+/* "device-exclusive R": exec_device.c */
+int engine_exec_device(struct engine *e, const struct step *s, struct region *r);
 void engine_retry_woken(struct engine *e);
 bool engine_bad_input(struct engine *e, const struct step *s, const char *fmt, ...)
 	G_GNUC_PRINTF(3, 4);
@@ -90,5 +138,8 @@ bool engine_span(struct engine *e, const struct step *s, const struct region *r,
 int observe_pte_state(struct mm_struct *mm, uint64_t addr);
 char observe_state_char(int state);
 bool observe_content(struct region *r, uint64_t page, uint64_t *value);
+/* The observation block of one step (observe.c): the result, each
+ * region's page states run-length encoded, each uffd's queue. */
+void engine_observe_step(struct engine *e, const struct step *s, int res);
 
 #endif

@@ -3,6 +3,7 @@
  */
 #include "engine.h"
 
+#include "linux/pagemap_uapi.h"
 #include "mm/internal.h"
 #include "patch.h"
 
@@ -207,6 +208,10 @@ static int exec_gup(struct engine *e, const struct step *s, struct region *r,
 		engine_bad_input(e, s, "GUP on another process's region: give its own proc");
 		return RESULT_OK;
 	}
+	/* hold=1: the pages stay pinned (or referenced) after the step. */
+	g_autoptr(GArray) held = step_u64(s, "hold", 0)
+					 ? g_array_new(FALSE, FALSE, sizeof(struct gup_held_page))
+					 : NULL;
 	for (guint i = resume ? (guint)resume->next_page : 0; i < pages->len;) {
 		/* One call per contiguous run of pages. */
 		guint j = i + 1;
@@ -214,9 +219,11 @@ static int exec_gup(struct engine *e, const struct step *s, struct region *r,
 						 g_array_index(pages, uint64_t, j - 1) + 1)
 			j++;
 		uint64_t done = 0;
-		long ret = gup_caller_run(mm, caller, fl->present ? (unsigned)fl->u : 0,
-					  region_page_addr(r, g_array_index(pages, uint64_t, i)),
-					  j - i, step_u64(s, "value", 0), &done);
+		long ret =
+			gup_caller_run_hold(mm, caller, fl->present ? (unsigned)fl->u : 0,
+					    region_page_addr(r, g_array_index(pages, uint64_t, i)),
+					    j - i, step_u64(s, "value", 0), &done, held);
+		engine_hold_pages(e, r, held);
 		if (ret == -EBUSY && current->sleeping) {
 			resume->next_page = i + done;
 			g_ptr_array_add(e->tasks, resume);
@@ -423,6 +430,9 @@ int engine_exec_op(struct engine *e, const struct step *s, struct pending_task *
 	case CMD_GUP:
 		res = exec_gup(e, s, r, task);
 		break;
+	case CMD_UNPIN:
+		res = engine_exec_unpin(e, s, r);
+		break;
 	case CMD_PAGEMAP: {
 		g_autoptr(GArray) pages = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 		if (!engine_pages(e, s, r, pages))
@@ -448,15 +458,25 @@ int engine_exec_op(struct engine *e, const struct step *s, struct pending_task *
 	case CMD_SHRINK_DEFERRED:
 		deferred_split_scan();
 		break;
+	case CMD_DEVICE_EXCLUSIVE:
+		res = engine_exec_device(e, s, r);
+		break;
 	case CMD_PAGEMAP_SCAN: {
 		uint64_t start, len;
 		if (!engine_span(e, s, r, &start, &len))
 			break;
 		g_array_set_size(e->last_scan, 0);
-		long n = pagemap_scan(r->mm, start, start + len, step_u64(s, "category", 0),
-				      step_u64(s, "inverted", 0), step_u64(s, "anyof", 0),
-				      step_u64(s, "return", 0), step_u64(s, "max-pages", 0),
-				      e->last_scan);
+		const struct pm_scan_arg arg = {
+			.start = start,
+			.end = start + len,
+			.flags = step_u64(s, "flags", 0),
+			.category_mask = step_u64(s, "category", 0),
+			.category_inverted = step_u64(s, "inverted", 0),
+			.category_anyof_mask = step_u64(s, "anyof", 0),
+			.return_mask = step_u64(s, "return", 0),
+			.max_pages = step_u64(s, "max-pages", 0),
+		};
+		long n = do_pagemap_scan(r->mm, &arg, e->last_scan);
 		res = errno_result(n < 0 ? n : 0);
 		break;
 	}

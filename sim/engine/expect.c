@@ -28,18 +28,18 @@ int observe_pte_state(struct mm_struct *mm, uint64_t addr)
 		return 8;
 	if (is_migration_entry(entry))
 		return 7;
+	if (is_device_exclusive_entry(entry))
+		return pte_swp_uffd(pte) ? 13 : 12;
 	return pte_swp_uffd(pte) ? 6 : 5;
 }
 
 char observe_state_char(int state)
 {
 	/* . none, A armed, a accessible, w wp, n numa, s swap, S swap+uffd,
-	 * m migration, k marker, H pmd, P armed pmd, _ no table */
-	static const char map[] = ".Aawnss mkHP_";
-	static const char swap_uffd = 'S';
-	if (state == 6)
-		return swap_uffd;
-	return state >= 0 && state <= 11 ? map[state] : '?';
+	 * m migration, k marker, H pmd, P armed pmd, _ no table,
+	 * x device-exclusive, X device-exclusive+uffd */
+	static const char map[] = ".AawnsSmkHP_xX";
+	return state >= 0 && state < (int)sizeof(map) - 1 ? map[state] : '?';
 }
 
 /* The data of one page without an access: the page table first, then the
@@ -55,6 +55,11 @@ bool observe_content(struct region *r, uint64_t page, uint64_t *value)
 	pte_t *ptep = pmd ? pte_offset_map(pmd, addr) : NULL;
 	if (ptep && pte_present(*ptep)) {
 		*value = pfn_to_page(pte_pfn(*ptep))->content;
+		return true;
+	}
+	/* A device-exclusive entry still maps its page. */
+	if (ptep && pte_is_device_exclusive(*ptep)) {
+		*value = pfn_to_page(swp_offset_pfn(pte_to_swp_entry(*ptep)))->content;
 		return true;
 	}
 	if (ptep && is_swap_pte(*ptep) && !non_swap_entry(pte_to_swp_entry(*ptep))) {

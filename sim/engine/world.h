@@ -24,6 +24,16 @@ struct region {
 	bool shared;
 };
 
+/* A page a "gup ... hold=1" step kept its reference or pin on, until
+ * "unpin" or the end of the trace (sim/engine/exec_pin.c). The oracle's
+ * refcount check counts the FOLL_GET ones (pins are in folio->pincount). */
+struct held_ref {
+	const struct region *r; /* the region the gup step named */
+	uint64_t page;		/* page index in r */
+	uint64_t pfn;		/* the page GUP returned */
+	bool pin;		/* FOLL_PIN; else a FOLL_GET reference */
+};
+
 struct world {
 	GPtrArray *mms;		    /* struct mm_struct *, in declaration order */
 	GPtrArray *regions;	    /* struct region *, in declaration order */
@@ -34,6 +44,7 @@ struct world {
 	GHashTable *file_by_name;   /* char * -> struct address_space * */
 	GHashTable *uffd_by_name;   /* char * -> struct userfaultfd_ctx * */
 	GHashTable *uffd_gone;	    /* char * (owned) -> why the name has no context */
+	GArray *held;		    /* struct held_ref; NULL until the first hold */
 };
 
 static inline uint64_t region_page_addr(const struct region *r, uint64_t page)

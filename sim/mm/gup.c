@@ -219,8 +219,9 @@ static long follow_page_pte(struct vm_area_struct *vma, uint64_t address, pmd_t 
 		return no_page_table(vma, flags, address);
 	pte = *ptep;
 	if (!pte_present(pte))
-		/* Swap, migration and marker entries fault without the
-		 * FOLL_DUMP shortcut; only a none PTE is a hole. */
+		/* Swap, migration, device-exclusive and marker entries fault
+		 * without the FOLL_DUMP shortcut (a device-exclusive entry is
+		 * restored by that fault); only a none PTE is a hole. */
 		return pte_none(pte) ? no_page_table(vma, flags, address) : 0;
 	if (pte_protnone(pte) && !gup_can_follow_protnone(vma, flags))
 		return 0;
@@ -814,9 +815,13 @@ static void gup_access_page(struct mm_struct *mm, uint64_t addr, struct page *pa
 /* Run a caller's GUP over [start, start + nr_pages pages): its chunked loop
  * (process_vm_rw_single_vec, mem_rw, dump_user_range, ...), GUP-fast first
  * when the entry point is a *_fast one, the data access, then put_page /
- * unpin. Not a kernel function: the callers' common shape. */
-long gup_caller_run(struct mm_struct *mm, unsigned caller, unsigned explicit_flags, uint64_t start,
-		    uint64_t nr_pages, uint64_t write_value, uint64_t *done)
+ * unpin. With held, nothing is put: each page goes to held (struct
+ * gup_held_page) with the kind of grab it got, as a driver keeping a
+ * long-term pin (io_uring buffers, VFIO, RDMA) or a pipe keeping vmsplice'd
+ * pages does. Not a kernel function: the callers' common shape. */
+long gup_caller_run_hold(struct mm_struct *mm, unsigned caller, unsigned explicit_flags,
+			 uint64_t start, uint64_t nr_pages, uint64_t write_value, uint64_t *done,
+			 GArray *held)
 {
 	struct page *pages[GUP_CHUNK];
 	const struct gup_preset *p;
@@ -866,8 +871,14 @@ long gup_caller_run(struct mm_struct *mm, unsigned caller, unsigned explicit_fla
 			if (!(used & FOLL_PIN))
 				used |= FOLL_GET;
 			gup_access_page(mm, addr + i * PAGE_SIZE, pages[i], used, write_value);
-			if (p->unpin)
+			if (held) {
+				struct gup_held_page h = { .page = pages[i],
+							   .addr = addr + i * PAGE_SIZE,
+							   .pin = used & FOLL_PIN };
+				g_array_append_val(held, h);
+			} else if (p->unpin) {
 				gup_put_folio(page_folio(pages[i]), 1, used);
+			}
 		}
 		*done += got;
 		if (caller == GUP_CALLER_GET_DUMP_PAGE && ret && ret != -EBUSY && ret != -ELOOP) {
@@ -883,4 +894,23 @@ long gup_caller_run(struct mm_struct *mm, unsigned caller, unsigned explicit_fla
 			return -EAGAIN;
 	}
 	return 0;
+}
+
+long gup_caller_run(struct mm_struct *mm, unsigned caller, unsigned explicit_flags, uint64_t start,
+		    uint64_t nr_pages, uint64_t write_value, uint64_t *done)
+{
+	return gup_caller_run_hold(mm, caller, explicit_flags, start, nr_pages, write_value, done,
+				   NULL);
+}
+
+/* models unpin_user_page() (a FOLL_PIN grab) and put_page() (a FOLL_GET
+ * one): give back what gup_caller_run_hold() kept. The zero pages were
+ * never grabbed, so there is nothing to give back for them. */
+void gup_release_page(struct page *page, bool pin)
+{
+	struct folio *folio = page_folio(page);
+
+	/* sanity_check_pinned_pages(): a pinned page is still pinned. */
+	g_assert(!pin || gup_folio_is_zero(folio) || folio->pincount > 0);
+	gup_put_folio(folio, 1, pin ? FOLL_PIN : FOLL_GET);
 }

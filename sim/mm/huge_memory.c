@@ -224,7 +224,7 @@ long change_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, uint64_t addr, pgp
 		entry = pmd_mkuffd(entry);
 	else if ((cp_flags & MM_CP_UFFD_RWP_RESOLVE) && pmd_uffd(old) && userfaultfd_rwp(vma))
 		entry = pmd_clear_uffd(pmd_modify(old, vma->vm_page_prot));
-	else if (userfaultfd_rwp(vma) && pmd_uffd(entry))
+	else if (userfaultfd_rwp(vma) && pmd_uffd(entry) && !patch_hunk(HUNK_HUGE_PMD_NO_REFORCE))
 		entry = pmd_modify(entry, PAGE_NONE); /* mprotect never disarms */
 
 	if ((cp_flags & MM_CP_TRY_CHANGE_WRITABLE) && !pmd_write(entry) &&
@@ -301,8 +301,10 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, uin
 			pte = pte_modify(pte, PAGE_NONE);
 		t->e[i] = pte_val(pte);
 	}
-	folio_remove_rmap_pmd(folio, vma);
+	/* The PTE mappings are added before the PMD one goes, so the folio
+	 * is never seen partially mapped (no deferred split queueing). */
 	folio_add_anon_rmap_ptes(folio, folio_page(folio, 0), HPAGE_PMD_NR, vma, exclusive);
+	folio_remove_rmap_pmd(folio, vma);
 	folio->refcount += HPAGE_PMD_NR - 1; /* one reference per PTE now */
 	*pmdp = pmd_mktable(table);
 }
@@ -488,20 +490,34 @@ void deferred_split_queue_reset(void)
 	split_queue = NULL;
 }
 
-/* models deferred_split_folio() */
-void deferred_split_folio(struct folio *folio, bool partially_mapped)
+/* list_add_tail() onto the queue. A stale slot left by a freed folio whose
+ * head PFN now heads this one already names it: one slot per folio. */
+static void split_queue_add(struct folio *folio)
 {
 	uint64_t pfn = folio_pfn(folio);
 
+	if (!split_queue)
+		split_queue = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	for (guint i = 0; i < split_queue->len; i++)
+		if (g_array_index(split_queue, uint64_t, i) == pfn)
+			return;
+	g_array_append_val(split_queue, pfn);
+}
+
+/* models deferred_split_folio(); called from __folio_remove_rmap() when a
+ * large anon folio becomes partially mapped */
+void deferred_split_folio(struct folio *folio, bool partially_mapped)
+{
 	/* Order-1 folios have no room for the deferred list. */
-	if (folio_order(folio) <= 1 || !folio_test_anon(folio) || !partially_mapped)
+	if (folio_order(folio) <= 1 || !partially_mapped)
+		return;
+	/* Reclaim is already handling a swap-cache folio. */
+	if (folio_test_swapcache(folio))
 		return;
 	if (folio->flags & FOLIO_partially_mapped)
 		return; /* already queued */
 	folio_set_flag(folio, FOLIO_partially_mapped);
-	if (!split_queue)
-		split_queue = g_array_new(FALSE, FALSE, sizeof(uint64_t));
-	g_array_append_val(split_queue, pfn);
+	split_queue_add(folio);
 }
 
 /* models deferred_split_count() */
@@ -573,7 +589,9 @@ static int __folio_split(struct folio *folio)
 	 * the head keeps the caller's. */
 	for (uint64_t i = 1; i < nr; i++)
 		mem_map.folios[pfn + i].refcount = 1;
-	remap_page(folio, nr, 0);
+	/* A successful anon split maps zero-filled subpages to the shared
+	 * zero page (try_to_map_unused_to_zeropage()). */
+	remap_page(folio, nr, RMP_USE_SHARED_ZEROPAGE);
 	for (uint64_t i = 0; i < nr; i++) {
 		struct folio *f = &mem_map.folios[pfn + i];
 
@@ -604,12 +622,10 @@ unsigned long deferred_split_scan(void)
 		if (!folio)
 			continue;
 		folio_get(folio); /* folio_try_get() */
-		if (!split_folio(folio)) {
+		if (!split_folio(folio))
 			split++;
-		} else if (folio_test_large(folio)) {
-			folio_clear_flag(folio, FOLIO_partially_mapped);
-			deferred_split_folio(folio, true);
-		}
+		else if (folio->flags & FOLIO_partially_mapped)
+			split_queue_add(folio); /* requeue: still partially mapped */
 		folio_put(folio);
 	}
 	return split;

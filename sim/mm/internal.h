@@ -104,6 +104,13 @@ unsigned folio_pte_batch(struct folio *folio, pte_t *ptep, pte_t pte, unsigned m
 /* try_to_migrate: replace every mapping of folio by a migration entry
  * (TTU_SPLIT_HUGE_PMD splits PMD mappings first); check folio_mapped(). */
 void try_to_migrate(struct folio *folio, enum ttu_flags flags);
+/* make_device_exclusive: fault addr in writable (GUP FOLL_WRITE, no
+ * FOLL_UNLOCKABLE: a userfault there is a SIGBUS, -EFAULT) and replace its
+ * PTE by a device-exclusive entry. 0 with *pagep and its *foliop, locked and
+ * referenced (the caller unlocks and puts it), or -errno (-EOPNOTSUPP: not
+ * anon; -ELOOP: the retry bound). The kernel returns the page or ERR_PTR. */
+long make_device_exclusive(struct mm_struct *mm, uint64_t addr, struct page **pagep,
+			   struct folio **foliop);
 
 /* ------------------------------------------------------------- mm/migrate.c */
 #define RMP_USE_SHARED_ZEROPAGE (1u << 1)
@@ -321,6 +328,18 @@ extern const unsigned nr_gup_presets;
  * (blocked; *done pages were completed) or -ELOOP. */
 long gup_caller_run(struct mm_struct *mm, unsigned caller, unsigned explicit_flags, uint64_t start,
 		    uint64_t nr_pages, uint64_t write_value, uint64_t *done);
+/* The same, keeping every page it got instead of releasing it: held (may be
+ * NULL: release as above) gets one struct gup_held_page per page, in order. */
+struct gup_held_page {
+	struct page *page;
+	uint64_t addr;
+	bool pin; /* FOLL_PIN (a pin and a reference), else a FOLL_GET reference */
+};
+long gup_caller_run_hold(struct mm_struct *mm, unsigned caller, unsigned explicit_flags,
+			 uint64_t start, uint64_t nr_pages, uint64_t write_value, uint64_t *done,
+			 GArray *held);
+/* unpin_user_page() / put_page() of one page gup_caller_run_hold() kept. */
+void gup_release_page(struct page *page, bool pin);
 /* faultin_page_range: MADV_POPULATE_READ/WRITE over [start, end). Returns 0,
  * -errno (-ENOMEM no VMA, -EINVAL bad VMA, -EFAULT/-EHWPOISON from a fault),
  * -EBUSY (asleep in a userfault after *done pages) or -ELOOP. */
@@ -391,6 +410,9 @@ uint64_t pagemap_read_word(struct mm_struct *mm, uint64_t addr);
 long pagemap_scan(struct mm_struct *mm, uint64_t start, uint64_t end, uint64_t category_mask,
 		  uint64_t category_inverted, uint64_t category_anyof_mask, uint64_t return_mask,
 		  uint64_t max_pages, GArray *out);
+/* PAGEMAP_SCAN with its flags (PM_SCAN_WP_MATCHING, PM_SCAN_CHECK_WPASYNC). */
+struct pm_scan_arg;
+long do_pagemap_scan(struct mm_struct *mm, const struct pm_scan_arg *arg, GArray *out);
 
 /* ------------------------------------------------------------- arch/x86/mm/fault.c */
 #define USER_FAULT_MAX_RETRIES 64

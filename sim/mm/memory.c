@@ -30,6 +30,55 @@ struct folio *vm_normal_folio(struct vm_area_struct *vma, uint64_t addr, pte_t p
 	return page ? page_folio(page) : NULL;
 }
 
+/*
+ * models restore_exclusive_pte(): a device-exclusive entry becomes the
+ * ordinary PTE again, old, from vm_page_prot, keeping soft-dirty and the uffd
+ * bit. The entry kept the mapcount and the mapping's reference, so there is
+ * no rmap to add. With RWP 07/15 an entry that carries the bit in an RWP VMA
+ * gets PAGE_NONE back, so the access that triggered the restore is then
+ * delivered as an RWP fault; otherwise the PTE is writable only where
+ * can_change_pte_writable() allows (not protnone, not uffd-wp, exclusive
+ * anon), and dirty only if the folio is. The caller holds the folio lock.
+ */
+static void restore_exclusive_pte(struct vm_area_struct *vma, struct folio *folio,
+				  struct page *page, uint64_t address, pte_t *ptep, pte_t orig_pte)
+{
+	pte_t pte = pte_mkold(pfn_pte(page_to_pfn(page), vma->vm_page_prot));
+
+	g_assert(folio_test_locked(folio));
+	if (pte_swp_soft_dirty(orig_pte))
+		pte = __pte(pte_val(pte) | _PAGE_SOFT_DIRTY);
+	if (pte_swp_uffd(orig_pte))
+		pte = pte_mkuffd(pte);
+	/* RWP: see do_swap_page(), the same restore of PAGE_NONE. */
+	if (pte_swp_uffd(orig_pte) && userfaultfd_rwp(vma) &&
+	    !patch_hunk(HUNK_EXCLUSIVE_NO_RESTORE))
+		pte = pte_modify(pte, PAGE_NONE);
+	if ((vma->vm_flags & VM_WRITE) && can_change_pte_writable(vma, address, pte)) {
+		if (folio_test_dirty(folio))
+			pte = pte_mkdirty(pte);
+		pte = pte_mkwrite(pte);
+	}
+	*ptep = pte;
+}
+
+/* models try_restore_exclusive_pte(): only if the folio lock can be taken
+ * without sleeping (fork holds the page-table locks); -EBUSY otherwise */
+static int try_restore_exclusive_pte(struct vm_area_struct *vma, uint64_t addr, pte_t *ptep,
+				     pte_t orig_pte)
+{
+	struct page *page = pfn_to_page(swp_offset_pfn(pte_to_swp_entry(orig_pte)));
+	struct folio *folio = page_folio(page);
+
+	/* folio_trylock() */
+	if (folio_test_locked(folio))
+		return -EBUSY;
+	folio_set_flag(folio, FOLIO_locked);
+	restore_exclusive_pte(vma, folio, page, addr, ptep, orig_pte);
+	folio_clear_flag(folio, FOLIO_locked);
+	return 0;
+}
+
 /* models vmf_orig_pte_uffd_wp(): the faulting entry was a uffd-wp marker */
 static bool vmf_orig_pte_uffd_wp(struct vm_fault *vmf)
 {
@@ -388,6 +437,35 @@ static vm_fault_t handle_pte_marker(struct vm_fault *vmf)
 	return VM_FAULT_SIGBUS;
 }
 
+/* models remove_device_exclusive_entry(): a CPU access (or GUP) revokes the
+ * device's exclusive access; the access then retries on the restored PTE */
+static vm_fault_t remove_device_exclusive_entry(struct vm_fault *vmf)
+{
+	struct folio *folio = page_folio(vmf->page);
+	struct vm_area_struct *vma = vmf->vma;
+	pte_t *ptep;
+
+	/* folio_try_get(): a freed folio means the entry is gone already. */
+	if (!folio->in_use || !folio_ref_count(folio))
+		return 0;
+	folio_get(folio);
+	/* folio_lock_or_retry(): the model finds the folio locked only while
+	 * its holder is suspended in a race window; the fault would wait for
+	 * it (the engine refuses the step), so the holder's lock stays. */
+	if (folio_test_locked(folio)) {
+		race_window_would_wait("folio lock");
+		folio_put(folio);
+		return VM_FAULT_RETRY;
+	}
+	folio_set_flag(folio, FOLIO_locked);
+	ptep = pte_offset_map(vmf->pmd, vmf->address);
+	if (ptep && pte_val(*ptep) == pte_val(vmf->orig_pte))
+		restore_exclusive_pte(vma, folio, vmf->page, vmf->address, ptep, vmf->orig_pte);
+	folio_clear_flag(folio, FOLIO_locked);
+	folio_put(folio);
+	return 0;
+}
+
 /* models do_swap_page(), with the RWP rwp_restore of patch 07 */
 vm_fault_t do_swap_page(struct vm_fault *vmf)
 {
@@ -399,6 +477,10 @@ vm_fault_t do_swap_page(struct vm_fault *vmf)
 		if (is_migration_entry(entry)) {
 			migration_entry_wait(); /* the migration finishes first */
 			return 0;
+		}
+		if (is_device_exclusive_entry(entry)) {
+			vmf->page = pfn_to_page(swp_offset_pfn(entry));
+			return remove_device_exclusive_entry(vmf);
 		}
 		if (is_pte_marker_entry(entry))
 			return handle_pte_marker(vmf);
@@ -696,7 +778,11 @@ vm_fault_t handle_mm_fault(struct vm_area_struct *vma, uint64_t address, unsigne
 static void zap_install_uffd_wp_if_needed(struct vm_area_struct *vma, pte_t *ptep, pte_t old,
 					  bool drop_markers)
 {
-	if (vma_is_anonymous(vma) || drop_markers || !userfaultfd_wp(vma))
+	/* RWP has no markers: its arming dies with the entry (drop permission). */
+	bool marker_vma =
+		patch_hunk(HUNK_ZAP_RWP_MARKER) ? userfaultfd_protected(vma) : userfaultfd_wp(vma);
+
+	if (vma_is_anonymous(vma) || drop_markers || !marker_vma)
 		return;
 	if ((pte_present(old) && pte_uffd(old)) || pte_swp_uffd_any(old))
 		*ptep = make_pte_marker(PTE_MARKER_UFFD_WP);
@@ -718,11 +804,8 @@ static void zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd, uint64_t addr,
 				struct folio *folio = page_folio(page);
 				if (pte_dirty(old))
 					folio_set_flag(folio, FOLIO_dirty);
+				/* queues a partly unmapped large anon folio */
 				folio_remove_rmap_ptes(folio, page, 1, vma);
-				/* __folio_remove_rmap(): partly unmapped large anon */
-				if (folio_test_large(folio) && folio_test_anon(folio) &&
-				    !page->mapcount && folio_mapped(folio))
-					deferred_split_folio(folio, true);
 				folio_put(folio);
 			}
 			zap_install_uffd_wp_if_needed(vma, ptep, old, drop_markers);
@@ -737,6 +820,16 @@ static void zap_pte_range(struct vm_area_struct *vma, pmd_t *pmd, uint64_t addr,
 			if (cached && !folio_mapped(cached))
 				folio_free_swap(cached);
 			vma->vm_mm->nr_swapents--;
+			zap_install_uffd_wp_if_needed(vma, ptep, old, drop_markers);
+		} else if (is_device_exclusive_entry(entry)) {
+			/* zap_nonpresent_ptes(): the entry maps its page (mapcount
+			 * and reference); anon only, so no uffd-wp marker. */
+			struct page *page = pfn_to_page(swp_offset_pfn(entry));
+			struct folio *folio = page_folio(page);
+
+			*ptep = __pte(0);
+			folio_remove_rmap_ptes(folio, page, 1, vma);
+			folio_put(folio);
 			zap_install_uffd_wp_if_needed(vma, ptep, old, drop_markers);
 		} else if (is_pte_marker_entry(entry)) {
 			pte_marker m = pte_marker_get(entry);
@@ -828,9 +921,11 @@ static pte_marker copy_pte_marker(swp_entry_t entry, struct vm_area_struct *dst_
 	return dstm;
 }
 
-/* models copy_nonpresent_pte(); swap_duplicate() cannot fail in the model */
+/* models copy_nonpresent_pte(); swap_duplicate() cannot fail in the model.
+ * 0: copied; -ENOENT: a device-exclusive entry was restored in the source,
+ * copy it as a present PTE; -EBUSY: its folio lock was taken. */
 static int copy_nonpresent_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
-			       pte_t *dst_pte, pte_t *src_pte)
+			       pte_t *dst_pte, pte_t *src_pte, uint64_t addr)
 {
 	pte_t orig_pte = *src_pte, pte = orig_pte;
 	swp_entry_t entry = pte_to_swp_entry(orig_pte);
@@ -857,6 +952,13 @@ static int copy_nonpresent_pte(struct vm_area_struct *dst_vma, struct vm_area_st
 				pte = pte_swp_mkuffd(pte);
 			*src_pte = pte;
 		}
+	} else if (is_device_exclusive_entry(entry)) {
+		/* Only private (COW) mappings hold these: make the source present
+		 * again, then the caller copies it like any present PTE. */
+		g_assert(is_cow_mapping(src_vma->vm_flags));
+		if (try_restore_exclusive_pte(src_vma, addr, src_pte, orig_pte))
+			return -EBUSY;
+		return -ENOENT;
 	} else if (is_pte_marker_entry(entry)) {
 		pte_marker marker = copy_pte_marker(entry, dst_vma);
 
@@ -1027,8 +1129,14 @@ again:
 		if (pte_none(ptent))
 			continue;
 		if (!pte_present(ptent)) {
-			copy_nonpresent_pte(dst_vma, src_vma, dst_pte, src_pte);
-			continue;
+			ret = copy_nonpresent_pte(dst_vma, src_vma, dst_pte, src_pte, addr);
+			if (ret == -EBUSY)
+				break;
+			if (!ret)
+				continue;
+			/* Device exclusive entry restored: copy the now present PTE. */
+			ptent = *src_pte;
+			g_assert(ret == -ENOENT && pte_present(ptent));
 		}
 		ret = copy_present_ptes(dst_vma, src_vma, dst_pte, src_pte, ptent, addr,
 					(unsigned)((end - addr) >> PAGE_SHIFT), &prealloc);
@@ -1049,7 +1157,8 @@ again:
 	}
 	if (prealloc)
 		folio_put(prealloc);
-	return 0;
+	/* -EBUSY: a device-exclusive entry whose folio was locked. */
+	return ret == -EBUSY ? ret : 0;
 }
 
 /* models copy_pmd_range() (and the pud/p4d levels above it) */

@@ -44,7 +44,8 @@ static bool try_to_map_unused_to_zeropage(struct vm_area_struct *vma, pte_t *pte
 	if (pte_swp_uffd(old_pte))
 		newpte = pte_mkuffd(newpte);
 	/* RWP 07/15: an armed subpage stays armed on the zero page. */
-	if (pte_swp_uffd(old_pte) && userfaultfd_rwp(vma) && !patch_hunk(HUNK_MIGRATE_NO_REFORCE))
+	if (pte_swp_uffd(old_pte) && userfaultfd_rwp(vma) &&
+	    !patch_hunk(HUNK_DEFERRED_SPLIT_NO_REFORCE))
 		newpte = pte_modify(newpte, PAGE_NONE);
 	/* dec_mm_counter(): the model's rss already dropped with the rmap. */
 	*ptep = newpte;

@@ -7,6 +7,7 @@
  * of a batch gets the same treatment one by one.
  */
 #include "internal.h"
+#include "patch.h"
 
 #include <glib.h>
 
@@ -131,7 +132,7 @@ static void change_present_ptes(struct vm_area_struct *vma, uint64_t addr, pte_t
 
 	/* pte_modify() kept the bit but took the base protection from newprot:
 	 * an armed entry must still trap on any access (07/15). */
-	if (userfaultfd_rwp(vma) && pte_uffd(ptent))
+	if (userfaultfd_rwp(vma) && pte_uffd(ptent) && !patch_hunk(HUNK_MPROTECT_NO_REFORCE))
 		ptent = pte_modify(ptent, PAGE_NONE);
 
 	if ((cp_flags & MM_CP_TRY_CHANGE_WRITABLE) && !pte_write(ptent) &&

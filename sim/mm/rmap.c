@@ -56,31 +56,88 @@ void folio_add_anon_rmap_pmd(struct folio *folio, struct vm_area_struct *vma, bo
 	vma->vm_mm->rss_anon += HPAGE_PMD_NR;
 }
 
+/* The pages of a large folio that no PTE maps (the kernel's nr_pages minus
+ * _nr_pages_mapped without the ENTIRELY_MAPPED bias). */
+static uint64_t folio_nr_pages_unmapped_by_ptes(struct folio *folio)
+{
+	uint64_t n = 0;
+
+	for (uint64_t i = 0; i < folio_nr_pages(folio); i++)
+		n += folio_page(folio, i)->mapcount == 0;
+	return n;
+}
+
+/* Only an anon folio not yet flagged can be queued by the check below:
+ * the others skip the page scan (the kernel's counters make it free). */
+static inline bool deferred_split_candidate(const struct folio *folio)
+{
+	return folio_test_anon(folio) && !(folio->flags & FOLIO_partially_mapped);
+}
+
+enum rmap_level { RMAP_LEVEL_PTE, RMAP_LEVEL_PMD };
+
+/*
+ * models __folio_remove_rmap(). The model keeps a mapcount per page (the
+ * kernel's CONFIG_PAGE_MAPCOUNT accounting): a PTE removal that takes pages
+ * to no mapping while the folio has no PMD mapping and some other page is
+ * still PTE-mapped leaves the folio partially mapped; so does the removal of
+ * the last PMD mapping while only some pages are PTE-mapped. A large anon
+ * folio partially mapped for the first time goes on the deferred split
+ * queue, whoever unmapped it (zap, COW, reclaim, migration, split).
+ */
+static void __folio_remove_rmap(struct folio *folio, struct page *page, int nr_pages,
+				struct vm_area_struct *vma, enum rmap_level level)
+{
+	bool partially_mapped = false;
+	uint64_t nr = 0;
+
+	if (level == RMAP_LEVEL_PTE) {
+		for (int i = 0; i < nr_pages; i++) {
+			g_assert(page[i].mapcount > 0);
+			page[i].mapcount--;
+			if (page[i].mapcount)
+				continue;
+			nr++;
+			if (folio_test_anon(folio) && !folio->entire_mapcount)
+				page[i].flags &= ~PG_anon_exclusive;
+		}
+		/* nr counts only while no PMD maps the folio entirely; the
+		 * page scan is needed only for a folio that could be queued. */
+		if (folio->entire_mapcount)
+			nr = 0;
+		if (nr && folio_test_large(folio) && deferred_split_candidate(folio))
+			partially_mapped =
+				folio_nr_pages_unmapped_by_ptes(folio) < folio_nr_pages(folio);
+	} else {
+		g_assert(folio->entire_mapcount > 0);
+		folio->entire_mapcount--;
+		if (!folio->entire_mapcount && deferred_split_candidate(folio)) {
+			nr = folio_nr_pages_unmapped_by_ptes(folio);
+			partially_mapped = nr && nr < folio_nr_pages(folio);
+		}
+	}
+
+	if (partially_mapped && folio_test_anon(folio) && !(folio->flags & FOLIO_partially_mapped))
+		deferred_split_folio(folio, true);
+
+	/* __folio_mod_stat(): the model's counters are the mm's rss. */
+	if (folio_test_anon(folio))
+		vma->vm_mm->rss_anon -= nr_pages;
+	else
+		vma->vm_mm->rss_shmem -= nr_pages;
+}
+
 /* models folio_remove_rmap_ptes() */
 void folio_remove_rmap_ptes(struct folio *folio, struct page *page, int nr,
 			    struct vm_area_struct *vma)
 {
-	for (int i = 0; i < nr; i++) {
-		g_assert(page[i].mapcount > 0);
-		page[i].mapcount--;
-		if (folio_test_anon(folio) && !page[i].mapcount && !folio->entire_mapcount)
-			page[i].flags &= ~PG_anon_exclusive;
-	}
-	if (folio_test_anon(folio))
-		vma->vm_mm->rss_anon -= nr;
-	else
-		vma->vm_mm->rss_shmem -= nr;
+	__folio_remove_rmap(folio, page, nr, vma, RMAP_LEVEL_PTE);
 }
 
 /* models folio_remove_rmap_pmd() */
 void folio_remove_rmap_pmd(struct folio *folio, struct vm_area_struct *vma)
 {
-	g_assert(folio->entire_mapcount > 0);
-	folio->entire_mapcount--;
-	if (folio_test_anon(folio))
-		vma->vm_mm->rss_anon -= HPAGE_PMD_NR;
-	else
-		vma->vm_mm->rss_shmem -= HPAGE_PMD_NR;
+	__folio_remove_rmap(folio, folio_page(folio, 0), HPAGE_PMD_NR, vma, RMAP_LEVEL_PMD);
 }
 
 /* models folio_needs_cow_for_dma(): the model has no MMF_HAS_PINNED, so
@@ -361,14 +418,25 @@ static bool try_to_unmap_pte(struct folio *folio, struct page_vma_mapped_walk *p
 	struct vm_area_struct *vma = pvmw->vma;
 	struct mm_struct *mm = vma->vm_mm;
 	pte_t *ptep = pvmw->pte;
-	uint64_t idx = pte_pfn(*ptep) - folio_pfn(folio);
+	bool present = pte_present(*ptep);
+	/* A PFN swap PTE that maps the page: a device-exclusive entry. */
+	uint64_t idx = (present ? pte_pfn(*ptep) : swp_offset_pfn(pte_to_swp_entry(*ptep))) -
+		       folio_pfn(folio);
 	struct page *page = folio_page(folio, idx);
-	unsigned nr = folio_unmap_pte_batch(folio, pvmw, flags, *ptep);
-	pte_t pteval = get_and_clear_ptes(ptep, nr);
+	unsigned nr = 1;
+	pte_t pteval;
+
+	if (present) {
+		nr = folio_unmap_pte_batch(folio, pvmw, flags, *ptep);
+		pteval = get_and_clear_ptes(ptep, nr);
+	} else {
+		pteval = *ptep; /* pte_clear() */
+		*ptep = __pte(0);
+	}
 
 	*nr_out = nr;
 	pte_install_uffd_wp_if_needed(vma, ptep, pteval);
-	if (pte_dirty(pteval))
+	if (present && pte_dirty(pteval))
 		folio_set_flag(folio, FOLIO_dirty);
 
 	if (flags & TTU_HWPOISON) {
@@ -376,7 +444,7 @@ static bool try_to_unmap_pte(struct folio *folio, struct page_vma_mapped_walk *p
 		*ptep = swp_entry_to_pte(swp_entry(SWP_HWPOISON, page_to_pfn(page)));
 		goto discard;
 	}
-	if (pte_unused(pteval) && !userfaultfd_armed(vma))
+	if (present && pte_unused(pteval) && !userfaultfd_armed(vma))
 		goto discard;
 
 	if (!folio_test_anon(folio))
@@ -425,6 +493,13 @@ static bool try_to_unmap_pte(struct folio *folio, struct page_vma_mapped_walk *p
 		 * protnone has no swap encoding and is rebuilt at swap-in. */
 		if (pte_uffd(pteval))
 			swp_pte = pte_swp_mkuffd(swp_pte);
+	} else {
+		/* A device-exclusive entry's soft-dirty and uffd bit move over
+		 * as they are: an armed entry swaps out armed. */
+		if (pte_swp_soft_dirty(pteval))
+			swp_pte = pte_swp_mksoft_dirty(swp_pte);
+		if (pte_swp_uffd(pteval))
+			swp_pte = pte_swp_mkuffd(swp_pte);
 	}
 	*ptep = swp_pte;
 
@@ -432,6 +507,16 @@ discard:
 	folio_remove_rmap_ptes(folio, page, (int)nr, vma);
 	folio_put_refs(folio, (int)nr);
 	return true;
+}
+
+/* models check_pte() (mm/page_vma_mapped.c) without PVMW_MIGRATION: the PTE
+ * maps pfn, present or through a device-exclusive entry (which keeps the
+ * mapping since 6.15); device-private entries are not modelled. */
+static bool check_pte(pte_t pte, uint64_t pfn)
+{
+	if (pte_is_device_exclusive(pte))
+		return swp_offset_pfn(pte_to_swp_entry(pte)) == pfn;
+	return pte_present(pte) && pte_pfn(pte) == pfn;
 }
 
 /* The pages [*first, *last) of folio that can be mapped in vma: the part of
@@ -452,6 +537,9 @@ static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, ui
 			     void *arg)
 {
 	struct ttu_arg *ta = arg;
+	/* Per VMA, as in the kernel: splitting one VMA's PMD must not stop
+	 * the next VMA's from being split. */
+	enum ttu_flags flags = ta->flags;
 	struct mm_struct *mm = vma->vm_mm;
 	uint64_t nr_pages = folio_nr_pages(folio);
 	uint64_t pfn0 = folio_pfn(folio);
@@ -461,7 +549,7 @@ static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, ui
 	folio_pages_in_vma(folio, vma, &first, &last);
 
 	/* mlock: kernel moves the folio to the unevictable list and aborts. */
-	if ((vma->vm_flags & VM_LOCKED) && !(ta->flags & TTU_IGNORE_MLOCK))
+	if ((vma->vm_flags & VM_LOCKED) && !(flags & TTU_IGNORE_MLOCK))
 		return false;
 
 	for (uint64_t i = first; i < last;) {
@@ -483,19 +571,19 @@ static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, ui
 			if (folio_test_lazyfree(folio))
 				return discard_lazyfree_pmd(vma, addr & HPAGE_PMD_MASK, pvmw.pmd,
 							    folio);
-			if (!(ta->flags & TTU_SPLIT_HUGE_PMD))
+			if (!(flags & TTU_SPLIT_HUGE_PMD))
 				return false; /* VM_BUG_ON in the kernel */
 			split_huge_pmd_address(vma, addr);
-			ta->flags &= ~TTU_SPLIT_HUGE_PMD;
+			flags &= ~TTU_SPLIT_HUGE_PMD;
 			continue; /* restart at the same page, now PTE-mapped */
 		}
 		pvmw.pte = pte_offset_map(pvmw.pmd, addr);
-		if (!pvmw.pte || !pte_present(*pvmw.pte) || pte_pfn(*pvmw.pte) != pfn0 + i) {
+		if (!pvmw.pte || !check_pte(*pvmw.pte, pfn0 + i)) {
 			i++;
 			continue;
 		}
 		unsigned nr = 1;
-		if (!try_to_unmap_pte(folio, &pvmw, ta->flags, &nr))
+		if (!try_to_unmap_pte(folio, &pvmw, flags, &nr))
 			return false;
 		if (nr == nr_pages)
 			break; /* the whole folio went in one batch: this VMA is done */
@@ -583,15 +671,18 @@ static bool try_to_migrate_pte(struct folio *folio, struct vm_area_struct *vma, 
 			       uint64_t idx)
 {
 	struct page *page = folio_page(folio, idx);
-	pte_t pteval = *ptep; /* ptep_clear_flush() */
+	pte_t pteval = *ptep; /* ptep_clear_flush(), or pte_clear() */
+	bool present = pte_present(pteval);
+	/* A device-exclusive entry is never a writable one. */
+	bool writable = present && pte_write(pteval);
 	bool anon_exclusive;
 	swp_entry_t entry;
 	pte_t swp_pte;
 
 	*ptep = __pte(0);
-	if (pte_dirty(pteval))
+	if (present && pte_dirty(pteval))
 		folio_set_flag(folio, FOLIO_dirty);
-	if (pte_unused(pteval) && !userfaultfd_armed(vma))
+	if (present && pte_unused(pteval) && !userfaultfd_armed(vma))
 		goto discard;
 
 	anon_exclusive = folio_test_anon(folio) && PageAnonExclusive(page);
@@ -605,15 +696,15 @@ static bool try_to_migrate_pte(struct folio *folio, struct vm_area_struct *vma, 
 		page->flags &= ~PG_anon_exclusive;
 	}
 
-	if (pte_write(pteval))
+	if (writable)
 		entry = make_writable_migration_entry(page_to_pfn(page));
 	else if (anon_exclusive)
 		entry = make_readable_exclusive_migration_entry(page_to_pfn(page));
 	else
 		entry = make_readable_migration_entry(page_to_pfn(page));
-	if (pte_young(pteval))
+	if (present && pte_young(pteval))
 		entry = make_migration_entry_young(entry);
-	if (pte_dirty(pteval))
+	if (present && pte_dirty(pteval))
 		entry = make_migration_entry_dirty(entry);
 	swp_pte = swp_entry_to_pte(entry);
 	if (pte_present(pteval)) {
@@ -641,6 +732,7 @@ static bool try_to_migrate_one(struct folio *folio, struct vm_area_struct *vma, 
 			       void *arg)
 {
 	struct ttm_arg *ta = arg;
+	enum ttu_flags flags = ta->flags; /* per VMA, see try_to_unmap_one() */
 	struct mm_struct *mm = vma->vm_mm;
 	uint64_t pfn0 = folio_pfn(folio);
 	uint64_t first, last;
@@ -664,12 +756,12 @@ static bool try_to_migrate_one(struct folio *folio, struct vm_area_struct *vma, 
 				i = next_pmd;
 				continue;
 			}
-			if (ta->flags & TTU_SPLIT_HUGE_PMD) {
+			if (flags & TTU_SPLIT_HUGE_PMD) {
 				/* The kernel splits with freeze=true, turning the
 				 * PMD straight into migration PTEs; splitting and
 				 * then migrating each PTE gives the same entries. */
 				split_huge_pmd_address(vma, addr);
-				ta->flags &= ~TTU_SPLIT_HUGE_PMD;
+				flags &= ~TTU_SPLIT_HUGE_PMD;
 				continue;
 			}
 			if (!set_pmd_migration_entry(folio, vma, addr & HPAGE_PMD_MASK, pmd))
@@ -678,8 +770,8 @@ static bool try_to_migrate_one(struct folio *folio, struct vm_area_struct *vma, 
 			continue;
 		}
 		pte_t *ptep = pte_offset_map(pmd, addr);
-		if (!ptep || !pte_present(*ptep) || pte_pfn(*ptep) != pfn0 + i ||
-		    vm_normal_page(vma, addr, *ptep) == NULL) {
+		if (!ptep || !check_pte(*ptep, pfn0 + i) ||
+		    (pte_present(*ptep) && vm_normal_page(vma, addr, *ptep) == NULL)) {
 			i++;
 			continue;
 		}
@@ -703,4 +795,109 @@ void try_to_migrate(struct folio *folio, enum ttu_flags flags)
 
 	g_assert(!(flags & ~(TTU_RMAP_LOCKED | TTU_SPLIT_HUGE_PMD | TTU_SYNC | TTU_BATCH_FLUSH)));
 	rmap_walk(folio, &rwc);
+}
+
+/* ------------------------------------------------------------------ device-exclusive */
+
+/* models get_user_page_vma_remote() (include/linux/mm.h): one page through
+ * get_user_pages_remote() with no "locked" pointer, so without
+ * FOLL_UNLOCKABLE: the fault may not drop the mmap lock, and a userfault on
+ * the way is a SIGBUS (-EFAULT) rather than a sleep. */
+static long get_user_page_vma_remote(struct mm_struct *mm, uint64_t addr, unsigned gup_flags,
+				     struct page **pagep, struct vm_area_struct **vmap)
+{
+	struct page *page = NULL;
+	uint64_t done = 0;
+	long ret;
+
+	/* is_valid_gup_args() of get_user_pages_remote(): FOLL_TOUCH|FOLL_REMOTE */
+	ret = __get_user_pages(mm, addr, 1, gup_flags | FOLL_TOUCH | FOLL_REMOTE, &page, &done);
+	if (ret < 0)
+		return ret;
+	if (!done)
+		return -EFAULT;
+	*vmap = vma_lookup(mm, addr);
+	*pagep = page;
+	return 0;
+}
+
+#define DEVICE_EXCLUSIVE_MAX_RETRIES 64
+
+/*
+ * models make_device_exclusive() (the folio_walk form since 6.15, one page):
+ * fault the page in writable through GUP (which first undoes an existing
+ * device-exclusive entry, resolves an async RWP or WP fault in place, and
+ * fails with -EFAULT where a sync userfault would be needed), lock the
+ * folio, check with a second walk that the same page is still mapped
+ * writable by a PTE (else retry), then clear the PTE and store a
+ * device-exclusive entry with its PFN and soft-dirty. The PTE was writable,
+ * so it carried no uffd bit: a device-exclusive entry gets one only from a
+ * later UFFDIO_RWPROTECT/WRITEPROTECT (change_softleaf_pte()). The entry
+ * keeps the mapcount and the mapping's reference; GUP's own reference and
+ * the folio lock go back to the caller. No secondary MMUs are modelled, so
+ * the MMU_NOTIFY_EXCLUSIVE range is not either.
+ */
+long make_device_exclusive(struct mm_struct *mm, uint64_t addr, struct page **pagep,
+			   struct folio **foliop)
+{
+	addr &= PAGE_MASK;
+	for (unsigned tries = 0;; tries++) {
+		struct vm_area_struct *vma = NULL;
+		struct page *page = NULL;
+		struct folio *folio;
+		pte_t *ptep = NULL, pte, swp_pte;
+		pmd_t *pmd;
+		long ret;
+
+		ret = get_user_page_vma_remote(mm, addr, FOLL_GET | FOLL_WRITE | FOLL_SPLIT_PMD,
+					       &page, &vma);
+		if (ret)
+			return ret;
+		folio = page_folio(page);
+		if (!folio_test_anon(folio)) {
+			folio_put(folio);
+			return -EOPNOTSUPP;
+		}
+		/* folio_lock_killable(): held only by a path suspended in a race
+		 * window, which would finish first (the engine refuses the step;
+		 * the holder's lock stays). */
+		if (folio_test_locked(folio)) {
+			race_window_would_wait("folio lock");
+			folio_put(folio);
+			return -EAGAIN;
+		}
+		folio_set_flag(folio, FOLIO_locked);
+
+		/* folio_walk_start(): the same page, PTE-mapped and writable. */
+		pmd = mm_find_pmd(mm, addr, false);
+		if (pmd && pmd_is_table(*pmd))
+			ptep = pte_offset_map(pmd, addr);
+		if (!ptep || !pte_present(*ptep) || !pte_write(*ptep) ||
+		    vm_normal_page(vma, addr, *ptep) != page) {
+			folio_clear_flag(folio, FOLIO_locked);
+			folio_put(folio);
+			if (tries >= DEVICE_EXCLUSIVE_MAX_RETRIES) {
+				mm_event_emit((struct mm_event){ .kind = EV_LIVELOCK,
+								 .mm_id = mm->id,
+								 .address = addr,
+								 .write = true,
+								 .who = ACCESS_GUP });
+				return -ELOOP;
+			}
+			continue; /* goto retry */
+		}
+
+		/* ptep_clear_flush(), for the up-to-date dirty bit */
+		pte = *ptep;
+		*ptep = __pte(0);
+		if (pte_dirty(pte))
+			folio_set_flag(folio, FOLIO_dirty);
+		swp_pte = swp_entry_to_pte(make_device_exclusive_entry(page_to_pfn(page)));
+		if (pte_soft_dirty(pte))
+			swp_pte = pte_swp_mksoft_dirty(swp_pte);
+		*ptep = swp_pte;
+		*pagep = page;
+		*foliop = folio;
+		return 0;
+	}
 }

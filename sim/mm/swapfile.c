@@ -9,6 +9,7 @@
  * upgrade: the next write goes through do_wp_page() (or the RWP/WP fault).
  */
 #include "internal.h"
+#include "patch.h"
 
 /*
  * models read_swap_cache_async() as swapin_readahead() uses it for
@@ -61,7 +62,7 @@ static void unuse_pte(struct vm_area_struct *vma, pte_t *ptep, uint64_t addr, st
 	if (pte_swp_uffd(old_pte)) {
 		new_pte = pte_mkuffd(new_pte);
 		/* RWP 07/15: an armed entry comes back armed. */
-		if (userfaultfd_rwp(vma))
+		if (userfaultfd_rwp(vma) && !patch_hunk(HUNK_SWAPOFF_NO_RESTORE))
 			new_pte = pte_modify(new_pte, PAGE_NONE);
 	}
 	*ptep = new_pte;

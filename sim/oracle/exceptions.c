@@ -25,13 +25,19 @@ const struct oracle_exception oracle_exceptions[NR_EXCEPTIONS] = {
 			"accessed at once",
 			"rwp-series.md §2.4 (\"the 2 MiB becomes accessed at once\"), §3.3",
 		},
-	[EXC_FILE_THP] =
+	[EXC_UNARMED_PMD] =
 		{
 			"false access",
-			"arming a file (shmem) PMD splits it, which zaps it; the next fault may map the "
-			"cached PMD-order folio whole again, unarmed, so its pages read back as accessed "
-			"(the documented file-THP limitation)",
-			"rwp-series.md §2.4, §7.4 (15/15: \"file THP arming splits (zaps) the PMD\")",
+			"a fault may map a PMD-order folio whole, unarmed: an anon THP fault "
+			"(do_huge_pmd_anonymous_page) or a shmem fault on a cached PMD-order folio "
+			"(finish_fault -> do_set_pmd); neither checks for userfaultfd RWP. Pages "
+			"the last arm did not arm (none then, or a file PMD the arm split and zapped) "
+			"then read back as accessed without an access: allowed, since ACCESSED means "
+			"\"accessed since the last RWPROTECT, or never armed\". Pages armed and "
+			"dropped later by a path get no such leave (that is K2). docs/findings.md F2",
+			"rwp-series.md §3.10, §2.4, §7.4 (15/15: \"file THP arming splits (zaps) the "
+			"PMD\"); mm/huge_memory.c do_huge_pmd_anonymous_page, mm/memory.c "
+			"finish_fault, do_set_pmd",
 		},
 };
 

@@ -118,6 +118,14 @@ static void page_permissions(struct oracle *o, const struct step *s, const struc
 	case CMD_MADVISE:
 		if (adv == O_MADV_DONTNEED && in_step_range(s, r, mm->id, lp->addr))
 			lp->perm |= PERM_DROP;
+		/* MADV_FREE discards a swapped-out page outright
+		 * (madvise_free_pte_range frees the slot and clears the
+		 * entry, leaving no marker): the user gave the data up. A
+		 * present page only becomes lazyfree (see reclaim below). */
+		if (adv == O_MADV_FREE && in_step_range(s, r, mm->id, lp->addr) &&
+		    is_swap_pte(__pte(lp->before)) &&
+		    !non_swap_entry(pte_to_swp_entry(__pte(lp->before))))
+			lp->perm |= PERM_DROP;
 		break;
 	case CMD_FALLOCATE: {
 		struct address_space *file = f->punched;
@@ -290,10 +298,13 @@ static void ev_range(struct oracle *o, const struct mm_event *ev, struct mm_stru
 			else if (lp->rwp && lp->rwp_state != L_ARMED)
 				lp->rwp_state = L_DROPPED;
 			lp->rwp_delivered = false;
-			/* Exceptions table EXC_FILE_THP: arming zapped a file PMD. */
-			struct vm_area_struct *avma = vma_lookup(mm, addr);
-			lp->file_thp_dropped = lp->rwp_state == L_DROPPED && lp->before_huge &&
-					       avma && avma->vm_file;
+			/* Exceptions table EXC_UNARMED_PMD: a page this arm did not
+			 * arm (none before the step, or a file PMD the arm zapped) may
+			 * be mapped whole by a neighbour's huge fault. A page armed and
+			 * dropped by some path (even one racing with the arm inside a
+			 * race window) does not qualify: K2 is exactly that. */
+			lp->unarmed_page = lp->rwp_state == L_DROPPED && !o->nested &&
+					   (lp->before_huge || !lp->before);
 			break;
 		case EV_UFFD_RESOLVE:
 			if (lp->rwp && lp->rwp_state == L_ARMED)
@@ -347,9 +358,11 @@ static bool ev_rwp_fault(struct oracle *o, const struct mm_event *ev, struct mm_
 	}
 	lp->rwp_state = L_ACCESSED;
 	lp->rwp_delivered = false;
-	/* Exceptions table EXC_ASYNC_PMD: the whole PMD is resolved at once. */
+	/* Exceptions table EXC_ASYNC_PMD: the whole PMD is resolved at once.
+	 * It may be split later in the same step (a write then COWs a shared
+	 * THP), so a PMD mapping before the step counts too. */
 	struct pview pv = mm ? oracle_view(mm, ev->address) : (struct pview){ 0 };
-	if (pv.kind == PV_PRESENT && pv.huge) {
+	if ((pv.kind == PV_PRESENT && pv.huge) || lp->before_huge) {
 		uint64_t haddr = ev->address & PMD_MASK;
 		for (uint64_t i = 0; i < HPAGE_PMD_NR; i++) {
 			struct lpage *q = ledger_page(o, ev->mm_id, haddr + i * PAGE_SIZE, false);
@@ -480,7 +493,7 @@ static bool check_rwp_page(struct oracle *o, struct mm_struct *mm, struct lpage 
 		return true; /* present+uffd without protnone: "rwp encoding" reports it */
 	case L_DROPPED:
 		if (pv_pagemap_accessed(pv)) {
-			if (lp->file_thp_dropped && pv->huge) { /* exceptions table EXC_FILE_THP */
+			if (lp->unarmed_page && pv->huge) { /* exceptions table EXC_UNARMED_PMD */
 				lp->rwp_state = L_ACCESSED;
 				return true;
 			}

@@ -44,6 +44,7 @@ static void fork_pages(struct oracle *o, const struct mm_event *ev)
 		cp->rwp = lp->rwp;
 		cp->wp = lp->wp;
 		cp->rwp_state = lp->rwp_state;
+		cp->unarmed_page = lp->unarmed_page;
 		cp->wp_state = lp->wp_state;
 		/* A fault delivered to the parent's task is not the child's. */
 		cp->rwp_delivered = false;

@@ -50,7 +50,8 @@ bool ledger_mremap(struct oracle *o, const struct mm_event *ev, struct mm_struct
 	uint64_t moved = ev->len < ev->new_len ? ev->len : ev->new_len;
 	bool in_place = ev->new_address == ev->address;
 	g_autoptr(GPtrArray) old = take_range(l, ev->address, ev->len);
-	g_autoptr(GPtrArray) dst = take_range(l, ev->new_address, ev->new_len);
+	/* What the destination held is dropped (freed at the end). */
+	G_GNUC_UNUSED g_autoptr(GPtrArray) dst = take_range(l, ev->new_address, ev->new_len);
 	struct lpage *proto = NULL; /* a page of the range, for the grown tail */
 
 	for (guint i = 0; i < old->len; i++) {

@@ -173,6 +173,8 @@ const char *pview_name(const struct pview *pv, bool rwp)
 	case PV_MARKER:
 		return pv->uffd ? "uffd-wp marker" : "marker";
 	case PV_SWAP:
+		if (!pv->huge && pte_is_device_exclusive(__pte(pv->val)))
+			return pv->uffd ? "device-exclusive+uffd" : "device-exclusive";
 		return pv->uffd ? "swap+uffd" : "swap";
 	case PV_PRESENT:
 		if (pv->protnone && pv->uffd)
@@ -202,6 +204,8 @@ const char *entry_state_name(uint64_t val)
 			return pte_marker_uffd_wp(p) ? "marker" : "other-marker";
 		if (is_migration_entry(pte_to_swp_entry(p)))
 			return pte_swp_uffd(p) ? "migration+uffd" : "migration";
+		if (is_device_exclusive_entry(pte_to_swp_entry(p)))
+			return pte_swp_uffd(p) ? "device-exclusive+uffd" : "device-exclusive";
 		return pte_swp_uffd(p) ? "swap-uffd" : "swap";
 	}
 	if (pte_protnone(p))
@@ -216,6 +220,7 @@ void oracle_before_step(struct oracle *o, const struct step *s)
 	if (!oracle_enabled)
 		return;
 	bool outermost = o->depth == 0;
+	o->nested = !outermost;
 	if (outermost) {
 		o->outer = s;
 		o->cursor = 0;

@@ -90,7 +90,7 @@ struct lpage {
 	uint32_t seen;		    /* check epoch */
 	uint64_t before;	    /* raw entry at the outermost before_step */
 	bool before_huge;	    /* ... and it was a present PMD leaf */
-	bool file_thp_dropped;	    /* dropped by arming a file PMD (exception E3) */
+	bool unarmed_page;	    /* the last arm found it unpopulated (E3) */
 	struct address_space *file; /* PERM_CACHE: the slot to compare */
 	uint64_t index;
 	uint64_t cache_before;
@@ -106,6 +106,7 @@ struct oracle {
 	const struct world *w;
 	GHashTable *ledgers; /* mm id -> struct mm_ledger * */
 	int depth;	     /* nesting of before/after_step */
+	bool nested;	     /* the outermost step ran steps in a race window */
 	const struct step *outer;
 	guint cursor;	      /* next mm_events index to consume */
 	struct mm_event last; /* the event at cursor - 1, to notice a cleared log */
@@ -177,7 +178,7 @@ bool data_event(struct oracle *o, const struct mm_event *ev);
 enum exception_id {
 	EXC_FORCE_PROT_NONE, /* FOLL_FORCE through an inaccessible VMA */
 	EXC_ASYNC_PMD,	     /* async resolution of an armed PMD covers 2 MiB */
-	EXC_FILE_THP,	     /* a file PMD zapped by arming may refault whole */
+	EXC_UNARMED_PMD,     /* a huge fault may map pages the arm did not arm */
 	NR_EXCEPTIONS
 };
 struct oracle_exception {

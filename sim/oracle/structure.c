@@ -172,6 +172,29 @@ static bool swap_ref(struct oracle *o, const struct mm_struct *mm, uint64_t addr
 	return true;
 }
 
+/* A device-exclusive entry keeps its page mapped (6.15 on): it counts in the
+ * page's mapcount and the folio's references like a PTE, at the address the
+ * rmap says, and only an anonymous folio can be held that way. */
+static bool device_exclusive_ref(struct oracle *o, struct walk *wk,
+				 const struct vm_area_struct *vma, uint64_t addr, pte_t pte)
+{
+	uint64_t pfn = swp_offset_pfn(pte_to_swp_entry(pte));
+	struct folio *f = live_folio(pfn);
+
+	if (!f)
+		return oracle_fail(o, "mapcount", wk->mm->id, addr, 0, pte_val(pte),
+				   "a device-exclusive entry maps pfn %" G_GUINT64_FORMAT
+				   " which is not part of an allocated folio",
+				   pfn);
+	if (!folio_test_anon(f))
+		return oracle_fail(o, "rmap", wk->mm->id, addr, 0, pte_val(pte),
+				   "a device-exclusive entry maps pfn %" G_GUINT64_FORMAT
+				   " of a file folio (make_device_exclusive() takes anon only)",
+				   pfn);
+	o->pte_maps[pfn]++;
+	return check_rmap(o, wk->mm, vma, addr, f, pfn - folio_pfn(f), &wk->ok_mapping);
+}
+
 static bool walk_pte_table(struct oracle *o, struct walk *wk, const struct pt_table *t,
 			   uint64_t base)
 {
@@ -183,6 +206,11 @@ static bool walk_pte_table(struct oracle *o, struct walk *wk, const struct pt_ta
 		const struct vm_area_struct *vma = walk_vma(wk, addr);
 		if (!encoding_check_leaf(o, vma, addr, pte_val(pte), false))
 			return false;
+		if (pte_is_device_exclusive(pte)) {
+			if (!device_exclusive_ref(o, wk, vma, addr, pte))
+				return false;
+			continue;
+		}
 		if (!pte_present(pte)) {
 			if (!swap_ref(o, wk->mm, addr, pte))
 				return false;
@@ -327,8 +355,51 @@ static bool scan_page_cache(struct oracle *o, struct address_space *m)
 	return true;
 }
 
+/* What "gup ... hold=1" steps still hold, per folio head pfn (world.held,
+ * sim/engine/exec_pin.c): FOLL_GET references, which nothing else in the
+ * model counts, and pins, which folio->pincount must match exactly (no
+ * path keeps a pin past its step). */
+struct held_count {
+	int32_t gets, pins;
+};
+
+static bool count_held(struct oracle *o, GHashTable *held)
+{
+	const GArray *refs = o->w->held;
+
+	for (guint i = 0; refs && i < refs->len; i++) {
+		const struct held_ref *h = &g_array_index(refs, struct held_ref, i);
+		if (h->pfn >= mem_map.next_pfn || is_zero_folio(h->pfn))
+			continue;
+		struct folio *f = live_folio(h->pfn);
+		if (!f)
+			return oracle_fail(
+				o, "refcount", h->r->mm->id, region_page_addr(h->r, h->page), 0,
+				h->pfn,
+				"a GUP %s held on region %s page %" G_GUINT64_FORMAT
+				" is on pfn %" G_GUINT64_FORMAT ", which is not allocated",
+				h->pin ? "pin" : "reference", h->r->name, h->page, h->pfn);
+		gpointer key = GSIZE_TO_POINTER(folio_pfn(f));
+		struct held_count *c = g_hash_table_lookup(held, key);
+		if (!c) {
+			c = g_new0(struct held_count, 1);
+			g_hash_table_insert(held, key, c);
+		}
+		if (h->pin)
+			c->pins++;
+		else
+			c->gets++;
+	}
+	return true;
+}
+
 static bool check_folios(struct oracle *o)
 {
+	g_autoptr(GHashTable) held =
+		g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+
+	if (!count_held(o, held))
+		return false;
 	for (uint64_t pfn = 1; pfn < mem_map.next_pfn;) {
 		struct folio *f = &mem_map.folios[pfn];
 		if (!f->in_use || mem_map.pages[pfn].head_delta || is_zero_folio(pfn)) {
@@ -353,16 +424,26 @@ static bool check_folios(struct oracle *o)
 					   "folio %" G_GUINT64_FORMAT
 					   " has entire_mapcount %d but %d PMDs map it",
 					   pfn, f->entire_mapcount, o->pmd_maps[pfn]);
+		const struct held_count *hc = g_hash_table_lookup(held, GSIZE_TO_POINTER(pfn));
+		int32_t gets = hc ? hc->gets : 0, pins = hc ? hc->pins : 0;
+		if (f->pincount != pins)
+			return oracle_fail(o, "refcount", 0, 0, (uint64_t)f->pincount,
+					   (uint64_t)pins,
+					   "folio %" G_GUINT64_FORMAT " (order %u) has pincount %d "
+					   "but %d pins are held",
+					   pfn, f->order, f->pincount, pins);
 		int64_t want = ptes + o->pmd_maps[pfn] + o->pc_refs[pfn] +
-			       (folio_test_swapcache(f) ? (int64_t)nr : 0) + f->pincount;
+			       (folio_test_swapcache(f) ? (int64_t)nr : 0) + f->pincount + gets;
 		if (f->refcount != want)
 			return oracle_fail(
 				o, "refcount", 0, 0, (uint64_t)f->refcount, (uint64_t)want,
 				"folio %" G_GUINT64_FORMAT " (order %u) has refcount %d; "
 				"PTE maps %" G_GINT64_FORMAT " + PMD maps %d + page cache %d"
-				" + swap cache %" G_GINT64_FORMAT " + pins %d = %" G_GINT64_FORMAT,
+				" + swap cache %" G_GINT64_FORMAT
+				" + pins %d + held GUP references %d"
+				" = %" G_GINT64_FORMAT,
 				pfn, f->order, f->refcount, ptes, o->pmd_maps[pfn], o->pc_refs[pfn],
-				folio_test_swapcache(f) ? (int64_t)nr : 0, f->pincount, want);
+				folio_test_swapcache(f) ? (int64_t)nr : 0, f->pincount, gets, want);
 		pfn += nr;
 	}
 	return true;

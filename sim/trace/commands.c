@@ -137,6 +137,14 @@ const struct flag_name pagemap_category_names[] = {
 	{ NULL, 0 },
 };
 
+/* PAGEMAP_SCAN's pm_scan_arg.flags (include/uapi/linux/fs.h). */
+const struct flag_name pagemap_scan_flag_names[] = {
+	{ "WP_MATCHING", PM_SCAN_WP_MATCHING },
+	{ "CHECK_WPASYNC", PM_SCAN_CHECK_WPASYNC },
+	{ "BIT2", 1ULL << 2 }, /* an unknown flag, for the -EINVAL test */
+	{ NULL, 0 },
+};
+
 const struct flag_name result_names[] = {
 	{ "ok", RESULT_OK },
 	{ "blocked", RESULT_BLOCKED },
@@ -177,9 +185,21 @@ const struct flag_name msg_flag_names[] = {
 
 /* States "expect pte" can name; see sim/engine/observe.c for their meaning. */
 const struct flag_name pte_state_names[] = {
-	{ "none", 0 },	     { "armed", 1 },	 { "present", 2 },   { "wp", 3 },     { "numa", 4 },
-	{ "swap", 5 },	     { "swap-uffd", 6 }, { "migration", 7 }, { "marker", 8 }, { "pmd", 9 },
-	{ "pmd-armed", 10 }, { "no-table", 11 }, { NULL, 0 },
+	{ "none", 0 },
+	{ "armed", 1 },
+	{ "present", 2 },
+	{ "wp", 3 },
+	{ "numa", 4 },
+	{ "swap", 5 },
+	{ "swap-uffd", 6 },
+	{ "migration", 7 },
+	{ "marker", 8 },
+	{ "pmd", 9 },
+	{ "pmd-armed", 10 },
+	{ "no-table", 11 },
+	{ "device-exclusive", 12 },
+	{ "device-exclusive-uffd", 13 },
+	{ NULL, 0 },
 };
 
 const struct flag_name thp_mode_names[] = {
@@ -361,8 +381,15 @@ const struct cmd_desc cmd_descs[NR_CMDS] = {
 		      false,
 		      { KR("pages", ARG_RANGE), KTR("caller", ARG_ENUM, gup_caller_names),
 			KT("flags", ARG_FLAGS, foll_names), KN("proc", NAME_PROC),
-			K("value", ARG_U64) },
-		      "GUP by a caller preset (or caller=explicit flags=...)" },
+			K("value", ARG_U64), KT("hold", ARG_ENUM, bool_names) },
+		      "GUP by a caller preset (or caller=explicit flags=...); hold=1 keeps the "
+		      "pins (FOLL_PIN callers) or references (FOLL_GET callers) until unpin" },
+	[CMD_UNPIN] = { "unpin",
+			{ NAME_REGION },
+			false,
+			{ K("pages", ARG_RANGE) },
+			"unpin_user_pages / put_page of what gup hold=1 kept on these pages "
+			"(default: every page of the region that holds one)" },
 	[CMD_PAGEMAP] = { "pagemap",
 			  { NAME_REGION },
 			  false,
@@ -376,8 +403,12 @@ const struct cmd_desc cmd_descs[NR_CMDS] = {
 				 KT("inverted", ARG_FLAGS, pagemap_category_names),
 				 KT("anyof", ARG_FLAGS, pagemap_category_names),
 				 KTR("return", ARG_FLAGS, pagemap_category_names),
-				 K("max-pages", ARG_U64) },
-			       "PAGEMAP_SCAN ioctl; the result is kept for expect" },
+				 K("max-pages", ARG_U64),
+				 KT("flags", ARG_FLAGS, pagemap_scan_flag_names) },
+			       "PAGEMAP_SCAN ioctl; the result is kept for expect; "
+			       "flags=WP_MATCHING "
+			       "write-protects the pages it reports as WRITTEN (async uffd-wp VMAs "
+			       "only)" },
 	[CMD_MIGRATE] = { "migrate",
 			  { NAME_REGION },
 			  false,
@@ -429,6 +460,13 @@ const struct cmd_desc cmd_descs[NR_CMDS] = {
 				  { { 0 } },
 				  "the deferred-split shrinker: split every queued, partially "
 				  "unmapped large anon folio into order-0 folios" },
+	[CMD_DEVICE_EXCLUSIVE] = { "device-exclusive",
+				   { NAME_REGION },
+				   false,
+				   { K("pages", ARG_RANGE) },
+				   "a device takes the pages exclusively (test_hmm's "
+				   "HMM_DMIRROR_EXCLUSIVE): make_device_exclusive() page by page, "
+				   "each faulted in writable first; an error ends the step" },
 	[CMD_EXPECT_RESULT] = { "expect result",
 				{ NAME_NONE },
 				false,

@@ -47,6 +47,7 @@ enum cmd {
 	CMD_KHUGEPAGED_SCAN,
 	CMD_RECLAIM,
 	CMD_GUP,
+	CMD_UNPIN,
 	CMD_PAGEMAP,
 	CMD_PAGEMAP_SCAN,
 	CMD_MIGRATE,
@@ -57,6 +58,7 @@ enum cmd {
 	CMD_SWAPOFF,
 	CMD_FTRUNCATE,
 	CMD_SHRINK_DEFERRED,
+	CMD_DEVICE_EXCLUSIVE,
 	CMD_EXPECT_RESULT,
 	CMD_EXPECT_SCAN,
 	CMD_EXPECT_MSG,
@@ -160,6 +162,7 @@ extern const struct flag_name advice_names[];
 extern const struct flag_name foll_names[];
 extern const struct flag_name gup_caller_names[];
 extern const struct flag_name pagemap_category_names[];
+extern const struct flag_name pagemap_scan_flag_names[]; /* PM_SCAN_* */
 extern const struct flag_name result_names[];
 extern const struct flag_name scan_result_names[];
 extern const struct flag_name msg_flag_names[];

@@ -2,7 +2,10 @@
  * 57, 56) and PAGEMAP_SCAN categories with RWP 11/15: ACCESSED only in RWP
  * VMAs for entries without the uffd bit, WRITTEN only in WP VMAs, pte_none
  * neither in RWP VMAs; inverted and anyof masks; max_pages
- * (rwp-series.md §3.10).
+ * (rwp-series.md §3.10). The write-protect side: PM_SCAN_WP_MATCHING per
+ * entry kind, THP whole or split, holes, bounded by what is reported;
+ * PM_SCAN_CHECK_WPASYNC and the VMAs that are not WP-allowed (RWP ones
+ * included); unknown flags.
  */
 #include <inttypes.h>
 
@@ -284,6 +287,234 @@ static void markers_are_reported_as_swap_entries_as_the_kernel_does(void **state
 	assert_int_equal(scan_set(base, PAGE_IS_GUARD, 0, 0, PAGE_IS_GUARD, 0), B(2));
 }
 
+/* ------------------------------------------------ PM_SCAN_WP_MATCHING etc. */
+
+static long scan_flags(uint64_t start, uint64_t end, uint64_t flags, uint64_t mask,
+		       uint64_t inverted, uint64_t ret, uint64_t max, GArray *out)
+{
+	const struct pm_scan_arg arg = { .start = start,
+					 .end = end,
+					 .flags = flags,
+					 .category_mask = mask,
+					 .category_inverted = inverted,
+					 .return_mask = ret,
+					 .max_pages = max };
+	return do_pagemap_scan(t_proc.mm, &arg, out);
+}
+
+/* pagemap_scan_get_args(): flags outside PM_SCAN_FLAGS are -EINVAL before
+ * anything is walked or protected. */
+static void scan_rejects_unknown_flags(void **state)
+{
+	uint64_t base = build_region(VM_UFFD_WP);
+	g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	pte_t before = t_pte(t_proc.mm, base);
+
+	assert_int_equal(scan_flags(base, base + NPAGES * PAGE_SIZE, PM_SCAN_WP_MATCHING | (1 << 2),
+				    PAGE_IS_WRITTEN, 0, PAGE_IS_WRITTEN, 0, out),
+			 -EINVAL);
+	assert_int_equal(out->len, 0);
+	assert_int_equal(pte_val(t_pte(t_proc.mm, base)), pte_val(before));
+}
+
+/* pagemap_scan_test_walk(): which VMAs are WP-allowed (async uffd-wp with
+ * markers), and what CHECK_WPASYNC and WP_MATCHING do with the others:
+ * -EPERM, or a silent skip. An RWP VMA is never WP-allowed, even when its
+ * context has UFFD_FEATURE_WP_ASYNC (rwp-series §3.10). */
+static void check_wpasync_and_wp_matching_per_vma_mode(void **state)
+{
+	static const struct {
+		const char *name;
+		vm_flags_t mode;
+		uint64_t features;
+		long check, match; /* results with CHECK_WPASYNC, with WP_MATCHING */
+	} rows[] = {
+		{ "plain", 0, 0, -EPERM, 0 },
+		{ "wp sync", VM_UFFD_WP, UFFD_FEATURE_PAGEFAULT_FLAG_WP, -EPERM, 0 },
+		{ "wp async", VM_UFFD_WP,
+		  UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_WP_ASYNC |
+			  UFFD_FEATURE_WP_UNPOPULATED,
+		  NPAGES, NPAGES },
+		{ "rwp", VM_UFFD_RWP, UFFD_FEATURE_RWP, -EPERM, 0 },
+		{ "rwp async, ctx with WP_ASYNC", VM_UFFD_RWP,
+		  UFFD_FEATURE_RWP | UFFD_FEATURE_RWP_ASYNC | UFFD_FEATURE_WP_ASYNC, -EPERM, 0 },
+	};
+
+	for (unsigned i = 0; i < G_N_ELEMENTS(rows); i++) {
+		t_proc_restart(state);
+		uint64_t base =
+			t_map_anon(t_proc.mm, NPAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+		uint64_t end = base + NPAGES * PAGE_SIZE;
+		t_write_pages(t_proc.mm, base, NPAGES, 1);
+		if (rows[i].mode)
+			t_register_ctx(vma_lookup(t_proc.mm, base), rows[i].mode, rows[i].features);
+		if (rows[i].mode == VM_UFFD_RWP)
+			assert_int_equal(userfaultfd_rwprotect(t_proc.ctx, base, PAGE_SIZE,
+							       UFFDIO_RWPROTECT_MODE_RWP),
+					 0);
+		pte_t before[NPAGES];
+		for (unsigned k = 0; k < NPAGES; k++)
+			before[k] = t_pte(t_proc.mm, base + k * PAGE_SIZE);
+		g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+		g_array_set_size(mm_events, 0);
+
+		long r =
+			scan_flags(base, end, PM_SCAN_CHECK_WPASYNC, 0, 0, PAGE_IS_PRESENT, 0, out);
+		if (r != rows[i].check)
+			fail_msg("row %s: CHECK_WPASYNC gave %ld", rows[i].name, r);
+		g_array_set_size(out, 0);
+		r = scan_flags(base, end, PM_SCAN_WP_MATCHING, PAGE_IS_WRITTEN, 0, PAGE_IS_WRITTEN,
+			       0, out);
+		if (r != rows[i].match)
+			fail_msg("row %s: WP_MATCHING gave %ld", rows[i].name, r);
+		bool wp_allowed = rows[i].match > 0;
+		for (unsigned k = 0; k < NPAGES; k++) {
+			pte_t p = t_pte(t_proc.mm, base + k * PAGE_SIZE);
+			if (wp_allowed) {
+				ROW_EQ(i, pte_uffd(p) && !pte_write(p), true);
+				ROW_EQ(i, pte_pfn(p), pte_pfn(before[k]));
+			} else {
+				ROW_EQ(i, pte_val(p), pte_val(before[k]));
+			}
+		}
+		/* The ledger learns it as UFFDIO_WRITEPROTECT: one EV_UFFD_WP over
+		 * the run of pages protected. */
+		ROW_EQ(i, t_nr_events(EV_UFFD_WP), wp_allowed);
+		if (wp_allowed) {
+			const struct mm_event *ev = t_last_event(EV_UFFD_WP);
+			ROW_EQ(i, ev->address, base);
+			ROW_EQ(i, ev->len, NPAGES * PAGE_SIZE);
+			ROW_EQ(i, ev->ctx_id, t_proc.ctx->id);
+		}
+	}
+}
+
+/* make_uffd_wp_pte() on every entry kind the WRITTEN category matches in an
+ * async uffd-wp VMA: present (bit + write-protect, same page), swap (swap
+ * bit), none (a uffd-wp marker), the zero page; an entry already protected
+ * is neither reported nor touched. */
+static void wp_matching_protects_each_entry_kind(void **state)
+{
+	uint64_t base = build_region(VM_UFFD_WP), end = base + NPAGES * PAGE_SIZE;
+	g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	pte_t before[NPAGES];
+
+	for (unsigned k = 0; k < NPAGES; k++)
+		before[k] = t_pte(t_proc.mm, base + k * PAGE_SIZE);
+	g_array_set_size(mm_events, 0);
+	assert_int_equal(scan_set(base, PAGE_IS_WRITTEN, 0, 0, PAGE_IS_WRITTEN, 0),
+			 0xff & ~(B(P_UFFD) | B(P_SWAP_UFFD)));
+	assert_int_equal(scan_flags(base, end, PM_SCAN_WP_MATCHING, PAGE_IS_WRITTEN, 0,
+				    PAGE_IS_WRITTEN, 0, out),
+			 NPAGES - 2);
+	for (unsigned k = 0; k < NPAGES; k++) {
+		pte_t p = t_pte(t_proc.mm, base + k * PAGE_SIZE);
+		switch (k) {
+		case P_UFFD:
+		case P_SWAP_UFFD:
+			ROW_EQ(k, pte_val(p), pte_val(before[k]));
+			break;
+		case P_SWAP:
+			ROW_EQ(k, pte_val(p), pte_val(pte_swp_mkuffd(before[k])));
+			break;
+		case P_NONE:
+			ROW_EQ(k, pte_val(p), pte_val(make_pte_marker(PTE_MARKER_UFFD_WP)));
+			break;
+		default: /* present, zero page included */
+			ROW_EQ(k, pte_present(p) && pte_uffd(p) && !pte_write(p), true);
+			ROW_EQ(k, pte_pfn(p), pte_pfn(before[k]));
+		}
+	}
+	/* Two runs around the already-protected page 1 and 3: 0, 2, 4-7. */
+	assert_int_equal(t_nr_events(EV_UFFD_WP), 3);
+	assert_int_equal(scan_set(base, PAGE_IS_WRITTEN, 0, 0, PAGE_IS_WRITTEN, 0), 0);
+}
+
+/* max_pages bounds the protection too, and a page that does not match the
+ * masks is not protected. */
+static void wp_matching_protects_only_what_it_reports(void **state)
+{
+	uint64_t base = build_region(VM_UFFD_WP), end = base + NPAGES * PAGE_SIZE;
+	g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+
+	/* Only present written pages (0, 5, 6, 7), and at most two of them. */
+	assert_int_equal(scan_flags(base, end, PM_SCAN_WP_MATCHING,
+				    PAGE_IS_WRITTEN | PAGE_IS_PRESENT, 0, PAGE_IS_WRITTEN, 2, out),
+			 2);
+	assert_int_equal(g_array_index(out, uint64_t, 0), base);
+	assert_int_equal(g_array_index(out, uint64_t, 1), base + P_ZERO * PAGE_SIZE);
+	assert_int_equal(scan_set(base, PAGE_IS_WRITTEN, 0, 0, PAGE_IS_WRITTEN, 0),
+			 B(P_SWAP) | B(P_NONE) | B(6) | B(7));
+	/* Inverted: "not written" pages match; WP_MATCHING protects only
+	 * WRITTEN ones, so nothing changes. */
+	g_array_set_size(out, 0);
+	assert_int_equal(scan_flags(base, end, PM_SCAN_WP_MATCHING, PAGE_IS_WRITTEN,
+				    PAGE_IS_WRITTEN, PAGE_IS_WRITTEN, 0, out),
+			 4);
+	assert_int_equal(scan_set(base, PAGE_IS_WRITTEN, 0, 0, PAGE_IS_WRITTEN, 0),
+			 B(P_SWAP) | B(P_NONE) | B(6) | B(7));
+}
+
+/* pagemap_scan_pte_hole(): without a page table only the VMA's categories
+ * apply (no WRITTEN); a matching hole is protected by uffd_wp_range(),
+ * which installs markers. */
+static void holes_are_wpallowed_not_written_and_get_markers(void **state)
+{
+	uint64_t base = t_map_anon(t_proc.mm, NPAGES * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+	uint64_t end = base + NPAGES * PAGE_SIZE;
+	g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+	t_register_ctx(vma_lookup(t_proc.mm, base), VM_UFFD_WP,
+		       UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_WP_ASYNC |
+			       UFFD_FEATURE_WP_UNPOPULATED);
+	pmd_t *pmd = pmd_lookup(t_proc.mm->pgd, base, false, 0);
+	assert_true(!pmd || pmd_none(*pmd));
+	assert_int_equal(scan_set(base, PAGE_IS_WRITTEN, 0, 0, PAGE_IS_WRITTEN, 0), 0);
+	assert_int_equal(scan_flags(base, end, PM_SCAN_WP_MATCHING, PAGE_IS_WPALLOWED, 0,
+				    PAGE_IS_WPALLOWED, 0, out),
+			 NPAGES);
+	for (unsigned k = 0; k < NPAGES; k++)
+		ROW_EQ(k, pte_val(t_pte(t_proc.mm, base + k * PAGE_SIZE)),
+		       pte_val(make_pte_marker(PTE_MARKER_UFFD_WP)));
+}
+
+/* pagemap_scan_thp_entry(): a PMD covered whole is protected as a PMD; one
+ * covered in part is split and only the covered PTEs are protected (and
+ * reported once, as PTEs). */
+static void wp_matching_protects_a_whole_pmd_and_splits_a_partial_one(void **state)
+{
+	uint64_t base = t_map_anon(t_proc.mm, 2 * PMD_SIZE, PROT_READ | PROT_WRITE, PMD_SIZE);
+	struct vm_area_struct *vma = vma_lookup(t_proc.mm, base);
+	vma->vm_flags |= VM_HUGEPAGE;
+	t_write_pages(t_proc.mm, base, 1, 3);
+	t_write_pages(t_proc.mm, base + PMD_SIZE, 1, 4);
+	assert_true(pmd_trans_huge(t_pmd(t_proc.mm, base)));
+	assert_true(pmd_trans_huge(t_pmd(t_proc.mm, base + PMD_SIZE)));
+	t_register_ctx(vma, VM_UFFD_WP,
+		       UFFD_FEATURE_PAGEFAULT_FLAG_WP | UFFD_FEATURE_WP_ASYNC |
+			       UFFD_FEATURE_WP_UNPOPULATED);
+	g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+
+	assert_int_equal(scan_flags(base, base + PMD_SIZE, PM_SCAN_WP_MATCHING, PAGE_IS_WRITTEN, 0,
+				    PAGE_IS_WRITTEN, 0, out),
+			 HPAGE_PMD_NR);
+	pmd_t pmd = t_pmd(t_proc.mm, base);
+	assert_true(pmd_trans_huge(pmd) && pmd_uffd(pmd) && !pmd_write(pmd));
+
+	g_array_set_size(out, 0);
+	uint64_t half = base + PMD_SIZE + PMD_SIZE / 2;
+	assert_int_equal(scan_flags(base + PMD_SIZE, half, PM_SCAN_WP_MATCHING, PAGE_IS_WRITTEN, 0,
+				    PAGE_IS_WRITTEN, 0, out),
+			 HPAGE_PMD_NR / 2);
+	assert_int_equal(out->len, HPAGE_PMD_NR / 2);
+	assert_int_equal(g_array_index(out, uint64_t, out->len - 1), half - PAGE_SIZE);
+	assert_false(pmd_trans_huge(t_pmd(t_proc.mm, base + PMD_SIZE)));
+	assert_true(pte_uffd(t_pte(t_proc.mm, half - PAGE_SIZE)));
+	assert_false(pte_uffd(t_pte(t_proc.mm, half)));
+	/* scan_set() looks at NPAGES pages: protected before half, not after */
+	assert_int_equal(scan_set(base + PMD_SIZE, PAGE_IS_WRITTEN, 0, 0, PAGE_IS_WRITTEN, 0), 0);
+	assert_int_equal(scan_set(half, PAGE_IS_WRITTEN, 0, 0, PAGE_IS_WRITTEN, 0), 0xff);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, t_proc_setup, t_proc_teardown)
@@ -298,6 +529,12 @@ int main(void)
 		T(scan_rejects_unaligned_ranges_and_unknown_categories),
 		T(wpallowed_is_only_given_to_async_uffd_wp_vmas),
 		T(markers_are_reported_as_swap_entries_as_the_kernel_does),
+		T(scan_rejects_unknown_flags),
+		T(check_wpasync_and_wp_matching_per_vma_mode),
+		T(wp_matching_protects_each_entry_kind),
+		T(wp_matching_protects_only_what_it_reports),
+		T(holes_are_wpallowed_not_written_and_get_markers),
+		T(wp_matching_protects_a_whole_pmd_and_splits_a_partial_one),
 	};
 	return cmocka_run_group_tests_name("pagemap scan", tests, NULL, NULL);
 }

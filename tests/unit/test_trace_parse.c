@@ -55,6 +55,7 @@ static const char *const examples[NR_CMDS] = {
 	[CMD_KHUGEPAGED_SCAN] = "khugepaged scan r page=17",
 	[CMD_RECLAIM] = "reclaim r pages=0-511",
 	[CMD_GUP] = "gup r pages=0 caller=explicit flags=WRITE|FORCE proc=p value=5",
+	[CMD_UNPIN] = "unpin r pages=0-1",
 	[CMD_MIGRATE] = "migrate r pages=0-511 split=1 race=0",
 	[CMD_NUMA_SCAN] = "numa-scan r pages=0-3 migrate-on-fault=1",
 	[CMD_PAGEMAP] = "pagemap r",
@@ -76,6 +77,7 @@ static const char *const examples[NR_CMDS] = {
 	[CMD_SWAPOFF] = "swapoff",
 	[CMD_FTRUNCATE] = "ftruncate f size=8K",
 	[CMD_SHRINK_DEFERRED] = "shrink-deferred",
+	[CMD_DEVICE_EXCLUSIVE] = "device-exclusive r pages=0-3",
 };
 
 static struct trace *parse_ok(const char *text)

@@ -23,4 +23,25 @@
 #define PAGE_IS_GUARD (1ULL << 8)
 #define PAGE_IS_ACCESSED (1ULL << 9)
 
+/* fs/proc/task_mmu.c: the categories and flags PAGEMAP_SCAN accepts. */
+#define PM_SCAN_CATEGORIES ((PAGE_IS_ACCESSED << 1) - 1)
+
+/* struct pm_scan_arg.flags (include/uapi/linux/fs.h) */
+#define PM_SCAN_WP_MATCHING (1ULL << 0)	  /* write-protect the pages that match */
+#define PM_SCAN_CHECK_WPASYNC (1ULL << 1) /* -EPERM on a VMA that is not async uffd-wp */
+#define PM_SCAN_FLAGS (PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC)
+
+#include <stdint.h>
+
+/* The part of struct pm_scan_arg the model uses: [start, end), the
+ * masks, max_pages (0: no limit) and flags. No user vector: the matching
+ * page addresses are returned one per page (the kernel merges them into
+ * struct page_region ranges). */
+struct pm_scan_arg {
+	uint64_t start, end;
+	uint64_t flags;
+	uint64_t category_mask, category_inverted, category_anyof_mask, return_mask;
+	uint64_t max_pages;
+};
+
 #endif

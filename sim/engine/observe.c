@@ -1,0 +1,78 @@
+/* sim/engine/observe.c - the observation block printed after each step.
+ *
+ * `mmsim diff` replays one trace at two patch levels and compares these
+ * blocks step by step, so they hold what a user of the uffd API can see
+ * (the step's result, messages and sleepers) plus the page-table state of
+ * every region: a difference in either is a behavioural difference.
+ *
+ *   @12 gup -> ok
+ *     verdict FAIL: ...      (only when the oracle failed this step)
+ *     A aaaa.A3
+ *     U msgs=1 waiters=0
+ *
+ * Region lines run-length encode the page states of `expect pte` (the
+ * letters of observe_state_char(); a count follows a letter repeated).
+ */
+#include <string.h>
+
+#include "engine.h"
+
+/* "AAAA.a" -> "A4.a" */
+static void append_states_rle(GString *out, struct region *r)
+{
+	uint64_t pages = r->len / PAGE_SIZE, run = 0;
+	char prev = 0;
+
+	for (uint64_t p = 0; p <= pages; p++) {
+		char c = p < pages ? observe_state_char(
+					     observe_pte_state(r->mm, region_page_addr(r, p)))
+				   : 0;
+		if (c == prev && p < pages) {
+			run++;
+			continue;
+		}
+		if (prev) {
+			g_string_append_c(out, prev);
+			if (run > 1)
+				g_string_append_printf(out, "%" G_GUINT64_FORMAT, run);
+		}
+		prev = c;
+		run = 1;
+	}
+}
+
+static gint compare_names(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void engine_observe_step(struct engine *e, const struct step *s, int res)
+{
+	const char *rn = flag_name_of(result_names, res);
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer key, value;
+
+	g_string_append_printf(e->out, "@%u %s -> %s\n", s->line, cmd_descs[s->cmd].name,
+			       rn ? rn : "?");
+	if (e->verdict != VERDICT_PASS)
+		g_string_append_printf(e->out, "  verdict %s: %s\n",
+				       e->verdict == VERDICT_FAIL ? "FAIL" : "BAD", e->error->str);
+	for (guint i = 0; i < e->world.regions->len; i++) {
+		struct region *r = g_ptr_array_index(e->world.regions, i);
+		g_string_append_printf(e->out, "  %s ", r->name);
+		append_states_rle(e->out, r);
+		g_string_append_c(e->out, '\n');
+	}
+	/* Hash order is not stable across GLib versions: sort by name. */
+	g_hash_table_iter_init(&it, e->world.uffd_by_name);
+	while (g_hash_table_iter_next(&it, &key, &value))
+		g_ptr_array_add(names, key);
+	g_ptr_array_sort(names, compare_names);
+	for (guint i = 0; i < names->len; i++) {
+		const char *name = g_ptr_array_index(names, i);
+		struct userfaultfd_ctx *ctx = g_hash_table_lookup(e->world.uffd_by_name, name);
+		g_string_append_printf(e->out, "  %s msgs=%u waiters=%u\n", name, ctx->msgs->len,
+				       ctx->waiters->len);
+	}
+}

@@ -1,0 +1,45 @@
+/* sim/search/explore.h - exhaustive bounded exploration (mmsim explore). */
+#ifndef MMSIM_SEARCH_EXPLORE_H
+#define MMSIM_SEARCH_EXPLORE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+
+#define EXPLORE_MAX_DEPTH 12
+
+struct explore_options {
+	unsigned depth;
+	unsigned shard, nr_shards; /* explore only shard `shard` of nr_shards */
+	const char *level;	   /* for the report */
+	bool progress;		   /* a status line on a terminal */
+};
+
+struct explore_stats {
+	uint64_t states;   /* distinct states reached (the setup's included) */
+	uint64_t replays;  /* sequences replayed (once per expanded state) */
+	uint64_t branches; /* operations tried, each in a forked child */
+	uint64_t crashes;  /* branches whose process died */
+	uint64_t pruned;   /* sequences that reached a state seen before */
+	uint64_t refused;  /* sequences refused as bad input */
+	uint64_t per_depth[EXPLORE_MAX_DEPTH + 1]; /* new states per depth */
+	double seconds;
+	unsigned alphabet;
+};
+
+/* Breadth-first over the small alphabet from the fixed setup; the first
+ * counterexample of each invariant (hence a shortest one) goes to out.
+ * Returns the number of invariants violated. */
+unsigned explore_run(const struct explore_options *o, GString *out, struct explore_stats *st);
+
+/* The canonical digest of a machine state (state_hash.c). */
+void search_state_digest(const struct world *w, unsigned sleeping, GChecksum *c);
+
+/* The setup and alphabet, for docs and tests. */
+extern const char explore_setup[];
+const char *explore_op_text(unsigned i);
+extern const unsigned explore_alphabet_len;
+
+#endif
