@@ -118,6 +118,9 @@ static inline uint64_t vma_address(const struct vm_area_struct *vma, uint64_t pg
 pgprot_t vm_get_page_prot(vm_flags_t vm_flags);
 
 /* --- mm and VMA data operations (model/vma.c) --- */
+/* Number mms and VMAs from 1 again: each machine starts afresh, so a trace
+ * replays the same whatever ran before it in the process. */
+void mm_ids_reset(void);
 struct mm_struct *mm_alloc(const char *name);
 void mm_free(struct mm_struct *mm); /* caller has zapped all mappings */
 /* Free the host memory of an mm, its VMAs and anon_vmas without touching

@@ -3,6 +3,8 @@
 
 static uint32_t next_ctx_id = 1;
 
+void userfaultfd_ctx_ids_reset(void) { next_ctx_id = 1; }
+
 struct userfaultfd_ctx *userfaultfd_ctx_alloc(struct mm_struct *mm)
 {
 	struct userfaultfd_ctx *ctx = g_new0(struct userfaultfd_ctx, 1);

@@ -100,6 +100,8 @@ struct uffd_waiter {
 	uint64_t address;
 };
 
+/* Number contexts from 1 again (see mm_ids_reset()). */
+void userfaultfd_ctx_ids_reset(void);
 struct userfaultfd_ctx *userfaultfd_ctx_alloc(struct mm_struct *mm);
 void userfaultfd_ctx_free(struct userfaultfd_ctx *ctx);
 void uffd_msg_push(struct userfaultfd_ctx *ctx, struct uffd_msg msg);

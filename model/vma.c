@@ -6,6 +6,12 @@
 static uint64_t next_mm_id = 1;
 static uint32_t next_vma_id = 1;
 
+void mm_ids_reset(void)
+{
+	next_mm_id = 1;
+	next_vma_id = 1;
+}
+
 pgprot_t vm_get_page_prot(vm_flags_t f)
 {
 	/* x86-64 protection_map: private writable maps read-only (COW). */

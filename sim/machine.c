@@ -23,6 +23,8 @@ void machine_init(uint64_t frames, uint64_t swap_slots)
 	thp_settings_default();
 	numa_migrate_on_fault = false;
 	deferred_split_queue_reset();
+	mm_ids_reset();
+	userfaultfd_ctx_ids_reset();
 }
 
 void machine_destroy(void)

@@ -6,9 +6,16 @@ add_test(NAME trace.patch08.verdicts
                  ${CMAKE_SOURCE_DIR}/traces/patch08)
 set_tests_properties(trace.patch08.verdicts PROPERTIES LABELS "trace;oracle;khugepaged;rmap;gup")
 
+# What the search tools found (docs/findings.md): each minimized trace with
+# its verdict at every patch level, in traces/found/verdicts.expected.
+add_test(NAME trace.found.verdicts
+         COMMAND mmsim verdicts --check ${CMAKE_SOURCE_DIR}/traces/found/verdicts.expected
+                 ${CMAKE_SOURCE_DIR}/traces/found)
+set_tests_properties(trace.found.verdicts PROPERTIES LABELS "trace;oracle;search")
+
 file(GLOB MMSIM_OTHER_TRACES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/traces/*/*.trace)
 foreach(t ${MMSIM_OTHER_TRACES})
-  if(NOT t MATCHES "/traces/patch08/" AND NOT t MATCHES "/traces/bad/")
+  if(NOT t MATCHES "/traces/(patch08|bad|found)/")
     get_filename_component(dir ${t} DIRECTORY)
     get_filename_component(group ${dir} NAME)
     get_filename_component(name ${t} NAME_WE)

@@ -10,7 +10,7 @@
 
 /* --- fuzz --- */
 
-static gint64 fz_seed = 1, fz_runs, fz_ops;
+static gint64 fz_seed = 1, fz_runs = G_MININT64, fz_ops;
 static gdouble fz_time;
 static gchar *fz_patch, *fz_config, *fz_out;
 static gboolean fz_stop, fz_quiet, fz_verbose;
@@ -52,8 +52,9 @@ int cmd_fuzz(int argc, char **argv)
 		fprintf(stderr, "mmsim fuzz: %s\n", error ? error->message : "unexpected argument");
 		return 2;
 	}
-	if (fz_seed < 0 || fz_seed > G_MAXUINT32 || fz_runs < 0 || fz_time < 0 || fz_ops < 0 ||
-	    fz_ops > 100000) {
+	bool runs_given = fz_runs != G_MININT64;
+	if (fz_seed < 0 || fz_seed > G_MAXUINT32 || (runs_given && fz_runs < 0) || fz_time < 0 ||
+	    fz_ops < 0 || fz_ops > 100000) {
 		fprintf(stderr, "mmsim fuzz: --seed, --runs, --time and --ops take values >= 0 "
 				"(seed < 2^32, ops <= 100000)\n");
 		return 2;
@@ -66,8 +67,8 @@ int cmd_fuzz(int argc, char **argv)
 	if (!cli_set_patch(fz_patch, NULL))
 		return 2;
 	o.seed = (uint32_t)fz_seed;
-	o.runs = (uint64_t)fz_runs;
-	o.seconds = fz_time ? fz_time : (fz_runs ? 0 : 60);
+	o.runs = runs_given ? (uint64_t)fz_runs : 0;
+	o.seconds = fz_time ? fz_time : (runs_given ? 0 : 60);
 	o.gen.ops = (unsigned)fz_ops;
 	o.level = fz_patch ? fz_patch : "v6";
 	o.out_dir = fz_out;
@@ -76,7 +77,9 @@ int cmd_fuzz(int argc, char **argv)
 	o.verbose = fz_verbose;
 
 	g_autoptr(GString) out = g_string_new(NULL);
-	unsigned finds = fuzz_run(&o, out, &st);
+	/* --runs 0 means none (fuzz_options.runs 0 means no limit). */
+	unsigned finds =
+		runs_given && !fz_runs ? (memset(&st, 0, sizeof(st)), 0) : fuzz_run(&o, out, &st);
 	fputs(out->str, stdout);
 	printf("fuzz --seed %u --patch %s --config %s: %" G_GUINT64_FORMAT " traces in %.1f s "
 	       "(%.0f/s): %" G_GUINT64_FORMAT " pass, %" G_GUINT64_FORMAT

@@ -10,6 +10,8 @@ int observe_pte_state(struct mm_struct *mm, uint64_t addr)
 	pmd_t *pmd = pmd_lookup(mm->pgd, addr, false, 0);
 	if (!pmd || pmd_none(*pmd))
 		return 11; /* no-table */
+	if (is_pmd_migration_entry(*pmd))
+		return 7; /* migration, whole PMD */
 	if (pmd_trans_huge(*pmd))
 		return pmd_protnone(*pmd) && pmd_uffd(*pmd) ? 10 : 9;
 	pte_t *ptep = pte_offset_map(pmd, addr);

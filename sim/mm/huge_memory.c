@@ -309,18 +309,61 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, uin
 	*pmdp = pmd_mktable(table);
 }
 
+/* models the pmd_migration branch of __split_huge_pmd_locked(): an anon
+ * PMD migration entry becomes 512 PTE migration entries with the same
+ * write/exclusive, young, dirty, soft-dirty and uffd bits (no rmap changes:
+ * migration entries map nothing); a file one is just cleared, the page
+ * cache refaults it. */
+static void __split_huge_pmd_migration(struct vm_area_struct *vma, pmd_t *pmdp, uint64_t haddr)
+{
+	pmd_t old = *pmdp;
+	swp_entry_t entry = pmd_to_swp_entry(old);
+	uint64_t pfn = swp_offset_pfn(entry);
+	uint64_t table = pgtable_trans_huge_withdraw(vma->vm_mm, haddr);
+
+	if (!vma_is_anonymous(vma)) {
+		*pmdp = __pmd(0);
+		if (table)
+			pt_free(table);
+		return;
+	}
+	if (!table)
+		table = pt_alloc(PT_PTE, vma->vm_mm->id);
+	struct pt_table *t = pt_get(table);
+	for (unsigned i = 0; i < HPAGE_PMD_NR; i++) {
+		swp_entry_t e = is_writable_migration_entry(entry)
+					? make_writable_migration_entry(pfn + i)
+				: is_readable_exclusive_migration_entry(entry)
+					? make_readable_exclusive_migration_entry(pfn + i)
+					: make_readable_migration_entry(pfn + i);
+		if (is_migration_entry_young(entry))
+			e = make_migration_entry_young(e);
+		if (is_migration_entry_dirty(entry))
+			e = make_migration_entry_dirty(e);
+		pte_t pte = swp_entry_to_pte(e);
+		if (pmd_swp_soft_dirty(old))
+			pte = pte_swp_mksoft_dirty(pte);
+		if (pmd_swp_uffd(old))
+			pte = pte_swp_mkuffd(pte);
+		t->e[i] = pte_val(pte);
+	}
+	*pmdp = pmd_mktable(table);
+}
+
 /* models __split_huge_pmd() */
 void __split_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, uint64_t address, bool freeze)
 {
 	if (pmd_trans_huge(*pmd))
 		__split_huge_pmd_locked(vma, pmd, address & HPAGE_PMD_MASK);
+	else if (is_pmd_migration_entry(*pmd))
+		__split_huge_pmd_migration(vma, pmd, address & HPAGE_PMD_MASK);
 }
 
 /* models split_huge_pmd_address() */
 void split_huge_pmd_address(struct vm_area_struct *vma, uint64_t address)
 {
 	pmd_t *pmd = mm_find_pmd(vma->vm_mm, address, false);
-	if (pmd && pmd_trans_huge(*pmd))
+	if (pmd && (pmd_trans_huge(*pmd) || is_pmd_migration_entry(*pmd)))
 		__split_huge_pmd(vma, pmd, address, false);
 }
 

@@ -858,7 +858,8 @@ void zap_page_range_single(struct vm_area_struct *vma, uint64_t start, uint64_t 
 	for (uint64_t addr = start; addr < end;) {
 		uint64_t next = pmd_addr_end(addr, end);
 		pmd_t *pmd = mm_find_pmd(mm, addr, false);
-		if (pmd && pmd_leaf(*pmd)) {
+		/* is_swap_pmd() || pmd_trans_huge(): a PMD migration entry too */
+		if (pmd && (pmd_leaf(*pmd) || is_pmd_migration_entry(*pmd))) {
 			if (!(addr & ~PMD_MASK) && next - addr == PMD_SIZE) {
 				zap_huge_pmd(vma, pmd, addr);
 				addr = next;

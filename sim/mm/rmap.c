@@ -853,6 +853,14 @@ long make_device_exclusive(struct mm_struct *mm, uint64_t addr, struct page **pa
 					       &page, &vma);
 		if (ret)
 			return ret;
+		/* The GUP faulted the page in for the device: an access the
+		 * user can see (PAGEMAP_SCAN), even if the folio is refused. */
+		mm_event_emit((struct mm_event){ .kind = EV_ACCESS,
+						 .mm_id = mm->id,
+						 .address = addr & PAGE_MASK,
+						 .who = ACCESS_GUP,
+						 .foll_flags = FOLL_GET | FOLL_SPLIT_PMD,
+						 .value = page->content });
 		folio = page_folio(page);
 		if (!folio_test_anon(folio)) {
 			folio_put(folio);

@@ -142,6 +142,13 @@ vm_fault_t shmem_fault(struct vm_fault *vmf)
 	return 0;
 }
 
+/* models can_split_folio(): only the page cache's and the mappings'
+ * references may be there; a pin or a GUP reference keeps it whole. */
+static bool shmem_can_split(struct folio *folio)
+{
+	return folio_ref_count(folio) == folio_mapcount(folio) + (int)folio_nr_pages(folio);
+}
+
 /* Split a large page-cache folio that is no longer mapped anywhere, so a
  * punch can drop part of it (split_folio on truncate). */
 static void shmem_split_unmapped(struct address_space *mapping, struct folio *folio)
@@ -185,9 +192,20 @@ long shmem_fallocate_punch(struct address_space *mapping, uint64_t first, uint64
 			continue;
 		}
 		struct folio *folio = pfn_folio(xa_to_pfn(e));
-		if (folio->index < first || folio->index + folio_nr_pages(folio) > first + nr) {
+		uint64_t fnr = folio_nr_pages(folio);
+		if (folio->index < first || folio->index + fnr > first + nr) {
+			if (!shmem_can_split(folio)) {
+				/* truncate_inode_partial_folio(): the split fails,
+				 * the covered pages are zeroed and the folio stays
+				 * (shmem folios are dirty); nothing else unmapped. */
+				uint64_t end = MIN(first + nr, folio->index + fnr);
+				for (uint64_t j = i; j < end; j++)
+					folio_page(folio, j - folio->index)->content = 0;
+				i = end - 1;
+				continue;
+			}
 			/* Partly covered: split, then drop the covered pages. */
-			unmap_mapping_pages(mapping, folio->index, folio_nr_pages(folio), false);
+			unmap_mapping_pages(mapping, folio->index, fnr, false);
 			shmem_split_unmapped(mapping, folio);
 			folio = pfn_folio(xa_to_pfn(mapping->i_pages[i]));
 		}
@@ -215,6 +233,13 @@ long shmem_setattr_size(struct address_space *mapping, uint64_t new_pages)
 	uint64_t old_pages = mapping->nr_pages;
 
 	if (new_pages < old_pages) {
+		uint64_t e = mapping->i_pages[new_pages];
+		struct folio *f = e && !xa_is_value(e) ? pfn_folio(xa_to_pfn(e)) : NULL;
+		/* A large folio across the new end that cannot be split stays
+		 * whole in the kernel, partly beyond i_size; the model's page
+		 * cache ends at i_size, so it refuses instead (fidelity.md). */
+		if (f && f->index < new_pages && !shmem_can_split(f))
+			return -EBUSY;
 		unmap_mapping_pages(mapping, new_pages, old_pages - new_pages, true);
 		if (shmem_fallocate_punch(mapping, new_pages, old_pages - new_pages))
 			return 0; /* it would sleep on a folio lock: nothing changes */

@@ -104,6 +104,22 @@ static void step_facts(struct oracle *o, const struct step *s, struct step_facts
 	f->reclaim = is_reclaim_step(s);
 }
 
+/* Reclaim's try_to_unmap() drops every PTE of a shmem folio it picks, in
+ * any VMA, and RWP leaves no marker (rwp-series §2.7, swap-out row: "the
+ * PTE is dropped and the marker lost"), whether or not the folio is then
+ * written out. True for a page of any mapping of the file pages the step
+ * names. */
+static bool reclaims_file_page(const struct step *s, const struct region *r,
+			       const struct vm_area_struct *vma, uint64_t addr)
+{
+	if (!r || !r->file || !vma || vma->vm_file != r->file)
+		return false;
+	uint64_t idx = linear_page_index(vma, addr);
+	if (idx < r->file_pgoff || idx >= r->file_pgoff + r->len / PAGE_SIZE)
+		return false;
+	return step_page_in_range(s, "pages", idx - r->file_pgoff);
+}
+
 static void page_permissions(struct oracle *o, const struct step *s, const struct step_facts *f,
 			     struct mm_struct *mm, struct lpage *lp, const struct pview *pv)
 {
@@ -157,6 +173,8 @@ static void page_permissions(struct oracle *o, const struct step *s, const struc
 	}
 	if (f->reclaim && lazyfree_clean(pv))
 		lp->perm |= PERM_DROP;
+	if (f->reclaim && reclaims_file_page(s, r, vma_lookup(mm, lp->addr), lp->addr))
+		lp->perm |= PERM_FILE_UNMAP;
 }
 
 void ledger_step_begin(struct oracle *o, const struct step *s, bool outermost)
@@ -481,8 +499,12 @@ static bool check_rwp_page(struct oracle *o, struct mm_struct *mm, struct lpage 
 				"ACCESSED with no RWP fault or resolve",
 				pview_name(pv, true));
 		if (pv_gone(pv) || pv->kind == PV_MARKER) {
-			if (drop_permitted(lp)) {
+			if (drop_permitted(lp) || (lp->perm & PERM_FILE_UNMAP)) {
 				lp->rwp_state = L_DROPPED;
+				/* A drop the user asked for (munmap, DONTNEED,
+				 * punch...) ends the arming: a huge fault may now
+				 * map the page unarmed (E3). */
+				lp->unarmed_page = lp->perm & PERM_DROP;
 				return true;
 			}
 			return oracle_fail(o, "lost arming", mm->id, lp->addr, lp->before, pv->val,

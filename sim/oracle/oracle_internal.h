@@ -75,8 +75,9 @@ enum rwp_state { L_UNTRACKED, L_ARMED, L_ACCESSED, L_DROPPED };
 enum wp_state { W_UNPROT, W_PROT };
 
 /* Drop permissions of the current (outermost plus nested) step. */
-#define PERM_DROP (1u << 0)  /* munmap, DONTNEED, punch, lazyfree reclaim */
-#define PERM_CACHE (1u << 1) /* allowed if the page-cache slot changes */
+#define PERM_DROP (1u << 0)	  /* munmap, DONTNEED, punch, lazyfree reclaim */
+#define PERM_CACHE (1u << 1)	  /* allowed if the page-cache slot changes */
+#define PERM_FILE_UNMAP (1u << 2) /* reclaim unmapped a file page: RWP keeps no marker */
 
 struct lpage {
 	uint64_t addr;

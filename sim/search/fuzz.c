@@ -48,17 +48,14 @@ static void write_file(const char *dir, const char *name, const char *header, co
 	g_string_append_printf(out, "  wrote %s\n", path);
 }
 
-/* Minimize a new find, print it, and write both traces. */
+/* Write a find and its minimized form, and say so. */
 static void report_find(const struct fuzz_options *o, uint64_t i, uint32_t tseed, const char *text,
-			const struct outcome *oc, const char *cls, double at, GString *out)
+			const struct outcome *oc, const char *min, unsigned replays,
+			const char *cls, double at, GString *out)
 {
-	unsigned replays = 0;
-	g_autofree char *min = search_minimize(text, oc, &replays);
 	g_autoptr(GString) hdr = g_string_new(NULL);
 	g_autoptr(GString) where = g_string_new(NULL);
-	g_autoptr(GString) min_err = g_string_new(NULL);
 	g_autofree char *ops = o->gen.ops ? g_strdup_printf(" --ops %u", o->gen.ops) : g_strdup("");
-	struct outcome min_oc;
 
 	if (oc->region[0])
 		g_string_printf(where, " (region %s page %" G_GUINT64_FORMAT ")", oc->region,
@@ -69,15 +66,6 @@ static void report_find(const struct fuzz_options *o, uint64_t i, uint32_t tseed
 			       "replays\n",
 			       cls, oc->invariant, oc->line, where->str, at, i, tseed,
 			       search_count_steps(text), search_count_steps(min), replays);
-	/* The minimized trace may have shed a second problem that kept the
-	 * original from having one kind: name it by what is left. */
-	search_replay_text("minimized", min, &min_oc, min_err);
-	if (!oc->kind[0] && outcome_is_violation(&min_oc)) {
-		search_classify(min, &min_oc);
-		if (min_oc.kind[0])
-			g_string_append_printf(out, "  the minimized trace is kind %s\n",
-					       min_oc.kind);
-	}
 	if (!o->out_dir) {
 		g_string_append(out, min);
 		return;
@@ -147,10 +135,28 @@ unsigned fuzz_run(const struct fuzz_options *o, GString *out, struct fuzz_stats 
 		if (g_hash_table_contains(classes, cls))
 			continue;
 		g_hash_table_add(classes, g_strdup(cls));
+
+		/* A trace with a second problem may have no kind (the one hunk
+		 * does not make it pass); its minimized form may. Report it
+		 * under that, once. */
+		unsigned replays = 0;
+		g_autofree char *min = search_minimize(text->str, &oc, &replays);
+		struct outcome min_oc;
+		search_replay_text("minimized", min, &min_oc, err);
+		if (!oc.kind[0] && outcome_is_violation(&min_oc)) {
+			search_classify(min, &min_oc);
+			if (min_oc.kind[0]) {
+				if (g_hash_table_contains(classes, min_oc.kind))
+					continue;
+				g_hash_table_add(classes, g_strdup(min_oc.kind));
+				g_strlcpy(cls, min_oc.kind, sizeof(cls));
+			}
+		}
 		st->finds++;
 		if (o->progress)
 			fputc('\n', stderr);
-		report_find(o, i, tseed, text->str, &oc, cls, g_timer_elapsed(timer, NULL), out);
+		report_find(o, i, tseed, text->str, &oc, min, replays, cls,
+			    g_timer_elapsed(timer, NULL), out);
 		if (o->stop_on_find)
 			break;
 	}

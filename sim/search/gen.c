@@ -469,6 +469,7 @@ static void op_munmap(struct gen *g, struct gregion *rg, const char *u, GString 
 	pages_key(g, s, rg, true);
 	line(g, "munmap %s%s", rg->name, s->str);
 	rg->split |= s->len > 0;
+	rg->moved |= !s->len; /* all of it: nothing left for mremap to move */
 }
 
 static void op_madvise(struct gen *g, struct gregion *rg, const char *u, GString *s)
@@ -658,11 +659,11 @@ static void op_unpin(struct gen *g, struct gregion *rg, const char *u, GString *
 	for (int i = 0; i < g->nregions; i++)
 		if (g->regions[i].held)
 			held[n++] = i;
-	if (n && !wrong(g, 20))
+	if (n && !wrong(g, 10))
 		rg = &g->regions[held[rnd(g, 0, (unsigned)n - 1)]];
-	else if (!g->o->bad_input)
+	else if (!wrong(g, 20))
 		return;
-	if (g->o->bad_input && chance(g, 30)) {
+	if (wrong(g, 10)) {
 		range(g, s, rg->npages, true);
 		line(g, "unpin %s pages=%s", rg->name, s->str);
 		return;
@@ -844,7 +845,7 @@ static void gen_step(struct gen *g)
 	if (!total)
 		for (size_t i = 0; i < G_N_ELEMENTS(op_table); i++)
 			total += op_table[i].weight;
-	if (g->o->expects && chance(g, 8)) {
+	if (g->o->expects && chance(g, 2)) {
 		gen_expect(g);
 		return;
 	}
@@ -878,7 +879,9 @@ static struct setup_shape pick_shape(struct gen *g)
 		sh.anon_thp = chance(g, 60);
 		sh.huge_file = chance(g, 60);
 		sh.two_procs = chance(g, 30);
-		sh.second_mapping = chance(g, 50);
+		/* A second mapping of the file is what page-table retraction
+		 * (K2) needs: collapse through one VMA, retract another. */
+		sh.second_mapping = chance(g, 75);
 		break;
 	case GEN_MEDIUM:
 		sh.anon_thp = chance(g, 30);

@@ -1,0 +1,82 @@
+# The search subcommands from the outside (label `search`): exit status and
+# what they print. Included from tests/CMakeLists.txt, this file registers
+# the tests; each test runs this same file as a script (cmake -P) with
+# MMSIM, ARGS (the arguments joined by '|'), RC (the exit status wanted) and optionally OUT and
+# ERR (regular expressions stdout and stderr must match).
+if(CMAKE_SCRIPT_MODE_FILE)
+  string(REPLACE "|" ";" ARGS "${ARGS}")
+  execute_process(COMMAND ${MMSIM} ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out
+                  ERROR_VARIABLE err)
+  string(REPLACE ";" " " cmd "${ARGS}")
+  if(NOT rc STREQUAL RC)
+    message(FATAL_ERROR "mmsim ${cmd}: expected exit status ${RC}, got ${rc}\n"
+                        "stdout:\n${out}\nstderr:\n${err}")
+  endif()
+  if(DEFINED OUT AND NOT out MATCHES "${OUT}")
+    message(FATAL_ERROR "mmsim ${cmd}: stdout does not match '${OUT}':\n${out}")
+  endif()
+  if(DEFINED ERR AND NOT err MATCHES "${ERR}")
+    message(FATAL_ERROR "mmsim ${cmd}: stderr does not match '${ERR}':\n${err}")
+  endif()
+  return()
+endif()
+
+set(MMSIM_SEARCH_CLI ${CMAKE_CURRENT_LIST_FILE})
+set(P08 ${CMAKE_SOURCE_DIR}/traces/patch08)
+
+# mmsim_search_cli(NAME RC ARGS... [OUT regex] [ERR regex])
+function(mmsim_search_cli name rc)
+  cmake_parse_arguments(PARSE_ARGV 2 A "" "OUT;ERR" "")
+  string(REPLACE ";" "|" args "${A_UNPARSED_ARGUMENTS}")
+  set(defs -DMMSIM=$<TARGET_FILE:mmsim> -DRC=${rc} -DARGS=${args})
+  if(DEFINED A_OUT)
+    list(APPEND defs "-DOUT=${A_OUT}")
+  endif()
+  if(DEFINED A_ERR)
+    list(APPEND defs "-DERR=${A_ERR}")
+  endif()
+  add_test(NAME search.cli.${name} COMMAND ${CMAKE_COMMAND} ${defs} -P ${MMSIM_SEARCH_CLI})
+  set_tests_properties(search.cli.${name} PROPERTIES LABELS "search" TIMEOUT 30)
+endfunction()
+
+# diff: the G1 trace's GUP (line 12) is where no08 and v6 part.
+mmsim_search_cli(diff-no08-v6 1 diff --patch no08,v6 ${P08}/G1-pin_user_pages-sync.trace
+                 OUT "first difference at line 12: gup A pages=0 caller=pin_user_pages\n")
+mmsim_search_cli(diff-same-level 0 diff --patch v6,v6 ${P08}/G1-pin_user_pages-sync.trace
+                 OUT "no difference in [0-9]+ steps")
+mmsim_search_cli(diff-bad-level 2 diff --patch no08,v7 ${P08}/G1-pin_user_pages-sync.trace
+                 ERR "--patch takes two levels")
+mmsim_search_cli(diff-one-level 2 diff --patch v6 ${P08}/G1-pin_user_pages-sync.trace
+                 ERR "--patch takes two levels")
+mmsim_search_cli(diff-no-patch 2 diff ${P08}/G1-pin_user_pages-sync.trace)
+mmsim_search_cli(diff-bad-trace 2 diff --patch no08,v6
+                 ${CMAKE_SOURCE_DIR}/traces/bad/page-outside-region.trace
+                 ERR "page-outside-region.trace:[0-9]+: ")
+
+# minimize: only an oracle violation is worth keeping.
+mmsim_search_cli(minimize-passing 1 minimize ${P08}/G1-pin_user_pages-sync.trace
+                 ERR "passes at this patch level")
+mmsim_search_cli(minimize-g1 0 minimize --patch no08 ${P08}/G1-pin_user_pages-sync.trace
+                 OUT "unobserved access, kind G1\n.*gup A pages=0 caller=pin_user_pages\n$")
+mmsim_search_cli(minimize-no-file 2 minimize)
+mmsim_search_cli(minimize-missing-file 2 minimize ${P08}/no-such.trace)
+mmsim_search_cli(minimize-bad-level 2 minimize --patch v7 ${P08}/G1-pin_user_pages-sync.trace)
+mmsim_search_cli(minimize-bad-trace 2 minimize
+                 ${CMAKE_SOURCE_DIR}/traces/bad/page-outside-region.trace
+                 ERR "page-outside-region.trace:[0-9]+: ")
+
+# fuzz: zero traces is nothing found; bad options are exit 2.
+mmsim_search_cli(fuzz-no-runs 0 fuzz --runs 0 -q OUT " 0 traces in ")
+mmsim_search_cli(fuzz-bad-config 2 fuzz --config huge --runs 1 ERR "unknown --config 'huge'")
+mmsim_search_cli(fuzz-bad-level 2 fuzz --patch v7 --runs 1)
+mmsim_search_cli(fuzz-negative-runs 2 fuzz --runs -1)
+mmsim_search_cli(fuzz-seed-too-big 2 fuzz --seed 4294967296 --runs 1)
+mmsim_search_cli(fuzz-stray-argument 2 fuzz --runs 1 extra)
+
+# explore: shards and depths out of range are exit 2.
+mmsim_search_cli(explore-shard-past-end 2 explore --depth 1 --shard 3/2 ERR "--shard takes i/N")
+mmsim_search_cli(explore-shard-of-zero 2 explore --depth 1 --shard 0/0)
+mmsim_search_cli(explore-shard-garbage 2 explore --depth 1 --shard 1/2x)
+mmsim_search_cli(explore-depth-too-deep 2 explore --depth 99)
+mmsim_search_cli(explore-bad-config 2 explore --depth 1 --config large)
+mmsim_search_cli(explore-list 0 explore --list OUT "alphabet:\n  uffd rwprotect U A mode=RWP\n")
