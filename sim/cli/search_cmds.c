@@ -13,7 +13,7 @@
 static gint64 fz_seed = 1, fz_runs = G_MININT64, fz_ops;
 static gdouble fz_time;
 static gchar *fz_patch, *fz_config, *fz_out;
-static gboolean fz_stop, fz_quiet, fz_verbose;
+static gboolean fz_stop, fz_quiet, fz_verbose, fz_print;
 
 static const GOptionEntry fuzz_entries[] = {
 	{ "seed", 's', 0, G_OPTION_ARG_INT64, &fz_seed, "Campaign seed (default 1)", "S" },
@@ -30,6 +30,8 @@ static const GOptionEntry fuzz_entries[] = {
 	{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &fz_quiet, "No progress line", NULL },
 	{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &fz_verbose,
 	  "A line for every trace that fails or is refused", NULL },
+	{ "print", 0, 0, G_OPTION_ARG_NONE, &fz_print,
+	  "Print every generated trace and its verdict (to study the generator)", NULL },
 	G_OPTION_ENTRY_NULL
 };
 
@@ -75,6 +77,7 @@ int cmd_fuzz(int argc, char **argv)
 	o.stop_on_find = fz_stop;
 	o.progress = !fz_quiet && isatty(2);
 	o.verbose = fz_verbose;
+	o.print = fz_print;
 
 	g_autoptr(GString) out = g_string_new(NULL);
 	/* --runs 0 means none (fuzz_options.runs 0 means no limit). */

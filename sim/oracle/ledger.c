@@ -107,17 +107,26 @@ static void step_facts(struct oracle *o, const struct step *s, struct step_facts
 /* Reclaim's try_to_unmap() drops every PTE of a shmem folio it picks, in
  * any VMA, and RWP leaves no marker (rwp-series §2.7, swap-out row: "the
  * PTE is dropped and the marker lost"), whether or not the folio is then
- * written out. True for a page of any mapping of the file pages the step
- * names. */
+ * written out. True for a page of any mapping of a file folio that has a
+ * page the step names (reclaim takes whole folios). */
 static bool reclaims_file_page(const struct step *s, const struct region *r,
 			       const struct vm_area_struct *vma, uint64_t addr)
 {
 	if (!r || !r->file || !vma || vma->vm_file != r->file)
 		return false;
-	uint64_t idx = linear_page_index(vma, addr);
-	if (idx < r->file_pgoff || idx >= r->file_pgoff + r->len / PAGE_SIZE)
-		return false;
-	return step_page_in_range(s, "pages", idx - r->file_pgoff);
+	const struct address_space *file = r->file;
+	uint64_t idx = linear_page_index(vma, addr), first = idx, nr = 1;
+	uint64_t e = idx < file->nr_pages ? file->i_pages[idx] : 0;
+	if (e && !xa_is_value(e)) {
+		const struct folio *f = page_folio(pfn_to_page(xa_to_pfn(e)));
+		first = f->index;
+		nr = folio_nr_pages(f);
+	}
+	for (uint64_t i = first; i < first + nr; i++)
+		if (i >= r->file_pgoff && i < r->file_pgoff + r->len / PAGE_SIZE &&
+		    step_page_in_range(s, "pages", i - r->file_pgoff))
+			return true;
+	return false;
 }
 
 static void page_permissions(struct oracle *o, const struct step *s, const struct step_facts *f,

@@ -114,6 +114,14 @@ unsigned fuzz_run(const struct fuzz_options *o, GString *out, struct fuzz_stats 
 
 		search_replay_text("fuzz.trace", text->str, &oc, err);
 		st->runs++;
+		if (o->print)
+			g_string_append_printf(
+				out, "# trace %" G_GUINT64_FORMAT " (seed %u): %s %s\n%s\n", i,
+				tseed,
+				oc.verdict == VERDICT_PASS   ? "PASS"
+				: oc.verdict == VERDICT_FAIL ? "FAIL"
+							     : "BAD",
+				oc.invariant ? oc.invariant : "", text->str);
 		if (o->verbose && oc.verdict != VERDICT_PASS)
 			g_string_append_printf(out, "trace %" G_GUINT64_FORMAT ": %s: %s\n", i,
 					       oc.verdict == VERDICT_FAIL ? "FAIL" : "BAD",

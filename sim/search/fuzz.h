@@ -18,6 +18,7 @@ struct fuzz_options {
 	bool stop_on_find;   /* stop at the first violation */
 	bool progress;	     /* a status line on a terminal */
 	bool verbose;	     /* one line per trace that does not pass */
+	bool print;	     /* every generated trace, with its verdict */
 };
 
 struct fuzz_stats {

@@ -815,6 +815,45 @@ struct op_weight {
 
 /* The weights: accesses and arming most, then the paths patch 08 and the
  * rewrite rules are about, then the rest. */
+/* A region mapping the same memory as rg from another VMA (another mapping
+ * of the file, or a fork child's copy), or rg itself when there is none. */
+static struct gregion *sibling(struct gen *g, struct gregion *rg)
+{
+	int cand[MAX_REGIONS], n = 0;
+	for (int i = 0; i < g->nregions; i++) {
+		struct gregion *r = &g->regions[i];
+		if (r != rg && !r->moved && r->file == rg->file &&
+		    (rg->file || strstr(r->name, ".")))
+			cand[n++] = i;
+	}
+	return n ? &g->regions[cand[rnd(g, 0, (unsigned)n - 1)]] : rg;
+}
+
+/* The shape of most RWP bugs: arm a region, let one path touch the memory
+ * (through this VMA or a sibling one), then access what was armed. Random
+ * sequences reach that order rarely; this motif makes it common. */
+static void op_motif(struct gen *g, struct gregion *rg, const char *u, GString *s)
+{
+	static const op_fn disruptors[] = { op_collapse, op_khugepaged, op_reclaim, op_migrate,
+					    op_numa,	 op_madvise,	op_gup,	    op_mprotect };
+	static const unsigned edge[] = { 0, 1, 255, 510, 511 };
+	g_autoptr(GString) d = g_string_new(NULL);
+
+	if (!u || g->steps_left < 3)
+		return;
+	line(g, "uffd rwprotect %s %s mode=RWP", u, rg->name);
+	g->steps_left--;
+	struct gregion *target = chance(g, 50) ? sibling(g, rg) : rg;
+	disruptors[rnd(g, 0, G_N_ELEMENTS(disruptors) - 1)](g, target, u, d);
+	g->steps_left--;
+	unsigned page = edge[rnd(g, 0, G_N_ELEMENTS(edge) - 1)] % rg->npages;
+	if (chance(g, 50))
+		line(g, "read %s pages=%u", rg->name, page);
+	else
+		line(g, "write %s pages=%u value=%u", rg->name, page, rnd(g, 1, 9));
+	(void)s;
+}
+
 static const struct op_weight op_table[] = {
 	{ op_access, 16, false },    { op_mprotect, 4, false },	 { op_munmap, 2, false },
 	{ op_madvise, 8, false },    { op_collapse, 2, false },	 { op_fallocate, 3, false },
@@ -826,7 +865,7 @@ static const struct op_weight op_table[] = {
 	{ op_fork, 2, false },	     { op_mremap, 3, false },	 { op_migrate, 4, false },
 	{ op_numa, 3, false },	     { op_move, 4, true },	 { op_swapoff, 1, false },
 	{ op_ftruncate, 1, false },  { op_shrink, 1, false },	 { op_unpin, 2, false },
-	{ op_device, 2, false },
+	{ op_device, 2, false },     { op_motif, 6, true },
 };
 
 static bool has_live_uffd(const struct gen *g, int proc)
@@ -1000,8 +1039,15 @@ unsigned gen_trace(const struct gen_options *o, struct gen_source *src, GString 
 	gen_setup(&g);
 	unsigned n = o->ops ? o->ops : rnd(&g, default_ops[o->size][0], default_ops[o->size][1]);
 	for (unsigned i = 0; i < n && !source_exhausted(&g); i++) {
-		g.steps_left = n - i - 1;
-		gen_step(&g);
+		/* An operation may find nothing to do and write no line; try
+		 * another, so that race=N always has its N steps to come. A
+		 * motif writes several lines for one operation. */
+		unsigned before = g.lines;
+		for (unsigned tries = 0; g.lines == before && tries < 16 && !source_exhausted(&g);
+		     tries++) {
+			g.steps_left = n - i - 1;
+			gen_step(&g);
+		}
 	}
 	if (level)
 		*level = o->levels ? PICK(&g, levels) : NULL;
