@@ -134,6 +134,12 @@ static struct task *engine_task_lookup(uint32_t id)
  * again (a new sync fault), which just leaves it pending. */
 void engine_retry_woken(struct engine *e)
 {
+	/* Inside a race window a woken task would mostly find the window's
+	 * own entries (migration entries) and wait for the path to finish;
+	 * running it after the outer step is an interleaving the kernel has
+	 * too, so woken tasks run when the window has closed. */
+	if (e->depth)
+		return;
 	for (bool again = true; again && e->verdict == VERDICT_PASS;) {
 		again = false;
 		for (guint i = 0; i < e->tasks->len; i++) {

@@ -34,6 +34,9 @@ struct lpage *ledger_page(struct oracle *o, uint64_t mm_id, uint64_t addr, bool 
 	if (!lp && create) {
 		lp = g_new0(struct lpage, 1);
 		lp->addr = addr;
+		/* Born in a race window: its entry before the outer step is
+		 * unknown (lp->before is not a snapshot). */
+		lp->born_nested = o->depth > 0;
 		g_hash_table_insert(l->pages, key, lp);
 	}
 	return lp;
@@ -228,6 +231,7 @@ void ledger_step_end(struct oracle *o)
 			struct lpage *lp = val;
 			lp->perm = 0;
 			lp->file = NULL;
+			lp->born_nested = false;
 		}
 	}
 }
@@ -328,9 +332,10 @@ static void ev_range(struct oracle *o, const struct mm_event *ev, struct mm_stru
 			/* Exceptions table EXC_UNARMED_PMD: a page this arm did not
 			 * arm (none before the step, or a file PMD the arm zapped) may
 			 * be mapped whole by a neighbour's huge fault. A page armed and
-			 * dropped by some path (even one racing with the arm inside a
-			 * race window) does not qualify: K2 is exactly that. */
-			lp->unarmed_page = lp->rwp_state == L_DROPPED && !o->nested &&
+			 * dropped by some path does not qualify: K2 is exactly that.
+			 * Nor does one registered inside a race window, whose state
+			 * before the step is unknown (K2-retract-race). */
+			lp->unarmed_page = lp->rwp_state == L_DROPPED && !lp->born_nested &&
 					   (lp->before_huge || !lp->before);
 			break;
 		case EV_UFFD_RESOLVE:
@@ -427,10 +432,14 @@ static bool ev_access(struct oracle *o, const struct mm_event *ev, struct mm_str
 	if (lp->rwp) {
 		if (lp->rwp_state == L_ARMED) {
 			struct vm_area_struct *vma = mm ? vma_lookup(mm, ev->address) : NULL;
-			if (lp->rwp_delivered) {
+			/* E1 first: a FOLL_FORCE read through an inaccessible VMA
+			 * leaves the arming (and a fault still pending) untouched. */
+			if (exception_force_prot_none(ev, vma)) {
+				/* nothing */
+			} else if (lp->rwp_delivered) {
 				lp->rwp_state = L_ACCESSED;
 				lp->rwp_delivered = false;
-			} else if (!exception_force_prot_none(ev, vma)) {
+			} else {
 				return oracle_fail(o, "unobserved access", ev->mm_id, ev->address,
 						   lp->before, cur_val(mm, ev->address),
 						   "a %s %s of an armed page completed with no RWP "

@@ -220,7 +220,6 @@ void oracle_before_step(struct oracle *o, const struct step *s)
 	if (!oracle_enabled)
 		return;
 	bool outermost = o->depth == 0;
-	o->nested = !outermost;
 	if (outermost) {
 		o->outer = s;
 		o->cursor = 0;

@@ -92,6 +92,7 @@ struct lpage {
 	uint64_t before;	    /* raw entry at the outermost before_step */
 	bool before_huge;	    /* ... and it was a present PMD leaf */
 	bool unarmed_page;	    /* the last arm found it unpopulated (E3) */
+	bool born_nested;	    /* created inside a race window of this step */
 	struct address_space *file; /* PERM_CACHE: the slot to compare */
 	uint64_t index;
 	uint64_t cache_before;
@@ -107,7 +108,6 @@ struct oracle {
 	const struct world *w;
 	GHashTable *ledgers; /* mm id -> struct mm_ledger * */
 	int depth;	     /* nesting of before/after_step */
-	bool nested;	     /* the outermost step ran steps in a race window */
 	const struct step *outer;
 	guint cursor;	      /* next mm_events index to consume */
 	struct mm_event last; /* the event at cursor - 1, to notice a cleared log */
