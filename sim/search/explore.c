@@ -36,8 +36,13 @@ struct explore_state {
 	GTimer *timer;
 };
 
+/* The shmem file is not huge=1: its pages stay PTE-mapped small folios,
+ * so arming works per page and MADV_COLLAPSE has something to collapse
+ * (a PMD-mapped file page is split and zapped by arming, the documented
+ * file-THP limitation, which would leave nothing armed). The anon region
+ * is not MADV_HUGEPAGE either; the default THP mode is madvise. */
 const char explore_setup[] = "process P\n"
-			     "file F size=2M huge=1\n"
+			     "file F size=2M\n"
 			     "mmap A proc=P len=2M prot=rw map=private align=2M\n"
 			     "mmap M proc=P len=2M prot=rw map=shared file=F align=2M\n"
 			     "write A pages=0-511 value=1\n"
