@@ -213,7 +213,8 @@ static void range(struct gen *g, GString *out, unsigned n, bool list)
 			return;
 		case 2:
 			a = edge[rnd(g, 0, 2)] % n;
-			g_string_append_printf(out, "%u-%u", a, n - 1 - rnd(g, 0, 1));
+			b = rnd(g, 0, 1); /* stop short of the end by b, not before a */
+			g_string_append_printf(out, "%u-%u", a, n - 1 >= a + b ? n - 1 - b : a);
 			return;
 		default:
 			break;
