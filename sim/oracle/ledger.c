@@ -80,6 +80,15 @@ static bool in_step_range(const struct step *s, const struct region *r, uint64_t
 	return step_page_in_range(s, "pages", (addr - r->start) / PAGE_SIZE);
 }
 
+/* The entry maps a page of a PMD-order folio (a THP, maybe PTE-mapped). */
+static bool pv_maps_pmd_folio(const struct pview *pv)
+{
+	if (pv->kind != PV_PRESENT || !pv->pfn || pv->pfn >= mem_map.next_pfn)
+		return false;
+	const struct folio *f = pfn_folio(pv->pfn);
+	return f->in_use && folio_test_pmd_mappable(f);
+}
+
 /* Anon lazyfree page that reclaim may discard: O_MADV_FREE'd and clean. */
 static bool lazyfree_clean(const struct pview *pv)
 {
@@ -533,7 +542,9 @@ static bool check_rwp_page(struct oracle *o, struct mm_struct *mm, struct lpage 
 		return true; /* present+uffd without protnone: "rwp encoding" reports it */
 	case L_DROPPED:
 		if (pv_pagemap_accessed(pv)) {
-			if (lp->unarmed_page && pv->huge) { /* exceptions table EXC_UNARMED_PMD */
+			/* exceptions table EXC_UNARMED_PMD: mapped whole by a huge
+			 * fault, possibly split since (FOLL_SPLIT_PMD) */
+			if (lp->unarmed_page && (pv->huge || pv_maps_pmd_folio(pv))) {
 				lp->rwp_state = L_ACCESSED;
 				return true;
 			}
