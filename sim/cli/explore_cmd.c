@@ -71,6 +71,7 @@ int cmd_explore(int argc, char **argv)
 	o.depth = (unsigned)ex_depth;
 	o.level = ex_patch ? ex_patch : "v6";
 	o.progress = !ex_quiet && isatty(2);
+	o.depth_lines = true;
 
 	g_autoptr(GString) out = g_string_new(NULL);
 	unsigned found = explore_run(&o, out, &st);

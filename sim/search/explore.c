@@ -363,6 +363,15 @@ unsigned explore_run(const struct explore_options *o, GString *out, struct explo
 				last_progress = now;
 			}
 		}
+		/* One line per finished depth, flushed: a long run that is
+		 * stopped still says how far it got. */
+		if (o->depth_lines) {
+			printf("depth %u done: %" G_GUINT64_FORMAT " new states, %" G_GUINT64_FORMAT
+			       " branches, %u invariants violated, %.1f s\n",
+			       d, st->per_depth[d], st->branches, g_hash_table_size(found),
+			       g_timer_elapsed(timer, NULL));
+			fflush(stdout);
+		}
 		/* Deal out the first level's states between the shards. */
 		if (d == 1 && o->nr_shards > 1) {
 			guint kept = 0;

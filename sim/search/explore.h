@@ -15,6 +15,7 @@ struct explore_options {
 	unsigned shard, nr_shards; /* explore only shard `shard` of nr_shards */
 	const char *level;	   /* for the report */
 	bool progress;		   /* a status line on a terminal */
+	bool depth_lines;	   /* a line on stdout as each depth is finished */
 };
 
 struct explore_stats {
