@@ -221,8 +221,7 @@ struct finding {
 
 /* Expand one frontier node: replay its sequence once, then branch with
  * every operation the alphabet allows after it. */
-static void expand(const struct explore_options *o, const struct seq *parent, unsigned d,
-		   struct explore_state *x)
+static void expand(const struct seq *parent, unsigned d, struct explore_state *x)
 {
 	static const struct replay_opts opts = { .oracle_on = true, .frames = SEARCH_FRAMES };
 	g_autoptr(GString) err = g_string_new(NULL);
@@ -305,7 +304,6 @@ static void expand(const struct explore_options *o, const struct seq *parent, un
 		g_free(f->text);
 		g_free(f->error);
 	}
-	(void)o;
 }
 
 unsigned explore_run(const struct explore_options *o, GString *out, struct explore_stats *st)
@@ -352,7 +350,7 @@ unsigned explore_run(const struct explore_options *o, GString *out, struct explo
 		g_array_set_size(next, 0);
 		x.next = next;
 		for (guint n = 0; n < frontier->len; n++) {
-			expand(o, &g_array_index(frontier, struct seq, n), d, &x);
+			expand(&g_array_index(frontier, struct seq, n), d, &x);
 			double now = g_timer_elapsed(timer, NULL);
 			if (o->progress && now - last_progress >= 0.5) {
 				fprintf(stderr,
