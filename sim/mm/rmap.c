@@ -408,6 +408,22 @@ static inline swp_entry_t page_swap_entry(struct folio *folio, uint64_t i)
 	return swp_entry(swp_type(folio->swap), swp_offset(folio->swap) + i);
 }
 
+/* The soft-dirty and uffd bits a swap or migration entry takes over from
+ * the entry it replaces: a present PTE's (the existing path that keeps the
+ * RWP/WP bit across swap-out and migration; protnone has no swap encoding
+ * and is rebuilt at swap-in or by remove_migration_pte()), or a
+ * device-exclusive entry's as they are (an armed entry stays armed). */
+static pte_t swp_pte_carry_bits(pte_t swp_pte, pte_t pteval)
+{
+	bool present = pte_present(pteval);
+
+	if (present ? pte_soft_dirty(pteval) : pte_swp_soft_dirty(pteval))
+		swp_pte = pte_swp_mksoft_dirty(swp_pte);
+	if (present ? pte_uffd(pteval) : pte_swp_uffd(pteval))
+		swp_pte = pte_swp_mkuffd(swp_pte);
+	return swp_pte;
+}
+
 /*
  * Unmap the PTE batch at pvmw. Returns false to abort the whole walk (the
  * PTEs were restored).
@@ -486,22 +502,7 @@ static bool try_to_unmap_pte(struct folio *folio, struct page_vma_mapped_walk *p
 	pte_t swp_pte = swp_entry_to_pte(entry);
 	if (anon_exclusive)
 		swp_pte = pte_swp_mkexclusive(swp_pte);
-	if (pte_present(pteval)) {
-		if (pte_soft_dirty(pteval))
-			swp_pte = pte_swp_mksoft_dirty(swp_pte);
-		/* The existing path that keeps the RWP/WP bit across swap-out;
-		 * protnone has no swap encoding and is rebuilt at swap-in. */
-		if (pte_uffd(pteval))
-			swp_pte = pte_swp_mkuffd(swp_pte);
-	} else {
-		/* A device-exclusive entry's soft-dirty and uffd bit move over
-		 * as they are: an armed entry swaps out armed. */
-		if (pte_swp_soft_dirty(pteval))
-			swp_pte = pte_swp_mksoft_dirty(swp_pte);
-		if (pte_swp_uffd(pteval))
-			swp_pte = pte_swp_mkuffd(swp_pte);
-	}
-	*ptep = swp_pte;
+	*ptep = swp_pte_carry_bits(swp_pte, pteval);
 
 discard:
 	folio_remove_rmap_ptes(folio, page, (int)nr, vma);
@@ -707,20 +708,7 @@ static bool try_to_migrate_pte(struct folio *folio, struct vm_area_struct *vma, 
 	if (present && pte_dirty(pteval))
 		entry = make_migration_entry_dirty(entry);
 	swp_pte = swp_entry_to_pte(entry);
-	if (pte_present(pteval)) {
-		if (pte_soft_dirty(pteval))
-			swp_pte = pte_swp_mksoft_dirty(swp_pte);
-		/* The uffd bit (RWP armed or WP) rides in the swap form; the
-		 * PAGE_NONE of an armed PTE is rebuilt by remove_migration_pte. */
-		if (pte_uffd(pteval))
-			swp_pte = pte_swp_mkuffd(swp_pte);
-	} else {
-		if (pte_swp_soft_dirty(pteval))
-			swp_pte = pte_swp_mksoft_dirty(swp_pte);
-		if (pte_swp_uffd(pteval))
-			swp_pte = pte_swp_mkuffd(swp_pte);
-	}
-	*ptep = swp_pte;
+	*ptep = swp_pte_carry_bits(swp_pte, pteval);
 discard:
 	folio_remove_rmap_ptes(folio, page, 1, vma);
 	folio_put(folio);
