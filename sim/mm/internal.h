@@ -87,6 +87,9 @@ enum ttu_flags {
 bool try_to_unmap(struct folio *folio, enum ttu_flags flags);
 /* The batch folio_unmap_pte_batch() chose last (for tests and traces). */
 extern unsigned rmap_last_batch;
+/* get_and_clear_full_ptes (rmap.c): clear nr PTEs, return the first with
+ * the batch's dirty and young bits ORed in (unmap and mremap batches) */
+pte_t get_and_clear_full_ptes(pte_t *ptep, unsigned nr);
 /* page_vma_mapped_walk: one mapping of a folio that try_to_unmap_one() is at. */
 struct page_vma_mapped_walk {
 	struct vm_area_struct *vma;

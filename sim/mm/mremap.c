@@ -84,19 +84,6 @@ static unsigned mremap_folio_pte_batch(struct vm_area_struct *vma, uint64_t addr
 	return folio_pte_batch(folio, ptep, pte, max_nr);
 }
 
-/* models get_and_clear_full_ptes(): the first entry, with the dirty and
- * young bits of the whole batch folded in */
-static pte_t mremap_get_and_clear_ptes(pte_t *ptep, unsigned nr)
-{
-	pte_t pte = ptep[0];
-
-	for (unsigned i = 0; i < nr; i++) {
-		pte = pte_set_flags(pte, pte_val(ptep[i]) & (_PAGE_DIRTY | _PAGE_ACCESSED));
-		ptep[i] = __pte(0);
-	}
-	return pte;
-}
-
 /* The RWP series' version of move_ptes()' pte_clear_uffd_wp(): only an entry
  * with the bit changes; an armed RWP entry is made accessible again. */
 static pte_t move_pte_clear_uffd(struct vm_area_struct *vma, pte_t pte)
@@ -138,7 +125,7 @@ static int move_ptes(struct pagetable_move_control *pmc, uint64_t extent, pmd_t 
 		if (pte_present(old_pte))
 			nr_ptes = mremap_folio_pte_batch(vma, old_addr, old_ptep, old_pte,
 							 max_nr_ptes);
-		pte = mremap_get_and_clear_ptes(old_ptep, nr_ptes);
+		pte = get_and_clear_full_ptes(old_ptep, nr_ptes);
 		/* move_pte() is the identity on x86 */
 		pte = move_soft_dirty_pte(pte);
 

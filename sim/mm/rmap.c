@@ -350,7 +350,7 @@ out:
  * PTE's bits with the batch's dirty and young ORed in. Every other per-PTE
  * bit of the neighbours is gone from here on.
  */
-static pte_t get_and_clear_ptes(pte_t *ptep, unsigned nr)
+pte_t get_and_clear_full_ptes(pte_t *ptep, unsigned nr)
 {
 	pte_t pteval = ptep[0];
 
@@ -444,7 +444,7 @@ static bool try_to_unmap_pte(struct folio *folio, struct page_vma_mapped_walk *p
 
 	if (present) {
 		nr = folio_unmap_pte_batch(folio, pvmw, flags, *ptep);
-		pteval = get_and_clear_ptes(ptep, nr);
+		pteval = get_and_clear_full_ptes(ptep, nr);
 	} else {
 		pteval = *ptep; /* pte_clear() */
 		*ptep = __pte(0);
