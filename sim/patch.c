@@ -105,3 +105,21 @@ const char *patch_current_level(void)
 			return patch_levels[i].name;
 	return NULL;
 }
+
+const struct kernel_desc kernel_descs[] = {
+	{ "rwp", "the kernel with the RWP series (v7.x)", true },
+	{ "6.18", "mainline Linux 6.18: no RWP UAPI (the host of tools/hostreplay)", false },
+};
+const unsigned nr_kernels = sizeof(kernel_descs) / sizeof(kernel_descs[0]);
+const struct kernel_desc *kernel_base = &kernel_descs[0];
+
+bool patch_set_kernel(const char *name)
+{
+	for (unsigned i = 0; i < nr_kernels; i++) {
+		if (!strcmp(name, kernel_descs[i].name)) {
+			kernel_base = &kernel_descs[i];
+			return true;
+		}
+	}
+	return false;
+}

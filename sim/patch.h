@@ -61,4 +61,28 @@ bool patch_set_hunk(const char *spec);
 /* Name of the level whose switches equal the current ones, or NULL. */
 const char *patch_current_level(void);
 
+/*
+ * The kernel the model stands for, besides patch 08. "rwp" is the kernel
+ * with the whole series (the default); "6.18" is mainline Linux 6.18, which
+ * has no RWP UAPI: UFFD_FEATURE_RWP/RWP_ASYNC, UFFDIO_REGISTER_MODE_RWP,
+ * UFFDIO_RWPROTECT, UFFDIO_SET_MODE and PAGE_IS_ACCESSED are refused with
+ * EINVAL there, as the 6.18 checks refuse unknown bits and ioctls. Every
+ * other path of the series only differs for VM_UFFD_RWP VMAs, which then
+ * cannot exist, so the model behaves as 6.18 does (tools/hostreplay checks
+ * that against the running kernel; docs/hostreplay.md).
+ */
+struct kernel_desc {
+	const char *name;
+	const char *summary;
+	bool rwp_uapi;
+};
+
+extern const struct kernel_desc kernel_descs[];
+extern const unsigned nr_kernels;
+extern const struct kernel_desc *kernel_base;
+
+/* Select the kernel by name. Returns false if unknown. */
+bool patch_set_kernel(const char *name);
+static inline bool kernel_has_rwp(void) { return kernel_base->rwp_uapi; }
+
 #endif

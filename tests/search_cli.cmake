@@ -80,3 +80,19 @@ mmsim_search_cli(explore-shard-garbage 2 explore --depth 1 --shard 1/2x)
 mmsim_search_cli(explore-depth-too-deep 2 explore --depth 99)
 mmsim_search_cli(explore-bad-config 2 explore --depth 1 --config large)
 mmsim_search_cli(explore-list 0 explore --list OUT "alphabet:\n  uffd rwprotect U A mode=RWP\n")
+
+# --kernel 6.18: mainline semantics (no RWP UAPI) and the host-observable
+# letters tools/hostreplay compares with; the default kernel disagrees.
+set(KDATA ${CMAKE_SOURCE_DIR}/tests/data)
+mmsim_search_cli(kernel-618-refuses-rwp 0 replay --kernel 6.18 ${KDATA}/kernel-6.18-no-rwp.trace
+                 OUT "PASS .*kernel 6.18")
+mmsim_search_cli(kernel-rwp-accepts-rwp 1 replay ${KDATA}/kernel-6.18-no-rwp.trace
+                 OUT "line 12: expect result: got ok")
+mmsim_search_cli(kernel-unknown 2 replay --kernel 6.19 ${KDATA}/kernel-6.18-no-rwp.trace
+                 ERR "unknown kernel '6.19'")
+mmsim_search_cli(kernel-618-observe 0 replay --observe --kernel 6.18
+                 ${KDATA}/kernel-6.18-observe.trace
+                 OUT "@19 uffd writeprotect -> ok\n  A a3wa.a506W512\n  M k2\n  V msgs=0")
+mmsim_search_cli(fuzz-host-emit 0 fuzz --host --kernel 6.18 --runs 3 -q
+                 --emit ${CMAKE_BINARY_DIR}/fuzz-host-emit OUT " 3 traces in ")
+mmsim_search_cli(fuzz-bad-kernel 2 fuzz --kernel 5.0 --runs 1 ERR "unknown --kernel '5.0'")

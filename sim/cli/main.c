@@ -13,6 +13,7 @@ static gboolean opt_verbose;
 static gboolean opt_no_oracle;
 static gboolean opt_observe;
 static gchar *opt_check;
+static gchar *opt_kernel;
 
 static const GOptionEntry replay_entries[] = {
 	{ "patch", 'p', 0, G_OPTION_ARG_STRING, &opt_patch,
@@ -26,6 +27,10 @@ static const GOptionEntry replay_entries[] = {
 	{ "observe", 'o', 0, G_OPTION_ARG_NONE, &opt_observe,
 	  "After every step print its result, each region's page states and each uffd's queue",
 	  NULL },
+	{ "kernel", 'k', 0, G_OPTION_ARG_STRING, &opt_kernel,
+	  "Kernel semantics: rwp (the series, default) or 6.18 (mainline: no RWP UAPI; "
+	  "--observe then prints what tools/hostreplay can see)",
+	  "KERNEL" },
 	G_OPTION_ENTRY_NULL
 };
 
@@ -53,7 +58,15 @@ bool cli_set_patch(const char *level, gchar **hunks)
 	return true;
 }
 
-static bool apply_patch_options(void) { return cli_set_patch(opt_patch, opt_hunks); }
+static bool apply_patch_options(void)
+{
+	if (opt_kernel && !patch_set_kernel(opt_kernel)) {
+		fprintf(stderr, "mmsim: unknown kernel '%s' (see mmsim list-patches)\n",
+			opt_kernel);
+		return false;
+	}
+	return cli_set_patch(opt_patch, opt_hunks);
+}
 
 /* Replay one file; returns its verdict and fills first (first failure). */
 static enum verdict replay_file(const char *path, bool verbose, GString *first)
@@ -104,9 +117,11 @@ static int cmd_replay(int argc, char **argv)
 			status = 2;
 			continue;
 		}
-		printf("%s %s [%s]%s%s\n", v == VERDICT_PASS ? "PASS" : "FAIL", argv[i],
+		printf("%s %s [%s%s%s]%s%s\n", v == VERDICT_PASS ? "PASS" : "FAIL", argv[i],
 		       patch_current_level() ? patch_current_level() : "custom",
-		       v == VERDICT_PASS ? "" : ": ", first->str);
+		       kernel_has_rwp() ? "" : ", kernel ",
+		       kernel_has_rwp() ? "" : kernel_base->name, v == VERDICT_PASS ? "" : ": ",
+		       first->str);
 		if (v == VERDICT_FAIL && status == 0)
 			status = 1;
 	}
@@ -232,13 +247,17 @@ static int cmd_list_patches(void)
 	for (int h = 0; h < NR_HUNKS; h++)
 		printf("  %-13s %-30s %s\n", hunk_descs[h].name, hunk_descs[h].function,
 		       hunk_descs[h].summary);
+	printf("kernels (replay --kernel):\n");
+	for (unsigned k = 0; k < nr_kernels; k++)
+		printf("  %-5s %s\n", kernel_descs[k].name, kernel_descs[k].summary);
 	return 0;
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mmsim COMMAND [OPTIONS]\n"
-		   "  replay [--patch L] [--hunk H=on|off] [--verbose] FILE...\n"
+		   "  replay [--patch L] [--hunk H=on|off] [--kernel K] [--verbose] [--observe] "
+		   "FILE...\n"
 		   "  verdicts [--check FILE] DIR\n"
 		   "  format FILE...      print traces in canonical form\n"
 		   "  fuzz [--seed S] [--time T | --runs N] [--patch L] [--config C] [--out DIR]\n"

@@ -12,8 +12,8 @@
 
 static gint64 fz_seed = 1, fz_runs = G_MININT64, fz_ops;
 static gdouble fz_time;
-static gchar *fz_patch, *fz_config, *fz_out;
-static gboolean fz_stop, fz_quiet, fz_verbose, fz_print;
+static gchar *fz_patch, *fz_config, *fz_out, *fz_emit, *fz_kernel;
+static gboolean fz_stop, fz_quiet, fz_verbose, fz_print, fz_host;
 
 static const GOptionEntry fuzz_entries[] = {
 	{ "seed", 's', 0, G_OPTION_ARG_INT64, &fz_seed, "Campaign seed (default 1)", "S" },
@@ -32,6 +32,12 @@ static const GOptionEntry fuzz_entries[] = {
 	  "A line for every trace that fails or is refused", NULL },
 	{ "print", 0, 0, G_OPTION_ARG_NONE, &fz_print,
 	  "Print every generated trace and its verdict (to study the generator)", NULL },
+	{ "host", 0, 0, G_OPTION_ARG_NONE, &fz_host,
+	  "Only steps tools/hostreplay can run on a stock kernel (the conformance suite)", NULL },
+	{ "kernel", 'k', 0, G_OPTION_ARG_STRING, &fz_kernel,
+	  "Kernel semantics: rwp (default) or 6.18 (see mmsim replay --help)", "KERNEL" },
+	{ "emit", 0, 0, G_OPTION_ARG_FILENAME, &fz_emit,
+	  "Also write every generated trace to DIR/tNNNNN.trace", "DIR" },
 	G_OPTION_ENTRY_NULL
 };
 
@@ -68,6 +74,12 @@ int cmd_fuzz(int argc, char **argv)
 	}
 	if (!cli_set_patch(fz_patch, NULL))
 		return 2;
+	if (fz_kernel && !patch_set_kernel(fz_kernel)) {
+		fprintf(stderr, "mmsim fuzz: unknown --kernel '%s' (rwp, 6.18)\n", fz_kernel);
+		return 2;
+	}
+	o.gen.host = fz_host;
+	o.emit_dir = fz_emit;
 	o.seed = (uint32_t)fz_seed;
 	o.runs = runs_given ? (uint64_t)fz_runs : 0;
 	o.seconds = fz_time ? fz_time : (runs_given ? 0 : 60);

@@ -16,6 +16,48 @@
 #include <string.h>
 
 #include "engine.h"
+#include "mm/internal.h"
+#include "patch.h"
+
+/*
+ * What a host process can tell about one page through /proc/PID/pagemap
+ * (present bit 63, swap bit 62, uffd-wp bit 57) and PAGEMAP_SCAN's
+ * PAGE_IS_HUGE, so that `--kernel 6.18` observations compare line by line
+ * with tools/hostreplay on the running kernel: `.` nothing (no PTE, or no
+ * table), `k` a uffd-wp marker, `a`/`w` a present PTE without/with the uffd
+ * bit (protnone included: pagemap reports it present), `H`/`W` a PMD-mapped
+ * THP without/with it, `s`/`S` a swap entry (migration entries are swap
+ * entries to pagemap too).
+ */
+static char observe_host_char(struct mm_struct *mm, uint64_t addr)
+{
+	pmd_t *pmd = pmd_lookup(mm->pgd, addr, false, 0);
+	if (!pmd || pmd_none(*pmd))
+		return '.';
+	if (is_pmd_migration_entry(*pmd))
+		return pmd_swp_uffd(*pmd) ? 'S' : 's';
+	if (pmd_trans_huge(*pmd))
+		return pmd_uffd(*pmd) ? 'W' : 'H';
+	pte_t *ptep = pte_offset_map(pmd, addr);
+	if (!ptep || pte_none(*ptep))
+		return '.';
+	if (pte_present(*ptep))
+		return pte_uffd(*ptep) ? 'w' : 'a';
+	swp_entry_t entry = pte_to_swp_entry(*ptep);
+	if (is_pte_marker_entry(entry))
+		return 'k';
+	if (is_device_exclusive_entry(entry))
+		return pte_swp_uffd(*ptep) ? 'w' : 'a';
+	return pte_swp_uffd(*ptep) ? 'S' : 's';
+}
+
+static char observe_char(struct region *r, uint64_t page)
+{
+	uint64_t addr = region_page_addr(r, page);
+	if (!kernel_has_rwp())
+		return observe_host_char(r->mm, addr);
+	return observe_state_char(observe_pte_state(r->mm, addr));
+}
 
 /* "AAAA.a" -> "A4.a" */
 static void append_states_rle(GString *out, struct region *r)
@@ -24,9 +66,7 @@ static void append_states_rle(GString *out, struct region *r)
 	char prev = 0;
 
 	for (uint64_t p = 0; p <= pages; p++) {
-		char c = p < pages ? observe_state_char(
-					     observe_pte_state(r->mm, region_page_addr(r, p)))
-				   : 0;
+		char c = p < pages ? observe_char(r, p) : 0;
 		if (c == prev && p < pages) {
 			run++;
 			continue;

@@ -7,6 +7,7 @@
  * mmget_not_zero cannot fail in the model (no -EFAULT, no -ESRCH).
  */
 #include "mm/internal.h"
+#include "patch.h"
 #include "sched.h"
 
 #define UFFDIO_CONTINUE_MODE_DONTWAKE (1ULL << 0)
@@ -304,6 +305,8 @@ long userfaultfd_register(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t 
 		return -EINVAL;
 	if (!mode || (mode & ~UFFD_API_REGISTER_MODES))
 		return -EINVAL;
+	if ((mode & UFFDIO_REGISTER_MODE_RWP) && !kernel_has_rwp())
+		return -EINVAL;
 	if (mode & UFFDIO_REGISTER_MODE_MISSING)
 		vm_flags |= VM_UFFD_MISSING;
 	if (mode & UFFDIO_REGISTER_MODE_WP) {
@@ -518,6 +521,8 @@ long userfaultfd_writeprotect(struct userfaultfd_ctx *ctx, uint64_t start, uint6
 /* models userfaultfd_rwprotect() (RWP 09/15) */
 long userfaultfd_rwprotect(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len, uint64_t mode)
 {
+	if (!kernel_has_rwp()) /* 6.18's userfaultfd_ioctl(): unknown command */
+		return -EINVAL;
 	return uffd_protect_ioctl(ctx, start, len, mode, UFFDIO_RWPROTECT_MODE_RWP,
 				  UFFDIO_RWPROTECT_MODE_DONTWAKE, mrwprotect_range);
 }
@@ -525,13 +530,18 @@ long userfaultfd_rwprotect(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t
 /* models uffd_api_available_features() (13/15) */
 static uint64_t uffd_api_available_features(void)
 {
-	/* x86-64 has protnone, the uffd PTE bit and WP markers: everything. */
+	/* x86-64 has protnone, the uffd PTE bit and WP markers: everything
+	 * (6.18 knows no bit past MOVE). */
+	if (!kernel_has_rwp())
+		return UFFD_API_FEATURES & ~(UFFD_FEATURE_RWP | UFFD_FEATURE_RWP_ASYNC);
 	return UFFD_API_FEATURES;
 }
 
 /* models userfaultfd_set_mode() (RWP 13/15) */
 long userfaultfd_set_mode(struct userfaultfd_ctx *ctx, uint64_t enable, uint64_t disable)
 {
+	if (!kernel_has_rwp()) /* 6.18's userfaultfd_ioctl(): unknown command */
+		return -EINVAL;
 	if (!ctx->api_done)
 		return -EINVAL;
 	if (enable & disable)

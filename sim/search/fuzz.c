@@ -112,6 +112,20 @@ unsigned fuzz_run(const struct fuzz_options *o, GString *out, struct fuzz_stats 
 		gen_trace(&o->gen, &src, text, NULL);
 		g_rand_free(src.rand);
 
+		if (o->emit_dir) {
+			/* The conformance suite's input: every trace, as generated. */
+			g_autofree char *hdr = g_strdup_printf(
+				"# mmsim fuzz --seed %u%s --config %s: trace %" G_GUINT64_FORMAT
+				" (generator seed %u)\n",
+				o->seed, o->gen.host ? " --host" : "", size_name(o->gen.size), i,
+				tseed);
+			g_autofree char *name =
+				g_strdup_printf("t%05" G_GUINT64_FORMAT ".trace", i);
+			g_autoptr(GString) quiet = g_string_new(NULL);
+			write_file(o->emit_dir, name, hdr, text->str, quiet);
+			if (strstr(quiet->str, "cannot write"))
+				g_string_append(out, quiet->str);
+		}
 		search_replay_text("fuzz.trace", text->str, &oc, err);
 		st->runs++;
 		if (o->print)

@@ -13,12 +13,13 @@ struct fuzz_options {
 	double seconds; /* stop after this long (0: no limit) */
 	uint64_t runs;	/* stop after this many traces (0: no limit) */
 	struct gen_options gen;
-	const char *level;   /* for the file headers */
-	const char *out_dir; /* NULL: do not write files */
-	bool stop_on_find;   /* stop at the first violation */
-	bool progress;	     /* a status line on a terminal */
-	bool verbose;	     /* one line per trace that does not pass */
-	bool print;	     /* every generated trace, with its verdict */
+	const char *level;    /* for the file headers */
+	const char *out_dir;  /* NULL: do not write files */
+	const char *emit_dir; /* write every generated trace here (NULL: none) */
+	bool stop_on_find;    /* stop at the first violation */
+	bool progress;	      /* a status line on a terminal */
+	bool verbose;	      /* one line per trace that does not pass */
+	bool print;	      /* every generated trace, with its verdict */
 };
 
 struct fuzz_stats {

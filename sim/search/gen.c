@@ -64,7 +64,12 @@ static const char *const features[] = {
 	"MISSING_SHMEM", "MINOR_SHMEM", "WP_UNPOPULATED",    "EVENT_FORK", "EVENT_REMAP",
 	"MOVE",
 };
+static const char *const host_features[] = {
+	"PAGEFAULT_FLAG_WP", "WP_ASYNC",   "WP_HUGETLBFS_SHMEM", "MISSING_SHMEM", "MINOR_SHMEM",
+	"WP_UNPOPULATED",    "EVENT_FORK", "EVENT_REMAP",	 "MOVE",
+};
 static const char *const reg_modes[] = { "MISSING", "WP", "MINOR", "RWP" };
+static const char *const host_reg_modes[] = { "MISSING", "WP", "MINOR" };
 static const char *const wp_modes[] = { "WP", "DONTWAKE" };
 static const char *const rwp_modes[] = { "RWP", "DONTWAKE" };
 static const char *const copy_modes[] = { "DONTWAKE", "WP" };
@@ -72,6 +77,9 @@ static const char *const move_modes[] = { "DONTWAKE", "ALLOW_SRC_HOLES" };
 static const char *const advices[] = { "DONTNEED", "FREE",	    "HUGEPAGE",	      "NOHUGEPAGE",
 				       "PAGEOUT",  "POPULATE_READ", "POPULATE_WRITE", "COLLAPSE" };
 static const char *const prots[] = { "none", "r", "rw" };
+static const char *const host_callers[] = {
+	"process_vm_readv", "process_vm_writev", "proc_mem_read", "proc_mem_write", "vmsplice",
+};
 static const char *const callers[] = {
 	"get_user_pages",
 	"get_user_pages_unlocked",
@@ -106,6 +114,8 @@ static const char *const foll[] = { "WRITE",
 static const char *const categories[] = { "WPALLOWED", "WRITTEN", "FILE", "PRESENT",
 					  "SWAPPED",   "PFNZERO", "HUGE", "SOFT_DIRTY",
 					  "GUARD",     "ACCESSED" };
+/* 6.18 has no PAGE_IS_ACCESSED: the last one. */
+#define NR_CATEGORIES(g) (G_N_ELEMENTS(categories) - ((g)->o->host ? 1 : 0))
 static const char *const hunks[] = { "08a",
 				     "08b",
 				     "08c",
@@ -360,7 +370,7 @@ static void gen_mremap(struct gen *g, struct gregion *rg)
 	if ((rg->moved || rg->split) && !wrong(g, 5))
 		return; /* nothing left to move: the new name would be undeclared */
 	snprintf(name, sizeof(name), "R%u", g->nremaps++);
-	if (chance(g, 25)) {
+	if (!g->o->host && chance(g, 25)) {
 		/* Valid mode: a place of its own, 256M apart, which cannot
 		 * overlap R (EINVAL, and S would never be mapped). */
 		uint64_t at = g->o->bad_input
@@ -436,7 +446,7 @@ static void gen_expect(struct gen *g)
  * (in bad-input mode now and then one more, which must be refused). */
 static void race_key(struct gen *g, GString *out)
 {
-	if (!chance(g, g->o->bad_input ? 6 : 3) || !g->steps_left)
+	if (g->o->host || !chance(g, g->o->bad_input ? 6 : 3) || !g->steps_left)
 		return;
 	unsigned n = rnd(g, 1, 2);
 	if (n > g->steps_left && !wrong(g, 20))
@@ -477,6 +487,8 @@ static void op_madvise(struct gen *g, struct gregion *rg, const char *u, GString
 {
 	(void)u;
 	const char *adv = PICK(g, advices);
+	while (g->o->host && !strcmp(adv, "PAGEOUT")) /* no swap on the host */
+		adv = PICK(g, advices);
 	pages_key(g, s, rg, true);
 	if (!strcmp(adv, "COLLAPSE"))
 		race_key(g, s);
@@ -507,7 +519,10 @@ static void op_register(struct gen *g, struct gregion *rg, const char *u, GStrin
 		return;
 	pages_key(g, s, rg, true);
 	g_autoptr(GString) m = g_string_new(NULL);
-	FLAGS(g, m, reg_modes, 35);
+	if (g->o->host)
+		FLAGS(g, m, host_reg_modes, 35);
+	else
+		FLAGS(g, m, reg_modes, 35);
 	line(g, "uffd register %s %s%s mode=%s", u, rg->name, s->str, m->str);
 	rg->split |= s->len > 0;
 	if (uffd_named(g, u))
@@ -632,6 +647,15 @@ static void op_gup(struct gen *g, struct gregion *rg, const char *u, GString *s)
 {
 	(void)u;
 	range(g, s, rg->npages, true);
+	if (g->o->host) {
+		/* A process's own GUP callers; only vmsplice can hold (the pipe). */
+		const char *c = PICK(g, host_callers);
+		bool hold = !strcmp(c, "vmsplice") && chance(g, 30);
+		line(g, "gup %s pages=%s caller=%s value=%u%s", rg->name, s->str, c, rnd(g, 0, 9),
+		     hold ? " hold=1" : "");
+		rg->held |= hold;
+		return;
+	}
 	if (chance(g, 20)) {
 		g_autoptr(GString) f = g_string_new(NULL);
 		FLAGS(g, f, foll, 20);
@@ -692,10 +716,10 @@ static void op_pagemap(struct gen *g, struct gregion *rg, const char *u, GString
 	g_autoptr(GString) c = g_string_new(NULL), i = g_string_new(NULL), a = g_string_new(NULL),
 			   ret = g_string_new(NULL), f = g_string_new(NULL);
 	pages_key(g, s, rg, true);
-	FLAGS(g, c, categories, 10);
-	FLAGS(g, i, categories, 5);
-	FLAGS(g, a, categories, 10);
-	FLAGS(g, ret, categories, 40);
+	flags(g, c, categories, NR_CATEGORIES(g), 10);
+	flags(g, i, categories, NR_CATEGORIES(g), 5);
+	flags(g, a, categories, NR_CATEGORIES(g), 10);
+	flags(g, ret, categories, NR_CATEGORIES(g), 40);
 	if (chance(g, 25)) {
 		/* PM_SCAN_* flags; now and then an unknown one (-EINVAL). */
 		static const char *const scan_flags[] = { "WP_MATCHING", "CHECK_WPASYNC" };
@@ -812,6 +836,7 @@ struct op_weight {
 	op_fn fn;
 	unsigned weight;
 	bool uffd; /* wants a region whose process has a live context */
+	bool host; /* a stock 6.18 kernel can run it (gen_options.host) */
 };
 
 /* The weights: accesses and arming most, then the paths patch 08 and the
@@ -856,17 +881,22 @@ static void op_motif(struct gen *g, struct gregion *rg, const char *u, GString *
 }
 
 static const struct op_weight op_table[] = {
-	{ op_access, 16, false },    { op_mprotect, 4, false },	 { op_munmap, 2, false },
-	{ op_madvise, 8, false },    { op_collapse, 2, false },	 { op_fallocate, 3, false },
-	{ op_register, 6, true },    { op_unregister, 2, true }, { op_writeprotect, 4, true },
-	{ op_rwprotect, 7, true },   { op_set_mode, 2, true },	 { op_fill, 6, true },
-	{ op_wake, 2, true },	     { op_close, 1, true },	 { op_serve, 5, false },
-	{ op_khugepaged, 5, false }, { op_reclaim, 4, false },	 { op_gup, 7, false },
-	{ op_pagemap, 5, false },    { op_hunk, 1, false },	 { op_thp, 2, false },
-	{ op_fork, 2, false },	     { op_mremap, 3, false },	 { op_migrate, 4, false },
-	{ op_numa, 3, false },	     { op_move, 4, true },	 { op_swapoff, 1, false },
-	{ op_ftruncate, 1, false },  { op_shrink, 1, false },	 { op_unpin, 2, false },
-	{ op_device, 2, false },     { op_motif, 6, true },
+	{ op_access, 16, false, true },	    { op_mprotect, 4, false, true },
+	{ op_munmap, 2, false, true },	    { op_madvise, 8, false, true },
+	{ op_collapse, 2, false, true },    { op_fallocate, 3, false, true },
+	{ op_register, 6, true, true },	    { op_unregister, 2, true, true },
+	{ op_writeprotect, 4, true, true }, { op_rwprotect, 7, true, false },
+	{ op_set_mode, 2, true, false },    { op_fill, 6, true, true },
+	{ op_wake, 2, true, true },	    { op_close, 1, true, true },
+	{ op_serve, 5, false, true },	    { op_khugepaged, 5, false, false },
+	{ op_reclaim, 4, false, false },    { op_gup, 7, false, true },
+	{ op_pagemap, 5, false, true },	    { op_hunk, 1, false, false },
+	{ op_thp, 2, false, false },	    { op_fork, 2, false, true },
+	{ op_mremap, 3, false, true },	    { op_migrate, 4, false, false },
+	{ op_numa, 3, false, false },	    { op_move, 4, true, true },
+	{ op_swapoff, 1, false, false },    { op_ftruncate, 1, false, true },
+	{ op_shrink, 1, false, false },	    { op_unpin, 2, false, true },
+	{ op_device, 2, false, false },	    { op_motif, 6, true, false },
 };
 
 static bool has_live_uffd(const struct gen *g, int proc)
@@ -877,22 +907,27 @@ static bool has_live_uffd(const struct gen *g, int proc)
 	return false;
 }
 
+/* The weight of op in this generator: 0 when it may not be used. */
+static unsigned op_weight_of(const struct gen *g, const struct op_weight *op)
+{
+	return !g->o->host || op->host ? op->weight : 0;
+}
+
 static void gen_step(struct gen *g)
 {
-	static unsigned total;
+	unsigned total = 0;
 	g_autoptr(GString) s = g_string_new(NULL);
 
-	if (!total)
-		for (size_t i = 0; i < G_N_ELEMENTS(op_table); i++)
-			total += op_table[i].weight;
+	for (size_t i = 0; i < G_N_ELEMENTS(op_table); i++)
+		total += op_weight_of(g, &op_table[i]);
 	if (g->o->expects && chance(g, 2)) {
 		gen_expect(g);
 		return;
 	}
 	unsigned k = rnd(g, 0, total - 1);
 	const struct op_weight *op = op_table;
-	while (k >= op->weight) {
-		k -= op->weight;
+	while (k >= op_weight_of(g, op)) {
+		k -= op_weight_of(g, op);
 		op++;
 	}
 	struct gregion *rg = region(g);
@@ -952,8 +987,12 @@ static void gen_setup(struct gen *g)
 		snprintf(g->procs[p], sizeof(g->procs[p]), "P%d", p);
 		line(g, "process %s", g->procs[p]);
 	}
-	if (chance(g, 40))
+	if (g->o->host)
+		line(g, "thp enabled=madvise"); /* the host's setting, stated */
+	else if (chance(g, 40))
 		line(g, "thp enabled=%s", PICK(g, thp_modes));
+	if (g->o->host)
+		sh.huge_file = false; /* shmem_enabled is never on the host */
 
 	g->file_pages = sh.file_pages;
 	line(g, "file F size=%uK%s", g->file_pages * 4, sh.huge_file ? " huge=1" : "");
@@ -994,9 +1033,12 @@ static void gen_setup(struct gen *g)
 			continue;
 		g_autoptr(GString) f = g_string_new(NULL);
 		g_autofree char *u = g_strdup_printf("U%d", p);
-		FLAGS(g, f, features, 40);
+		if (g->o->host)
+			FLAGS(g, f, host_features, 40);
+		else
+			FLAGS(g, f, features, 40);
 		/* RWP is what this is about: ask for it most of the time. */
-		if (!strstr(f->str, "RWP") && chance(g, 50))
+		if (!g->o->host && !strstr(f->str, "RWP") && chance(g, 50))
 			g_string_assign(f, chance(g, 50) ? "RWP" : "RWP|RWP_ASYNC");
 		line(g, "uffd open %s proc=%s", u, g->procs[p]);
 		line(g, "uffd api %s features=%s", u, f->str);
@@ -1012,9 +1054,12 @@ static void gen_setup(struct gen *g)
 	for (int i = 0; i < 2 && g->nuffds; i++) {
 		static const char *const modes[] = { "RWP",	    "RWP",	 "RWP",	      "WP",
 						     "MISSING|RWP", "MINOR|RWP", "MISSING|WP" };
+		static const char *const host_modes[] = { "WP", "MISSING", "MISSING|WP", "MINOR",
+							  "MINOR|WP" };
 		if (!chance(g, 60))
 			continue;
-		line(g, "uffd register U0 %s mode=%s", g->regions[i].name, PICK(g, modes));
+		line(g, "uffd register U0 %s mode=%s", g->regions[i].name,
+		     g->o->host ? PICK(g, host_modes) : PICK(g, modes));
 		g->uffds[0].registered = true;
 	}
 }

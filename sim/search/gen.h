@@ -6,6 +6,12 @@
  * entry point (the choices come from the fuzzer's bytes instead of a PRNG,
  * so its mutations steer the trace). The text it writes parses; the same
  * seed (or bytes) gives the same text, byte for byte.
+ *
+ * With host set it writes only what a stock 6.18 kernel can run
+ * (tools/hostreplay): no RWP, no khugepaged, reclaim, migration, NUMA,
+ * swap, device or switch steps, no race windows, the GUP callers a process
+ * can drive (/proc/pid/mem, process_vm_*, vmsplice), THP in madvise mode
+ * and no huge shmem file. That is the conformance suite's generator.
  */
 #ifndef MMSIM_SEARCH_GEN_H
 #define MMSIM_SEARCH_GEN_H
@@ -28,6 +34,7 @@ struct gen_options {
 	bool expects;	/* sprinkle random `expect` steps */
 	bool hunks;	/* now and then flip a patch switch inside the trace */
 	bool levels;	/* pick a patch level too (gen_trace's *level) */
+	bool host;	/* only steps tools/hostreplay can run on the host kernel */
 };
 
 /* Where the choices come from: a PRNG, or a byte string (libFuzzer). A

@@ -294,6 +294,72 @@ static void every_operation_and_key_of_the_language_is_generated(void **state)
 			 SEEDS, missing->str);
 }
 
+/* Host mode (the conformance suite's generator): every step is one a stock
+ * 6.18 kernel runs through tools/hostreplay, and the model at --kernel 6.18
+ * accepts nearly all of them. */
+static void host_mode_writes_only_host_expressible_steps(void **state)
+{
+	static const enum cmd never[] = {
+		CMD_UFFD_RWPROTECT,  CMD_UFFD_SET_MODE,	   CMD_KHUGEPAGED_PASS,
+		CMD_KHUGEPAGED_SCAN, CMD_RECLAIM,	   CMD_HUNK,
+		CMD_MIGRATE,	     CMD_NUMA_SCAN,	   CMD_SWAPOFF,
+		CMD_SHRINK_DEFERRED, CMD_DEVICE_EXCLUSIVE,
+	};
+	static const char *const host_callers[] = { "process_vm_readv", "process_vm_writev",
+						    "proc_mem_read", "proc_mem_write", "vmsplice" };
+	const struct gen_options o = { .size = GEN_SMALL, .host = true };
+	unsigned seen_ops = 0, bad = 0;
+	g_autoptr(GString) err = g_string_new(NULL);
+
+	assert_true(patch_set_kernel("6.18"));
+	for (uint32_t seed = 0; seed < 200; seed++) {
+		g_autofree char *text = gen_text(&o, seed, NULL, NULL);
+		struct trace *t = must_parse("host", seed, text);
+		for (guint i = 0; i < t->steps->len; i++) {
+			const struct step *s = &g_array_index(t->steps, struct step, i);
+			for (unsigned n = 0; n < G_N_ELEMENTS(never); n++)
+				if (s->cmd == never[n])
+					fail_msg("seed %u: host mode wrote '%s'", seed,
+						 cmd_descs[s->cmd].name);
+			assert_false(step_has(s, "race"));
+			if (s->cmd == CMD_THP)
+				assert_int_equal(step_u64(s, "enabled", 9), 1); /* madvise */
+			if (s->cmd == CMD_FILE)
+				assert_false(step_u64(s, "huge", 0));
+			if (s->cmd == CMD_MADVISE)
+				assert_string_not_equal(
+					flag_name_of(advice_names, (int)step_u64(s, "advice", 0)),
+					"PAGEOUT");
+			if (s->cmd == CMD_GUP) {
+				const char *c = flag_name_of(gup_caller_names,
+							     (int)step_u64(s, "caller", 0));
+				bool ok = false;
+				for (unsigned n = 0; n < G_N_ELEMENTS(host_callers); n++)
+					ok |= !strcmp(c, host_callers[n]);
+				if (!ok)
+					fail_msg("seed %u: host mode GUP caller %s", seed, c);
+			}
+			if (s->cmd == CMD_UFFD_API)
+				assert_false(step_u64(s, "features", 0) & (3ULL << 17)); /* RWP */
+			if (s->cmd == CMD_UFFD_REGISTER)
+				assert_false(step_u64(s, "mode", 0) & 8); /* MODE_RWP */
+			seen_ops += s->cmd == CMD_FORK || s->cmd == CMD_MREMAP ||
+				    s->cmd == CMD_UFFD_WRITEPROTECT || s->cmd == CMD_SERVE;
+		}
+		trace_free(t);
+		struct outcome oc;
+		search_replay_text("host.trace", text, &oc, err);
+		bad += oc.verdict == VERDICT_BAD_INPUT;
+		/* The oracle holds at 6.18 too: no RWP state to lose there. */
+		if (oc.verdict == VERDICT_FAIL)
+			fail_msg("seed %u fails at --kernel 6.18: %s", seed, err->str);
+	}
+	assert_true(patch_set_kernel("rwp"));
+	assert_true(seen_ops > 100);
+	print_message("host mode: %u of 200 traces refused by the model\n", bad);
+	assert_true(bad * 10 < 200);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +369,7 @@ int main(void)
 		cmocka_unit_test(a_byte_source_is_reproducible_and_empty_bytes_give_the_setup),
 		cmocka_unit_test(valid_mode_is_valid),
 		cmocka_unit_test(every_operation_and_key_of_the_language_is_generated),
+		cmocka_unit_test(host_mode_writes_only_host_expressible_steps),
 	};
 
 	return cmocka_run_group_tests_name("search_gen", tests, NULL, NULL);

@@ -9,6 +9,7 @@
  */
 #include "linux/pagemap_uapi.h"
 #include "mm/internal.h"
+#include "patch.h"
 #include "sched.h"
 
 /* models pte_to_pagemap_entry() / pagemap_pmd_range() for one page */
@@ -390,9 +391,12 @@ static int pagemap_scan_get_args(const struct pm_scan_arg *arg)
 {
 	if (arg->flags & ~PM_SCAN_FLAGS)
 		return -EINVAL;
+	/* 6.18 has no PAGE_IS_ACCESSED (RWP 11/15 adds it). */
+	uint64_t known =
+		kernel_has_rwp() ? PM_SCAN_CATEGORIES : PM_SCAN_CATEGORIES & ~PAGE_IS_ACCESSED;
 	if ((arg->category_inverted | arg->category_mask | arg->category_anyof_mask |
 	     arg->return_mask) &
-	    ~PM_SCAN_CATEGORIES)
+	    ~known)
 		return -EINVAL;
 	if ((arg->start & ~PAGE_MASK) || arg->end < arg->start)
 		return -EINVAL;
