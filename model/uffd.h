@@ -69,6 +69,8 @@
 #define UFFD_EVENT_PAGEFAULT 0x12
 #define UFFD_EVENT_FORK 0x13
 #define UFFD_EVENT_REMAP 0x14
+#define UFFD_EVENT_REMOVE 0x15
+#define UFFD_EVENT_UNMAP 0x16
 
 struct uffd_msg {
 	uint8_t event;
@@ -80,6 +82,9 @@ struct uffd_msg {
 	struct {
 		uint32_t ufd; /* the child's context id (the kernel gives a new fd) */
 	} fork;		      /* UFFD_EVENT_FORK */
+	struct {
+		uint64_t start, end;
+	} remove; /* UFFD_EVENT_REMOVE and UFFD_EVENT_UNMAP */
 };
 
 struct mm_struct;

@@ -239,6 +239,56 @@ void mremap_userfaultfd_complete(struct userfaultfd_ctx **vm_ctx, uint64_t from,
 	*vm_ctx = NULL;
 }
 
+/* models userfaultfd_remove(): MADV_DONTNEED and MADV_FREE tell a context
+ * with UFFD_FEATURE_EVENT_REMOVE. The kernel's caller sleeps until the
+ * manager reads the message (and then looks its VMA up again); the model
+ * queues it and goes on. */
+void userfaultfd_remove(struct vm_area_struct *vma, uint64_t start, uint64_t end)
+{
+	struct userfaultfd_ctx *ctx = vma->vm_userfaultfd_ctx;
+
+	if (!ctx || !(ctx->features & UFFD_FEATURE_EVENT_REMOVE) || ctx->released)
+		return;
+	struct uffd_msg msg = { .event = UFFD_EVENT_REMOVE };
+	msg.remove.start = start;
+	msg.remove.end = end;
+	uffd_msg_push(ctx, msg);
+}
+
+/* models userfaultfd_unmap_prep(): one UFFD_EVENT_UNMAP per context with
+ * UFFD_FEATURE_EVENT_UNMAP, carrying the whole unmapped range (not the
+ * VMA's part of it), once per context and range. */
+void userfaultfd_unmap_prep(struct vm_area_struct *vma, uint64_t start, uint64_t end, GArray *uf)
+{
+	struct userfaultfd_ctx *ctx = vma->vm_userfaultfd_ctx;
+
+	if (!ctx || !(ctx->features & UFFD_FEATURE_EVENT_UNMAP))
+		return;
+	for (guint i = 0; i < uf->len; i++) {
+		struct userfaultfd_unmap_ctx *u =
+			&g_array_index(uf, struct userfaultfd_unmap_ctx, i);
+		if (u->ctx == ctx && u->start == start && u->end == end)
+			return; /* has_unmap_ctx() */
+	}
+	struct userfaultfd_unmap_ctx u = { .ctx = ctx, .start = start, .end = end };
+	g_array_append_val(uf, u);
+}
+
+/* models userfaultfd_unmap_complete() */
+void userfaultfd_unmap_complete(GArray *uf)
+{
+	for (guint i = 0; i < uf->len; i++) {
+		struct userfaultfd_unmap_ctx *u =
+			&g_array_index(uf, struct userfaultfd_unmap_ctx, i);
+		if (u->ctx->released)
+			continue;
+		struct uffd_msg msg = { .event = UFFD_EVENT_UNMAP };
+		msg.remove.start = u->start;
+		msg.remove.end = u->end;
+		uffd_msg_push(u->ctx, msg);
+	}
+}
+
 /* models userfaultfd_release() */
 void userfaultfd_release(struct userfaultfd_ctx *ctx)
 {

@@ -397,6 +397,13 @@ void userfaultfd_reset_ctx(struct vm_area_struct *vma);
 /* mremap: *uf gets the ctx to notify (UFFD_FEATURE_EVENT_REMAP), else the
  * new VMA is reset; _complete queues UFFD_EVENT_REMAP. */
 void mremap_userfaultfd_prep(struct vm_area_struct *new_vma, struct userfaultfd_ctx **uf);
+void userfaultfd_remove(struct vm_area_struct *vma, uint64_t start, uint64_t end);
+struct userfaultfd_unmap_ctx {
+	struct userfaultfd_ctx *ctx;
+	uint64_t start, end;
+};
+void userfaultfd_unmap_prep(struct vm_area_struct *vma, uint64_t start, uint64_t end, GArray *uf);
+void userfaultfd_unmap_complete(GArray *uf);
 void mremap_userfaultfd_complete(struct userfaultfd_ctx **uf, uint64_t from, uint64_t to,
 				 uint64_t len);
 /* fork: one entry per parent context that gets a child context. */

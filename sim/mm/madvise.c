@@ -299,12 +299,14 @@ static long madvise_vma_behavior(struct vm_area_struct *vma, uint64_t start, uin
 	case MADV_DONTNEED:
 		if (!madvise_dontneed_free_valid_vma(vma))
 			return -EINVAL;
+		userfaultfd_remove(vma, start, end);
 		/* No ZAP_FLAG_DROP_MARKER: file uffd-wp markers survive. */
 		zap_page_range_single(vma, start, end, false);
 		return 0;
 	case MADV_FREE:
 		if (!madvise_dontneed_free_valid_vma(vma))
 			return -EINVAL;
+		userfaultfd_remove(vma, start, end);
 		return madvise_free_single_vma(vma, start, end);
 	case MADV_PAGEOUT:
 		return madvise_pageout(vma, start, end);

@@ -127,12 +127,18 @@ long sys_munmap(struct mm_struct *mm, uint64_t start, uint64_t len)
 
 	vma_split_range(mm, start, end);
 	struct vm_area_struct *vma;
+	/* vms_gather_munmap_vmas(): the UFFD_EVENT_UNMAP list. Every caller
+	 * (munmap, mmap MAP_FIXED, mremap) passes one in the kernel. */
+	g_autoptr(GArray) uf = g_array_new(FALSE, FALSE, sizeof(struct userfaultfd_unmap_ctx));
+	for (uint64_t a = start; (vma = find_vma(mm, a)) && vma->vm_start < end; a = vma->vm_end)
+		userfaultfd_unmap_prep(vma, start, end, uf);
 	while ((vma = find_vma(mm, start)) && vma->vm_start < end) {
 		unmap_region(vma);
 		vma_unlink(vma);
 		vm_area_free(vma);
 	}
 	free_pgtables(mm, start, end);
+	userfaultfd_unmap_complete(uf);
 	return 0;
 }
 
