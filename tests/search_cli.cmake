@@ -92,7 +92,7 @@ mmsim_search_cli(kernel-unknown 2 replay --kernel 6.19 ${KDATA}/kernel-6.18-no-r
                  ERR "unknown kernel '6.19'")
 mmsim_search_cli(kernel-618-observe 0 replay --observe --kernel 6.18
                  ${KDATA}/kernel-6.18-observe.trace
-                 OUT "@19 uffd writeprotect -> ok\n  A a3wa.a506W512\n  M k2\n  V msgs=0")
+                 OUT "@20 uffd writeprotect -> ok\n  A a3wa.a506W512\n  M S2\n  V msgs=0")
 mmsim_search_cli(fuzz-host-emit 0 fuzz --host --kernel 6.18 --runs 3 -q
                  --emit ${CMAKE_BINARY_DIR}/fuzz-host-emit OUT " 3 traces in ")
 mmsim_search_cli(fuzz-bad-kernel 2 fuzz --kernel 5.0 --runs 1 ERR "unknown --kernel '5.0'")

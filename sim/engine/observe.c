@@ -24,10 +24,10 @@
  * (present bit 63, swap bit 62, uffd-wp bit 57) and PAGEMAP_SCAN's
  * PAGE_IS_HUGE, so that `--kernel 6.18` observations compare line by line
  * with tools/hostreplay on the running kernel: `.` nothing (no PTE, or no
- * table), `k` a uffd-wp marker, `a`/`w` a present PTE without/with the uffd
+ * table), `a`/`w` a present PTE without/with the uffd
  * bit (protnone included: pagemap reports it present), `H`/`W` a PMD-mapped
- * THP without/with it, `s`/`S` a swap entry (migration entries are swap
- * entries to pagemap too).
+ * THP without/with it, `s`/`S` a swap entry without/with it (migration
+ * entries and uffd-wp markers are swap entries to pagemap too).
  */
 static char observe_host_char(struct mm_struct *mm, uint64_t addr)
 {
@@ -45,7 +45,7 @@ static char observe_host_char(struct mm_struct *mm, uint64_t addr)
 		return pte_uffd(*ptep) ? 'w' : 'a';
 	swp_entry_t entry = pte_to_swp_entry(*ptep);
 	if (is_pte_marker_entry(entry))
-		return 'k';
+		return 'S'; /* pte_to_pagemap_entry(): a marker is a swap entry */
 	if (is_device_exclusive_entry(entry))
 		return pte_swp_uffd(*ptep) ? 'w' : 'a';
 	return pte_swp_uffd(*ptep) ? 'S' : 's';

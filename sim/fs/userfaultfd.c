@@ -359,11 +359,10 @@ long userfaultfd_register(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t 
 		return -EINVAL;
 	if (mode & UFFDIO_REGISTER_MODE_MISSING)
 		vm_flags |= VM_UFFD_MISSING;
-	if (mode & UFFDIO_REGISTER_MODE_WP) {
-		if (!(ctx->features & UFFD_FEATURE_PAGEFAULT_FLAG_WP))
-			return -EINVAL;
+	/* No feature check for WP (the host accepts MODE_WP on a context
+	 * without PAGEFAULT_FLAG_WP: traces/host/selftest-wp-async-init-anon). */
+	if (mode & UFFDIO_REGISTER_MODE_WP)
 		vm_flags |= VM_UFFD_WP;
-	}
 	if (mode & UFFDIO_REGISTER_MODE_RWP) {
 		if (!(ctx->features & UFFD_FEATURE_RWP))
 			return -EINVAL;
@@ -391,8 +390,6 @@ long userfaultfd_register(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t 
 		prev_end = cur->vm_end;
 		if (!vma_can_userfault(cur, vm_flags, wp_async))
 			return -EINVAL;
-		if ((vm_flags & VM_UFFD_MINOR) && !(ctx->features & UFFD_FEATURE_MINOR_SHMEM))
-			return -EINVAL;
 		/* RWP resolves to vm_page_prot, which is PAGE_NONE here; checked
 		 * at register time only so unregister still works later. */
 		if ((vm_flags & VM_UFFD_RWP) && !vma_is_accessible(cur))
@@ -402,8 +399,9 @@ long userfaultfd_register(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t 
 			return -EPERM;
 		if (cur->vm_userfaultfd_ctx && cur->vm_userfaultfd_ctx != ctx)
 			return -EBUSY;
-		/* Dropping WP or RWP would strand the per-PTE state. */
-		if (cur->vm_userfaultfd_ctx == ctx &&
+		/* Dropping WP or RWP would strand the per-PTE state (09/15;
+		 * 6.18 lets a re-register drop WP). */
+		if (kernel_has_rwp() && cur->vm_userfaultfd_ctx == ctx &&
 		    (cur->vm_flags & (VM_UFFD_WP | VM_UFFD_RWP) & ~vm_flags))
 			return -EBUSY;
 	}
@@ -663,8 +661,6 @@ long userfaultfd_api(struct userfaultfd_ctx *ctx, uint64_t *features, uint64_t *
 	if (requested & UFFD_FEATURE_WP_ASYNC)
 		requested |= UFFD_FEATURE_WP_UNPOPULATED;
 	if (requested & ~available)
-		goto err_out;
-	if ((requested & UFFD_FEATURE_WP_ASYNC) && !(requested & UFFD_FEATURE_PAGEFAULT_FLAG_WP))
 		goto err_out;
 	if ((requested & UFFD_FEATURE_RWP_ASYNC) && !(requested & UFFD_FEATURE_RWP))
 		goto err_out;

@@ -785,6 +785,9 @@ const struct gup_preset gup_presets[] = {
 const unsigned nr_gup_presets = sizeof(gup_presets) / sizeof(gup_presets[0]);
 
 #define GUP_CALLER_GET_DUMP_PAGE 5
+#define GUP_CALLER_PROC_MEM_READ 8
+#define GUP_CALLER_PROC_MEM_WRITE 9
+#define GUP_CALLER_PTRACE_PEEK 10
 #define GUP_CALLER_EXPLICIT 13
 #define GUP_CHUNK 16 /* process_vm_access.c's PVM_MAX_PP_ARRAY_COUNT */
 
@@ -887,6 +890,10 @@ long gup_caller_run_hold(struct mm_struct *mm, unsigned caller, unsigned explici
 			ret = 0;
 			continue;
 		}
+		if (ret && (caller == GUP_CALLER_PROC_MEM_READ || caller == GUP_CALLER_PROC_MEM_WRITE ||
+			    caller == GUP_CALLER_PTRACE_PEEK) &&
+		    ret != -EBUSY && ret != -ELOOP)
+			return -EIO; /* mem_rw(), ptrace_access_vm(): nothing copied */
 		if (ret)
 			return ret;
 		/* FOLL_NOWAIT may give back nothing without an error. */

@@ -367,6 +367,17 @@ void split_huge_pmd_address(struct vm_area_struct *vma, uint64_t address)
 		__split_huge_pmd(vma, pmd, address, false);
 }
 
+/* models split_huge_pmd_if_needed(): a VMA boundary inside a PMD range
+ * the VMA maps whole needs the PMD split; one on a PMD boundary does not
+ * (the PMD past it belongs to the other VMA, untouched). */
+void split_huge_pmd_if_needed(struct vm_area_struct *vma, uint64_t address)
+{
+	uint64_t lo = address & HPAGE_PMD_MASK, hi = lo + HPAGE_PMD_SIZE;
+
+	if (address & ~HPAGE_PMD_MASK && lo >= vma->vm_start && hi <= vma->vm_end)
+		split_huge_pmd_address(vma, address);
+}
+
 /* models zap_huge_pmd(): anon and file PMDs are simply removed */
 int zap_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, uint64_t addr)
 {

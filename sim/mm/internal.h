@@ -154,6 +154,7 @@ long change_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, uint64_t addr, pgpr
 		     unsigned cp_flags);
 void __split_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, uint64_t address, bool freeze);
 void split_huge_pmd_address(struct vm_area_struct *vma, uint64_t address);
+void split_huge_pmd_if_needed(struct vm_area_struct *vma, uint64_t address);
 int zap_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, uint64_t addr);
 void pgtable_trans_huge_deposit(struct mm_struct *mm, uint64_t haddr, uint64_t table);
 uint64_t pgtable_trans_huge_withdraw(struct mm_struct *mm, uint64_t haddr);

@@ -1236,8 +1236,11 @@ long madvise_collapse(struct vm_area_struct *vma, uint64_t start, uint64_t end)
 
 	hstart = (start + HPAGE_PMD_SIZE - 1) & HPAGE_PMD_MASK;
 	hend = end & HPAGE_PMD_MASK;
-	if (hstart >= hend)
-		return 0;
+	/* No early return for an empty range: a range that holds no whole
+	 * PMD ends with hend - hstart as computed below, 0 (ok) when the
+	 * range meets a PMD boundary, else a huge unsigned count that no
+	 * thps matches, so -EINVAL (the running 6.18 kernel agrees: a range
+	 * inside one PMD is EINVAL, one straddling a boundary ok). */
 
 	for (addr = hstart; addr < hend; addr += HPAGE_PMD_SIZE) {
 		enum scan_result result;

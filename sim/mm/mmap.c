@@ -34,6 +34,11 @@ int64_t sys_mmap(struct mm_struct *mm, uint64_t addr, uint64_t len, unsigned pro
 			return -ENOMEM;
 		sys_munmap(mm, addr, len);
 	} else {
+		/* __get_unmapped_area(): without a hint, an anonymous private
+		 * mapping of a multiple of PMD_SIZE is PMD aligned (so THPs
+		 * can map it); shmem's own get_unmapped_area is not modelled. */
+		if (!align && !addr && !file && !shared && !(len & ~PMD_MASK))
+			align = PMD_SIZE;
 		addr = mm_get_unmapped_area(mm, addr, len, align ? align : PAGE_SIZE);
 		if (!addr)
 			return -ENOMEM;
@@ -62,17 +67,18 @@ int64_t sys_mmap(struct mm_struct *mm, uint64_t addr, uint64_t len, unsigned pro
 	return (int64_t)addr;
 }
 
-/* models split_vma() applied at both ends of a range */
+/* models split_vma() applied at both ends of a range; vma_adjust_trans_huge()
+ * splits a huge PMD only where a boundary falls inside it */
 void vma_split_range(struct mm_struct *mm, uint64_t start, uint64_t end)
 {
 	struct vm_area_struct *vma = vma_lookup(mm, start);
 	if (vma && vma->vm_start < start) {
-		split_huge_pmd_address(vma, start);
+		split_huge_pmd_if_needed(vma, start);
 		vma_split(vma, start);
 	}
 	vma = vma_lookup(mm, end - 1);
 	if (vma && vma->vm_end > end) {
-		split_huge_pmd_address(vma, end);
+		split_huge_pmd_if_needed(vma, end);
 		vma_split(vma, end);
 	}
 }

@@ -278,13 +278,21 @@ static uint64_t ev_pages(const struct mm_event *ev)
 static void ev_register(struct oracle *o, const struct mm_event *ev, struct mm_struct *mm)
 {
 	bool rwp = ev->mode & UFFDIO_REGISTER_MODE_RWP, wp = ev->mode & UFFDIO_REGISTER_MODE_WP;
-	if (!mm || !(rwp || wp))
+	if (!mm)
 		return;
 	for (uint64_t i = 0; i < ev_pages(ev); i++) {
 		uint64_t addr = ev->address + i * PAGE_SIZE;
 		if (!vma_lookup(mm, addr))
 			continue;
-		struct lpage *lp = ledger_page(o, mm->id, addr, true);
+		struct lpage *lp = ledger_page(o, mm->id, addr, rwp || wp);
+		if (!lp)
+			continue;
+		/* A re-register that drops a mode (6.18 allows it; the series
+		 * refuses it with EBUSY) ends its tracking. */
+		if (!rwp)
+			lp->rwp = false;
+		if (!wp)
+			lp->wp = false;
 		/* Re-registering keeps what the page already is. */
 		if (rwp && !lp->rwp) {
 			lp->rwp = true;

@@ -66,7 +66,8 @@ static const char *const features[] = {
 };
 static const char *const host_features[] = {
 	"PAGEFAULT_FLAG_WP", "WP_ASYNC",   "WP_HUGETLBFS_SHMEM", "MISSING_SHMEM", "MINOR_SHMEM",
-	"WP_UNPOPULATED",    "EVENT_FORK", "EVENT_REMAP",	 "MOVE",
+	"WP_UNPOPULATED",    "EVENT_FORK", "EVENT_REMAP",	 "MOVE",	  "EVENT_REMOVE",
+	"EVENT_UNMAP",
 };
 static const char *const reg_modes[] = { "MISSING", "WP", "MINOR", "RWP" };
 static const char *const host_reg_modes[] = { "MISSING", "WP", "MINOR" };

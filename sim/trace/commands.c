@@ -155,6 +155,7 @@ const struct flag_name result_names[] = {
 	{ "ENOENT", ENOENT },
 	{ "ESRCH", ESRCH },
 	{ "EINTR", EINTR },
+	{ "EIO", EIO },
 	{ "EAGAIN", EAGAIN },
 	{ "ENOMEM", ENOMEM },
 	{ "EFAULT", EFAULT },

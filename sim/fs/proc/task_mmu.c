@@ -342,15 +342,21 @@ static int pagemap_scan_pmd_entry(struct pagemap_scan_private *p, struct vm_area
 	return ret;
 }
 
-/* models pagemap_scan_pte_hole(): no page table at all; only the VMA's own
+/* models pagemap_scan_pte_hole(): no page table at all; the VMA's own
  * categories apply, and WP_MATCHING goes through uffd_wp_range(), which
- * populates the tables and installs markers */
+ * populates the tables and installs markers. With the 2026 stable fix
+ * "the anon-THP PMD-hole case" (Kiryl Shutsemau, follow-up to the pte_none
+ * fix) a hole in a uffd-wp VMA reads as WRITTEN, like a none PTE; Linux
+ * 6.18.44 has it (tools/conformance, traces/paths/pagemap-scan-wp-matching-shmem). */
 static int pagemap_scan_pte_hole(struct pagemap_scan_private *p, struct vm_area_struct *vma,
 				 uint64_t addr, uint64_t end)
 {
 	int ret;
+	uint64_t cat = p->cur_vma_category;
 
-	if (!pagemap_scan_is_interesting_page(p->cur_vma_category, p))
+	if (userfaultfd_wp(vma))
+		cat |= PAGE_IS_WRITTEN;
+	if (!pagemap_scan_is_interesting_page(cat, p))
 		return 0;
 	ret = pagemap_scan_output(p, addr, &end);
 	if (addr == end || !(p->arg->flags & PM_SCAN_WP_MATCHING))
