@@ -383,11 +383,9 @@ long userfaultfd_register(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t 
 	if (!cur || cur->vm_start >= end)
 		return -EINVAL;
 	/* Pre-scan: refuse before changing any VMA. */
-	for (uint64_t prev_end = start; cur && cur->vm_start < end;
-	     cur = find_vma(mm, cur->vm_end)) {
-		if (cur->vm_start > prev_end)
-			return -EINVAL; /* a hole */
-		prev_end = cur->vm_end;
+	/* Holes between the VMAs are skipped, as for_each_vma_range() does
+	 * (the running kernel registers over them). */
+	for (; cur && cur->vm_start < end; cur = find_vma(mm, cur->vm_end)) {
 		if (!vma_can_userfault(cur, vm_flags, wp_async))
 			return -EINVAL;
 		/* RWP resolves to vm_page_prot, which is PAGE_NONE here; checked
