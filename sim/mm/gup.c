@@ -890,8 +890,9 @@ long gup_caller_run_hold(struct mm_struct *mm, unsigned caller, unsigned explici
 			ret = 0;
 			continue;
 		}
-		if (ret && (caller == GUP_CALLER_PROC_MEM_READ || caller == GUP_CALLER_PROC_MEM_WRITE ||
-			    caller == GUP_CALLER_PTRACE_PEEK) &&
+		if (ret &&
+		    (caller == GUP_CALLER_PROC_MEM_READ || caller == GUP_CALLER_PROC_MEM_WRITE ||
+		     caller == GUP_CALLER_PTRACE_PEEK) &&
 		    ret != -EBUSY && ret != -ELOOP)
 			return -EIO; /* mem_rw(), ptrace_access_vm(): nothing copied */
 		if (ret)
