@@ -244,10 +244,16 @@ static int exec_madvise(struct engine *e, const struct step *s, struct region *r
 	uint64_t start, len;
 	if (!engine_span(e, s, r, &start, &len))
 		return RESULT_OK;
-	long ret = sys_madvise(r->mm, start, len, (int)step_u64(s, "advice", 0));
+	/* A woken MADV_POPULATE_* goes on at the page it slept on, as
+	 * __get_user_pages_locked() repeats the address that fired
+	 * VM_FAULT_RETRY: the pages before it are not faulted again. */
+	uint64_t skip = resume ? resume->next_page * PAGE_SIZE : 0;
+	if (skip >= len)
+		skip = 0;
+	long ret = sys_madvise(r->mm, start + skip, len - skip, (int)step_u64(s, "advice", 0));
 	if (ret == -EBUSY && current->sleeping) {
-		/* MADV_POPULATE_* slept in a userfault: redo it when woken. */
-		resume->next_page = 0;
+		uint64_t at = current->wait_address & PAGE_MASK;
+		resume->next_page = at >= start && at < start + len ? (at - start) / PAGE_SIZE : 0;
 		g_ptr_array_add(e->tasks, resume);
 		return RESULT_BLOCKED;
 	}

@@ -19,11 +19,15 @@ int engine_exec_mremap(struct engine *e, const struct step *s)
 		new_addr = step_u64(s, "at", 0);
 	} else {
 		/* A free gap with from='s offset in its PMD, so a PMD-mapped
-		 * range can move as a whole PMD (move_huge_pmd). */
-		uint64_t gap = mm_get_unmapped_area(from->mm, 0, from->len + PMD_SIZE, PMD_SIZE);
+		 * range can move as a whole PMD (move_huge_pmd): as
+		 * tools/hostreplay does it, reserve len + 2 PMDs with an
+		 * anonymous mapping and move to the first PMD boundary in it
+		 * plus that offset (the reservation is replaced and trimmed, so
+		 * it is never mapped here). */
+		uint64_t gap = get_unmapped_area(from->mm, NULL, 0, from->len + 2 * PMD_SIZE, 0);
 		if (!gap)
 			return ENOMEM;
-		new_addr = gap + (from->start & ~PMD_MASK);
+		new_addr = ((gap + PMD_SIZE - 1) & PMD_MASK) + (from->start & ~PMD_MASK);
 	}
 	int64_t ret = sys_mremap(from->mm, from->start, from->len, from->len,
 				 MREMAP_MAYMOVE | MREMAP_FIXED, new_addr);

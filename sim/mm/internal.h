@@ -200,6 +200,8 @@ void vma_set_page_prot(struct vm_area_struct *vma);
 #define MAP_FIXED 0x10
 vm_flags_t calc_vm_prot_bits(unsigned prot);
 /* Returns the address, or a negative errno. align 0 means PAGE_SIZE. */
+uint64_t get_unmapped_area(struct mm_struct *mm, struct address_space *file, uint64_t addr,
+			   uint64_t len, uint64_t pgoff);
 int64_t sys_mmap(struct mm_struct *mm, uint64_t addr, uint64_t len, unsigned prot, unsigned flags,
 		 struct address_space *file, uint64_t pgoff, uint64_t align);
 long sys_munmap(struct mm_struct *mm, uint64_t start, uint64_t len);

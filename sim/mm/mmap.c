@@ -14,6 +14,104 @@ vm_flags_t calc_vm_prot_bits(unsigned prot)
 	return f;
 }
 
+/* The model's mm->mmap_base: mmap_base() puts it below the stack gap; the
+ * model has no stack, so it is a constant. A mapping without a fixed address
+ * goes top-down from here, as on x86-64 (MMF_TOPDOWN). */
+#define MMAP_BASE 0x7f0001000000ULL
+
+/* models unmapped_area_topdown(): the highest gap in [low_limit,
+ * high_limit) that holds len plus the alignment slack, and in it the highest
+ * address aligned to align_mask + 1; 0 when none (-ENOMEM). No VMA grows
+ * down in the model, so there are no stack guard gaps to keep. */
+static uint64_t unmapped_area_topdown(struct mm_struct *mm, uint64_t len, uint64_t align_mask,
+				      uint64_t low_limit, uint64_t high_limit)
+{
+	uint64_t length = len + align_mask;
+
+	if (length < len)
+		return 0;
+	for (gint i = (gint)mm->vmas->len - 1; i >= -1; i--) {
+		uint64_t gap_start =
+			i >= 0 ? ((struct vm_area_struct *)g_ptr_array_index(mm->vmas, (guint)i))
+					 ->vm_end
+			       : 0;
+		uint64_t gap_end = (guint)(i + 1) < mm->vmas->len
+					   ? ((struct vm_area_struct *)g_ptr_array_index(
+						      mm->vmas, (guint)(i + 1)))
+						     ->vm_start
+					   : UINT64_MAX;
+
+		gap_start = MAX(gap_start, low_limit);
+		gap_end = MIN(gap_end, high_limit);
+		if (gap_end <= gap_start || gap_end - gap_start < length)
+			continue;
+		uint64_t gap = gap_end - len;
+		gap -= gap & align_mask;
+		return gap;
+	}
+	return 0;
+}
+
+/* models arch_get_unmapped_area_topdown() (x86-64, no randomisation): a
+ * hint is taken when the range is free; otherwise the highest gap below
+ * mmap_base, and bottom-up from TASK_UNMAPPED_BASE (the model's
+ * mm_get_unmapped_area()) when nothing is free below it. */
+static uint64_t arch_get_unmapped_area_topdown(struct mm_struct *mm, uint64_t addr, uint64_t len)
+{
+	if (len > TASK_SIZE)
+		return 0;
+	if (addr) {
+		addr &= PAGE_MASK;
+		struct vm_area_struct *vma = find_vma(mm, addr);
+		if (addr <= TASK_SIZE - len && (!vma || addr + len <= vma->vm_start))
+			return addr;
+	}
+	addr = unmapped_area_topdown(mm, len, 0, PAGE_SIZE, MMAP_BASE);
+	if (addr)
+		return addr;
+	return mm_get_unmapped_area(mm, 0, len, PAGE_SIZE);
+}
+
+/* models __thp_get_unmapped_area(): search for len plus one PMD, then
+ * place the mapping at the PMD-aligned address inside (top-down: the
+ * upper one when the search result is aligned already) */
+static uint64_t __thp_get_unmapped_area(struct mm_struct *mm, uint64_t len, uint64_t off)
+{
+	uint64_t len_pad = len + PMD_SIZE, ret, off_sub;
+
+	if (len_pad < len)
+		return 0;
+	ret = arch_get_unmapped_area_topdown(mm, 0, len_pad);
+	if (!ret)
+		return 0;
+	off_sub = (off - ret) & (PMD_SIZE - 1);
+	if (!off_sub)
+		return ret + PMD_SIZE; /* MMF_TOPDOWN */
+	return ret + off_sub;
+}
+
+/* models __get_unmapped_area() for a mapping without MAP_FIXED: an
+ * anonymous mapping of a multiple of PMD_SIZE without a hint is THP
+ * aligned; shmem_get_unmapped_area() is not modelled (it adds no alignment
+ * while shmem THP is off for the mapping, the hosts' setting). 0 is
+ * -ENOMEM. */
+uint64_t get_unmapped_area(struct mm_struct *mm, struct address_space *file, uint64_t addr,
+			   uint64_t len, uint64_t pgoff)
+{
+	uint64_t ret;
+
+	(void)pgoff;
+	if (len > TASK_SIZE)
+		return 0;
+	if (!file && !addr && !(len & ~PMD_MASK))
+		ret = __thp_get_unmapped_area(mm, len, 0);
+	else
+		ret = arch_get_unmapped_area_topdown(mm, addr, len);
+	if (!ret || ret > TASK_SIZE - len)
+		return 0;
+	return ret;
+}
+
 /* models do_mmap() for anonymous and shmem mappings */
 int64_t sys_mmap(struct mm_struct *mm, uint64_t addr, uint64_t len, unsigned prot, unsigned flags,
 		 struct address_space *file, uint64_t pgoff, uint64_t align)
@@ -34,12 +132,18 @@ int64_t sys_mmap(struct mm_struct *mm, uint64_t addr, uint64_t len, unsigned pro
 			return -ENOMEM;
 		sys_munmap(mm, addr, len);
 	} else {
-		/* __get_unmapped_area(): without a hint, an anonymous private
-		 * mapping of a multiple of PMD_SIZE is PMD aligned (so THPs
-		 * can map it); shmem's own get_unmapped_area is not modelled. */
-		if (!align && !addr && !file && !shared && !(len & ~PMD_MASK))
-			align = PMD_SIZE;
-		addr = mm_get_unmapped_area(mm, addr, len, align ? align : PAGE_SIZE);
+		if (align > PAGE_SIZE && !addr) {
+			/* align= is user space's over-map-and-trim idiom (as
+			 * tools/hostreplay does it): reserve len + align
+			 * anywhere with an anonymous mapping, map at the first
+			 * aligned address in it, unmap the rest. */
+			uint64_t rs = get_unmapped_area(mm, NULL, 0, len + align, 0);
+			if (!rs || len + align < len)
+				return -ENOMEM;
+			addr = (rs + align - 1) & ~(align - 1);
+		} else {
+			addr = get_unmapped_area(mm, file, addr, len, pgoff);
+		}
 		if (!addr)
 			return -ENOMEM;
 	}

@@ -259,7 +259,9 @@ static long vrm_set_new_addr(struct vma_remap_struct *vrm)
 
 	if (vrm->flags & MREMAP_FIXED)
 		return 0; /* checked against TASK_SIZE by mremap_to() */
-	res = mm_get_unmapped_area(vrm->mm, 0, vrm->new_len, PAGE_SIZE);
+	res = get_unmapped_area(vrm->mm, vrm->vma->vm_file, 0, vrm->new_len,
+				vrm->vma->vm_pgoff +
+					((vrm->addr - vrm->vma->vm_start) >> PAGE_SHIFT));
 	if (!res)
 		return -ENOMEM;
 	vrm->new_addr = res;

@@ -31,6 +31,14 @@ static struct vm_area_struct *find_dst_vma(struct mm_struct *mm, uint64_t dst_st
 	return dst_vma;
 }
 
+/* models mfill_file_over_size(): a fill into a file mapping beyond i_size */
+static bool mfill_file_over_size(struct vm_area_struct *dst_vma, uint64_t dst_addr)
+{
+	if (!dst_vma->vm_file)
+		return false;
+	return linear_page_index(dst_vma, dst_addr) >= dst_vma->vm_file->nr_pages;
+}
+
 /* models mfill_atomic_install_pte() */
 static long mfill_atomic_install_pte(pte_t *dst_pte, struct vm_area_struct *dst_vma,
 				     uint64_t dst_addr, struct page *page, uint64_t flags)
@@ -40,6 +48,8 @@ static long mfill_atomic_install_pte(pte_t *dst_pte, struct vm_area_struct *dst_
 	bool vm_shared = dst_vma->vm_flags & VM_SHARED;
 	bool writable;
 
+	if (mfill_file_over_size(dst_vma, dst_addr))
+		return -EFAULT;
 	/* A uffd-wp marker may be overwritten: MISSING|WP on a none PTE. */
 	if (!pte_none(*dst_pte) && !pte_marker_uffd_wp(*dst_pte))
 		return -EEXIST;
@@ -83,10 +93,15 @@ static long mfill_atomic_pte_copy(pte_t *dst_pte, struct vm_area_struct *dst_vma
 	return ret;
 }
 
-/* models mfill_atomic_pte_zeropage() */
-static long mfill_atomic_pte_zeropage(pte_t *dst_pte, struct vm_area_struct *dst_vma)
+/* models mfill_atomic_pte_zeropage(): unlike mfill_atomic_install_pte()
+ * (pte_none_mostly()), only a none PTE is filled; a uffd-wp marker is
+ * -EEXIST */
+static long mfill_atomic_pte_zeropage(pte_t *dst_pte, struct vm_area_struct *dst_vma,
+				      uint64_t dst_addr)
 {
-	if (!pte_none(*dst_pte) && !pte_marker_uffd_wp(*dst_pte))
+	if (mfill_file_over_size(dst_vma, dst_addr))
+		return -EFAULT;
+	if (!pte_none(*dst_pte))
 		return -EEXIST;
 	*dst_pte = pte_mkspecial(pfn_pte(mem_map.zero_pfn, dst_vma->vm_page_prot));
 	return 0;
@@ -150,7 +165,7 @@ static long mfill_atomic_pte(pte_t *dst_pte, struct vm_area_struct *dst_vma, uin
 	if (!(dst_vma->vm_flags & VM_SHARED)) {
 		if (mode == MFILL_ATOMIC_COPY)
 			return mfill_atomic_pte_copy(dst_pte, dst_vma, dst_addr, value, flags);
-		return mfill_atomic_pte_zeropage(dst_pte, dst_vma);
+		return mfill_atomic_pte_zeropage(dst_pte, dst_vma, dst_addr);
 	}
 	return shmem_mfill_atomic_pte(dst_pte, dst_vma, dst_addr, value,
 				      mode == MFILL_ATOMIC_ZEROPAGE, flags);
@@ -349,9 +364,10 @@ long userfaultfd_register_range(struct userfaultfd_ctx *ctx, uint64_t start, uin
 		uint64_t vma_start = vma->vm_start > start ? vma->vm_start : start;
 		uint64_t vma_end = vma->vm_end < end ? vma->vm_end : end;
 
-		/* Already registered with this ctx in exactly this mode. */
-		if (vma->vm_userfaultfd_ctx == ctx &&
-		    (vma->vm_flags & __VM_UFFD_FLAGS) == vm_flags) {
+		/* Nothing to do: already registered with this ctx and with
+		 * (at least) these modes; a registration with fewer modes
+		 * keeps the others. */
+		if (vma->vm_userfaultfd_ctx == ctx && (vma->vm_flags & vm_flags) == vm_flags) {
 			addr = vma->vm_end;
 			continue;
 		}
@@ -464,31 +480,46 @@ static long move_zeropage_pte(struct vm_area_struct *dst_vma, pte_t *dst_pte, pt
 	return 0;
 }
 
-/* models move_pages_pte(): one page. 0 moved, -ENOENT a source hole, or an
- * error */
+/* models move_pages_pte() with the PMD checks of move_pages()' loop before
+ * it: one page. 0 moved (or a hole skipped with ALLOW_SRC_HOLES), -ENOENT a
+ * source hole, or an error */
 static long move_pages_pte(struct mm_struct *mm, struct vm_area_struct *dst_vma,
-			   struct vm_area_struct *src_vma, uint64_t dst_addr, uint64_t src_addr)
+			   struct vm_area_struct *src_vma, uint64_t dst_addr, uint64_t src_addr,
+			   uint64_t mode)
 {
+	bool holes = mode & UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES;
 	pmd_t *src_pmd = mm_find_pmd(mm, src_addr, false);
 	pmd_t *dst_pmd;
 	pte_t *src_pte, *dst_pte;
 
-	if (!src_pmd || pmd_none(*src_pmd))
-		return -ENOENT;
-	if (!pmd_is_table(*src_pmd))
-		return -EBUSY; /* a huge PMD: move_pages_huge_pmd() is not modelled */
-	src_pte = pte_offset_map(src_pmd, src_addr);
+	if (!src_pmd) {
+		if (!holes)
+			return -ENOENT;
+		src_pmd = mm_find_pmd(mm, src_addr, true); /* mm_alloc_pmd() */
+	}
 	dst_pmd = mm_find_pmd(mm, dst_addr, true);
-	if (!dst_pmd || (!pmd_none(*dst_pmd) && !pmd_is_table(*dst_pmd)))
+	if (!src_pmd || !dst_pmd)
+		return -ENOMEM;
+	/* A THP at the destination is not overridden, whatever the source. */
+	if (pmd_leaf(*dst_pmd) || is_pmd_migration_entry(*dst_pmd))
 		return -EEXIST;
+	if (!pmd_none(*src_pmd) && !pmd_is_table(*src_pmd))
+		return -EBUSY; /* a huge PMD: move_pages_huge_pmd() is not modelled */
+	if (pmd_none(*src_pmd)) {
+		if (!holes)
+			return -ENOENT;
+		if (!pte_alloc(src_pmd, mm->id))
+			return -ENOMEM;
+	}
 	if (!pte_alloc(dst_pmd, mm->id))
-		return -EEXIST;
+		return -ENOMEM;
+	src_pte = pte_offset_map(src_pmd, src_addr);
 	dst_pte = pte_offset_map(dst_pmd, dst_addr);
 	/* The destination is checked before the source, as the kernel does. */
 	if (!pte_none(*dst_pte))
 		return -EEXIST;
 	if (pte_none(*src_pte))
-		return -ENOENT;
+		return holes ? 0 : -ENOENT; /* nothing to do to move a hole */
 	if (!pte_present(*src_pte))
 		return move_swap_pte(dst_vma, dst_pte, src_pte);
 	if (is_zero_pfn(pte_pfn(*src_pte)))
@@ -546,9 +577,7 @@ long move_pages(struct userfaultfd_ctx *ctx, uint64_t dst_start, uint64_t src_st
 	if (anon_vma_prepare(dst_vma))
 		return -ENOMEM;
 	for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
-		err = move_pages_pte(mm, dst_vma, src_vma, dst_start + off, src_start + off);
-		if (err == -ENOENT && (mode & UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES))
-			err = 0;
+		err = move_pages_pte(mm, dst_vma, src_vma, dst_start + off, src_start + off, mode);
 		if (err)
 			break;
 		moved += PAGE_SIZE;

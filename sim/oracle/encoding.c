@@ -7,6 +7,7 @@
 #include "oracle_internal.h"
 
 #include "model/swapops.h"
+#include "patch.h"
 
 bool encoding_check_vma(struct oracle *o, const struct vm_area_struct *vma)
 {
@@ -58,7 +59,9 @@ bool encoding_check_leaf(struct oracle *o, const struct vm_area_struct *vma, uin
 	if (present && pmd && vma->vm_file && uffd)
 		return oracle_fail(o, "file pmd uffd", mm_id, addr, 0, val,
 				   "a shmem PMD leaf carries the uffd bit");
-	if (!registered && uffd)
+	/* E4 (EXC_WP_LEFTOVER): 6.18 lets a re-register drop WP and keep its
+	 * bits; only the RWP series refuses that. */
+	if (!registered && uffd && kernel_has_rwp())
 		return oracle_fail(o, "stray uffd", mm_id, addr, 0, val,
 				   "a uffd bit or uffd-wp marker in a VMA with neither VM_UFFD_WP "
 				   "nor VM_UFFD_RWP");

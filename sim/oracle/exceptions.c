@@ -39,6 +39,20 @@ const struct oracle_exception oracle_exceptions[NR_EXCEPTIONS] = {
 			"PMD\"); mm/huge_memory.c do_huge_pmd_anonymous_page, mm/memory.c "
 			"finish_fault, do_set_pmd",
 		},
+	[EXC_WP_LEFTOVER] =
+		{
+			"stray uffd",
+			"without the RWP series (kernel 6.18) a re-register of a WP VMA with "
+			"modes that do not include WP replaces the modes and leaves the uffd-wp "
+			"bits and markers in place; so does the unregister that follows, which "
+			"resolves only while VM_UFFD_WP is set. A leftover reads as not "
+			"write-protected (userfaultfd_pte_wp() needs VM_UFFD_WP, "
+			"pte_marker_handle_uffd_wp() treats a marker as none). The series "
+			"refuses the drop with EBUSY, so there it stays a violation",
+			"fs/userfaultfd.c userfaultfd_register_range(), userfaultfd_clear_vma(); "
+			"mm/memory.c pte_marker_handle_uffd_wp(); tools/conformance (host: "
+			"markers stay after MINOR over WP)",
+		},
 };
 
 bool exception_force_prot_none(const struct mm_event *ev, const struct vm_area_struct *vma)

@@ -287,8 +287,14 @@ static void ev_register(struct oracle *o, const struct mm_event *ev, struct mm_s
 		struct lpage *lp = ledger_page(o, mm->id, addr, rwp || wp);
 		if (!lp)
 			continue;
-		/* A re-register that drops a mode (6.18 allows it; the series
-		 * refuses it with EBUSY) ends its tracking. */
+		/* userfaultfd_register_range() leaves a VMA alone that this
+		 * context registered with (at least) these modes already. */
+		if (lp->ctx_id == ev->ctx_id && (lp->modes & ev->mode) == ev->mode)
+			continue;
+		lp->modes = (uint8_t)ev->mode;
+		/* A re-register with a mode it did not have replaces the modes:
+		 * one that drops WP (6.18 allows it; the series refuses it with
+		 * EBUSY) ends its tracking. */
 		if (!rwp)
 			lp->rwp = false;
 		if (!wp)

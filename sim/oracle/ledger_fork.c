@@ -43,6 +43,7 @@ static void fork_pages(struct oracle *o, const struct mm_event *ev)
 		struct lpage *cp = ledger_page(o, ev->value, lp->addr, true);
 		cp->rwp = lp->rwp;
 		cp->wp = lp->wp;
+		cp->modes = lp->modes;
 		cp->rwp_state = lp->rwp_state;
 		cp->unarmed_page = lp->unarmed_page;
 		cp->wp_state = lp->wp_state;

@@ -92,6 +92,7 @@ bool ledger_mremap(struct oracle *o, const struct mm_event *ev, struct mm_struct
 		struct lpage *np = ledger_page(o, ev->mm_id, ev->new_address + off, true);
 		np->rwp = proto->rwp;
 		np->wp = proto->wp;
+		np->modes = proto->modes;
 		np->rwp_state = L_UNTRACKED;
 		np->wp_state = W_UNPROT;
 		np->ctx_id = proto->ctx_id;

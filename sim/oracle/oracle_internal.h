@@ -87,6 +87,7 @@ struct lpage {
 	bool rwp_delivered; /* a sync RWP fault was queued since the arm */
 	bool wp_delivered;
 	uint8_t perm;
+	uint8_t modes; /* UFFDIO_REGISTER_MODE_* of the last registration that changed it */
 	uint32_t ctx_id;
 	uint32_t seen;		    /* check epoch */
 	uint64_t before;	    /* raw entry at the outermost before_step */
@@ -180,6 +181,7 @@ enum exception_id {
 	EXC_FORCE_PROT_NONE, /* FOLL_FORCE through an inaccessible VMA */
 	EXC_ASYNC_PMD,	     /* async resolution of an armed PMD covers 2 MiB */
 	EXC_UNARMED_PMD,     /* a huge fault may map pages the arm did not arm */
+	EXC_WP_LEFTOVER,     /* 6.18: a re-register that drops WP leaves its bits */
 	NR_EXCEPTIONS
 };
 struct oracle_exception {

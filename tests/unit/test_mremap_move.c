@@ -302,8 +302,10 @@ static void move_huge_pmd_table(void **state)
 static void resize_and_errors(void **state)
 {
 	struct mm_struct *mm = t_proc.mm;
-	uint64_t a = t_map_anon(mm, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+	/* Mappings go top-down (arch_get_unmapped_area_topdown()): b first,
+	 * so that a lands right below it and cannot grow in place. */
 	uint64_t b = t_map_anon(mm, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
+	uint64_t a = t_map_anon(mm, 8 * PAGE_SIZE, PROT_READ | PROT_WRITE, 0);
 	t_write_pages(mm, a, 8, 0x5);
 
 	assert_int_equal(sys_mremap(mm, a, PAGE_SIZE, PAGE_SIZE, 0x8, 0), -EINVAL);

@@ -23,7 +23,12 @@ static void env_init(struct env *e, uint64_t features)
 {
 	e->mm = mm_alloc("t");
 	e->a = t_map_anon(e->mm, ANON_LEN, ALL_RW, 0);
-	e->none = t_map_anon(e->mm, PAGE_SIZE, PROT_NONE, 0);
+	/* Mappings go top-down, so the layout a, none, hole, b is made with
+	 * fixed addresses above a. */
+	e->none = e->a + ANON_LEN;
+	assert_int_equal(
+		sys_mmap(e->mm, e->none, PAGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_FIXED, NULL, 0, 0),
+		(int64_t)e->none);
 	e->b = e->none + 2 * PAGE_SIZE;
 	assert_int_equal(
 		sys_mmap(e->mm, e->b, PAGE_SIZE, ALL_RW, MAP_PRIVATE | MAP_FIXED, NULL, 0, 0),

@@ -567,6 +567,12 @@ static int ranges_uffd_at(int proc, uint64_t addr)
 
 /* ------------------------------------------------------------ uffd messages */
 
+/* The context of each thread's latest page-fault message (THREAD_ID): the
+ * context a thread asleep in handle_userfault() waits on, also when the
+ * step's task does not know the faulting page (MADV_POPULATE_*). Thread
+ * id -> context index + 1. */
+static GHashTable *fault_uffd_by_tid;
+
 static void drain_uffds(void)
 {
 	for (guint i = 0; i < uffds->len; i++) {
@@ -579,6 +585,15 @@ static void drain_uffds(void)
 				u->fork_fd = (int)msg.arg.fork.ufd;
 				fcntl(u->fork_fd, F_SETFD, FD_CLOEXEC);
 				fcntl(u->fork_fd, F_SETFL, O_NONBLOCK);
+			}
+			if (msg.event == UFFD_EVENT_PAGEFAULT) {
+				if (!fault_uffd_by_tid)
+					fault_uffd_by_tid =
+						g_hash_table_new(g_direct_hash, g_direct_equal);
+				g_hash_table_insert(
+					fault_uffd_by_tid,
+					GINT_TO_POINTER((int)msg.arg.pagefault.feat.ptid),
+					GINT_TO_POINTER((int)i + 1));
 			}
 			g_array_append_val(u->msgs, msg);
 		}
@@ -693,9 +708,19 @@ static int task_wait_uffd(const struct hr_task *t)
 		task_uffd[i] = -1;
 		return -1;
 	}
-	/* The context is the one registered where the task faulted when it
-	 * was first seen asleep there: a later munmap or unregister does not
-	 * wake it, so it still waits on that context. */
+	/* The context that queued the thread's latest fault message is the
+	 * one it sleeps on. */
+	gpointer c = fault_uffd_by_tid
+			     ? g_hash_table_lookup(fault_uffd_by_tid, GINT_TO_POINTER((int)t->tid))
+			     : NULL;
+	if (c) {
+		task_uffd[i] = GPOINTER_TO_INT(c) - 1;
+		task_uffd_addr[i] = t->addr;
+		return task_uffd[i];
+	}
+	/* Otherwise the context is the one registered where the task faulted
+	 * when it was first seen asleep there: a later munmap or unregister
+	 * does not wake it, so it still waits on that context. */
 	if (task_uffd[i] < 0 || task_uffd_addr[i] != t->addr) {
 		task_uffd[i] = ranges_uffd_at(proc_index_of_pid(t->pid), t->addr & ~(HR_PAGE - 1));
 		task_uffd_addr[i] = t->addr;

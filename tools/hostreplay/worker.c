@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -40,6 +41,17 @@ struct held_pipe {
 };
 
 static int w_sock = -1;
+
+/* Task threads get their stack and signal stack from a pool reserved when
+ * the worker starts, one slot per trace step, and all threads share the
+ * main malloc arena: glibc would otherwise mmap() an 8 MiB stack and a
+ * 64 MiB arena per thread while the trace runs, and the kernel places them
+ * in the holes that munmap and mremap leave in the trace's regions, where a
+ * later mprotect, access or GUP of the unmapped range would find them. */
+#define HR_TASK_STACK (256 * 1024)
+#define HR_TASK_SLOT (HR_TASK_STACK + HR_ALTSTACK)
+static char *w_stacks;
+static size_t w_nstacks;
 static struct held_pipe *w_held;
 static size_t w_nheld, w_cap;
 static pthread_mutex_t w_held_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -211,18 +223,14 @@ static void *task_main(void *p)
 	const struct step *s = hr_step(ta->step);
 	stack_t ss = { .ss_size = HR_ALTSTACK };
 
-	ss.ss_sp = malloc(HR_ALTSTACK);
-	if (ss.ss_sp)
-		sigaltstack(&ss, NULL);
+	ss.ss_sp = w_stacks + (size_t)ta->step * HR_TASK_SLOT + HR_TASK_STACK;
+	sigaltstack(&ss, NULL);
 	t->tid = (pid_t)syscall(SYS_gettid);
 	int res = run_task(s, t, ta->base, ta->nr_pages);
 	t->result = res;
 	__atomic_store_n(&t->state, HR_TASK_DONE, __ATOMIC_SEQ_CST);
-	if (ss.ss_sp) {
-		ss.ss_flags = SS_DISABLE;
-		sigaltstack(&ss, NULL);
-		free(ss.ss_sp);
-	}
+	ss.ss_flags = SS_DISABLE;
+	sigaltstack(&ss, NULL);
 	free(ta);
 	return NULL;
 }
@@ -235,6 +243,10 @@ static int64_t start_task(const struct hr_req *rq)
 
 	if (!ta)
 		return -ENOMEM;
+	if ((size_t)rq->step >= w_nstacks) {
+		free(ta);
+		return -ENOMEM;
+	}
 	*ta = (struct task_arg){ rq->step, rq->a[0], rq->a[1] };
 	struct hr_task *t = &hr_tasks[rq->step];
 	t->pid = getpid();
@@ -244,6 +256,7 @@ static int64_t start_task(const struct hr_req *rq)
 	__atomic_store_n(&t->state, HR_TASK_RUNNING, __ATOMIC_SEQ_CST);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstack(&attr, w_stacks + (size_t)rq->step * HR_TASK_SLOT, HR_TASK_STACK);
 	int err = pthread_create(&th, &attr, task_main, ta);
 	pthread_attr_destroy(&attr);
 	if (err) {
@@ -432,6 +445,12 @@ void hr_worker_main(int sock)
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	w_sock = sock;
+	mallopt(M_ARENA_MAX, 1);
+	w_nstacks = hr_trace->steps->len + 1;
+	w_stacks = mmap(NULL, w_nstacks * HR_TASK_SLOT, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+	if (w_stacks == MAP_FAILED)
+		_exit(1);
 	/* held vmsplice pipes cost two descriptors per page */
 	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
 		rl.rlim_cur = rl.rlim_max;

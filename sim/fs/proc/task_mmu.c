@@ -406,9 +406,9 @@ static int pagemap_scan_get_args(const struct pm_scan_arg *arg)
 		return -EINVAL;
 	if ((arg->start & ~PAGE_MASK) || arg->end < arg->start)
 		return -EINVAL;
-	/* The model always returns pages, so it needs something to return. */
-	if (!arg->return_mask)
-		return -EINVAL;
+	/* An empty return_mask is valid: the matching pages are still
+	 * reported, as ranges whose categories are 0 (pagemap_scan_output()
+	 * masks them with return_mask). */
 	return 0;
 }
 
