@@ -144,5 +144,11 @@ void folio_put_refs(struct folio *f, int refs);
 /* Split a large unmapped-or-mapped folio into order-0 folios (data model
  * only: the caller has already dealt with the mappings). */
 void folio_split_to_order0(struct folio *f);
+/* Split a large folio the way folio_split() does to new order 0: the page at
+ * pfn `at` becomes an order-0 folio, every other page lands in the largest
+ * naturally aligned piece that does not contain it (the buddy halves).
+ * References as folio_split_to_order0(): one per PTE mapping in each piece,
+ * the rest stay with the piece holding the old head. */
+void folio_split_at(struct folio *f, uint64_t at);
 
 #endif

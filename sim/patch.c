@@ -107,8 +107,8 @@ const char *patch_current_level(void)
 }
 
 const struct kernel_desc kernel_descs[] = {
-	{ "rwp", "the kernel with the RWP series (v7.x)", true },
-	{ "6.18", "mainline Linux 6.18: no RWP UAPI (the host of tools/hostreplay)", false },
+	{ "rwp", "the kernel with the RWP series (v7.x)", true, true },
+	{ "6.18", "mainline Linux 6.18: no RWP UAPI (the host of tools/hostreplay)", false, false },
 };
 const unsigned nr_kernels = sizeof(kernel_descs) / sizeof(kernel_descs[0]);
 const struct kernel_desc *kernel_base = &kernel_descs[0];

@@ -75,6 +75,11 @@ struct kernel_desc {
 	const char *name;
 	const char *summary;
 	bool rwp_uapi;
+	/* userfaultfd_register_range() skips a VMA of this ctx only when its
+	 * mode is exactly the requested one ("mm/userfaultfd: clear uffd-wp
+	 * PTE state when re-registering without WP", 2026, under the series);
+	 * 6.18 skips one whose mode is a superset. */
+	bool uffd_register_exact_mode;
 };
 
 extern const struct kernel_desc kernel_descs[];

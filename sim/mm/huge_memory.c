@@ -145,16 +145,77 @@ vm_fault_t do_huge_pmd_numa_page(struct vm_fault *vmf)
 	return 0;
 }
 
-/* models do_huge_pmd_wp_page(): reuse an exclusive THP, else split */
+/* models map_anon_folio_pmd_nopf()
+ * The PMD comes from vm_page_prot: no per-PTE state (uffd bit, protnone,
+ * young/dirty) survives. */
+void map_anon_folio_pmd_nopf(struct folio *folio, pmd_t *pmd, struct vm_area_struct *vma,
+			     uint64_t haddr)
+{
+	pmd_t entry = pmd_mkhuge(pfn_pmd(folio_pfn(folio), vma->vm_page_prot));
+
+	entry = pmd_mkdirty(entry);
+	if (vma->vm_flags & VM_WRITE) /* maybe_pmd_mkwrite() */
+		entry = pmd_mkwrite(entry);
+	folio_add_new_anon_rmap(folio, vma, haddr, true);
+	folio_add_anon_rmap_pmd(folio, vma, true);
+	*pmd = entry;
+	deferred_split_folio(folio, false);
+}
+
+/* models do_huge_zero_wp_pmd() (6.14+): a write fault on the huge zero
+ * PMD maps a new zeroed PMD-order folio in its place, keeping the table the
+ * zero PMD deposited; only when no THP can be allocated does the caller
+ * fall back to splitting. */
+static vm_fault_t do_huge_zero_wp_pmd(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	uint64_t haddr = vmf->address & HPAGE_PMD_MASK;
+	struct folio *folio = folio_alloc(HPAGE_PMD_ORDER); /* vma_alloc_anon_folio_pmd() */
+
+	if (!folio)
+		return VM_FAULT_FALLBACK;
+	if (pmd_val(*vmf->pmd) != pmd_val(vmf->orig_pmd)) {
+		folio_put(folio);
+		return 0;
+	}
+	*vmf->pmd = __pmd(0);				      /* pmdp_huge_clear_flush() */
+	map_anon_folio_pmd_nopf(folio, vmf->pmd, vma, haddr); /* map_anon_folio_pmd_pf() */
+	return 0;
+}
+
+/* models do_huge_pmd_wp_page(): replace the huge zero PMD, reuse an
+ * exclusive THP, else split */
 vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	pmd_t pmd = *vmf->pmd;
 	uint64_t pfn = pmd_pfn(pmd);
 
-	if (!is_huge_zero_pfn(pfn)) {
+	if (is_huge_zero_pfn(pfn)) {
+		vm_fault_t ret = do_huge_zero_wp_pmd(vmf);
+		if (!(ret & VM_FAULT_FALLBACK))
+			return ret;
+		/* Fallback to splitting PMD if THP cannot be allocated */
+	} else {
 		struct folio *folio = pfn_folio(pfn);
-		if (PageAnonExclusive(folio_page(folio, 0))) {
+		struct page *page = folio_page(folio, 0);
+		bool reuse = PageAnonExclusive(page);
+
+		/* Like do_wp_page(): a folio nobody else references is
+		 * reused (its other mappings are gone, e.g. all COWed away
+		 * after fork); the folio lock is not modelled. */
+		if (!reuse &&
+		    folio_ref_count(folio) <=
+			    1 + folio_test_swapcache(folio) * (int)folio_nr_pages(folio)) {
+			if (folio_test_swapcache(folio))
+				folio_free_swap(folio);
+			if (folio_ref_count(folio) == 1) {
+				/* folio_move_anon_rmap() */
+				page->flags |= PG_anon_exclusive; /* SetPageAnonExclusive() */
+				reuse = true;
+			}
+		}
+		if (reuse) {
 			if (vmf->flags & FAULT_FLAG_UNSHARE)
 				return 0;
 			pmd = pmd_mkyoung(pmd_mkdirty(pmd));

@@ -148,6 +148,9 @@ vm_fault_t do_huge_pmd_anonymous_page(struct vm_fault *vmf);
 vm_fault_t do_huge_pmd_uffd_rwp(struct vm_fault *vmf);
 vm_fault_t do_huge_pmd_numa_page(struct vm_fault *vmf);
 vm_fault_t do_huge_pmd_wp_page(struct vm_fault *vmf);
+/* map_anon_folio_pmd_nopf: map a new anon PMD-order folio at haddr. */
+void map_anon_folio_pmd_nopf(struct folio *folio, pmd_t *pmd, struct vm_area_struct *vma,
+			     uint64_t haddr);
 void huge_pmd_set_accessed(struct vm_fault *vmf);
 /* change_huge_pmd: 0 when the PMD is no longer huge (caller falls back to PTEs). */
 long change_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, uint64_t addr, pgprot_t newprot,

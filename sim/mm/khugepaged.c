@@ -486,22 +486,6 @@ static enum scan_result alloc_charge_folio(struct folio **foliop, struct mm_stru
 	return SCAN_SUCCEED;
 }
 
-/* models map_anon_folio_pmd_nopf() (mm/huge_memory.c)
- * The PMD comes from vm_page_prot: no per-PTE state (uffd bit, protnone,
- * young/dirty) survives the collapse. */
-static void map_anon_folio_pmd_nopf(struct folio *folio, pmd_t *pmd, struct vm_area_struct *vma,
-				    uint64_t haddr)
-{
-	pmd_t entry = pmd_mkhuge(pfn_pmd(folio_pfn(folio), vma->vm_page_prot));
-
-	entry = pmd_mkdirty(entry);
-	if (vma->vm_flags & VM_WRITE)
-		entry = pmd_mkwrite(entry);
-	folio_add_new_anon_rmap(folio, vma, haddr, true);
-	folio_add_anon_rmap_pmd(folio, vma, true);
-	*pmd = entry;
-}
-
 /* models collapse_huge_page()
  * Entered with the mmap lock dropped (the allocation may reclaim), so the
  * VMA is looked up again after the race window. */

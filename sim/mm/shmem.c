@@ -163,6 +163,58 @@ static void shmem_split_unmapped(struct address_space *mapping, struct folio *fo
 	}
 }
 
+/* The page cache's references on the folios of [index, index + nr) after a
+ * split of an unmapped folio: nr_pages each. */
+static void shmem_split_fixup(struct address_space *mapping, uint64_t index, uint64_t nr)
+{
+	for (uint64_t i = index; i < index + nr;) {
+		struct folio *f = pfn_folio(xa_to_pfn(mapping->i_pages[i]));
+		f->refcount = (int)folio_nr_pages(f);
+		f->mapping = mapping;
+		i = f->index + folio_nr_pages(f);
+	}
+}
+
+/* models try_folio_split() on an unmapped shmem folio: folio_split()'s
+ * non-uniform split, so only the page at `at` becomes order 0 and the rest
+ * stay in the largest aligned pieces (6.18). A file folio's mappings are
+ * unmapped, not restored (remap_page() is for anon only). */
+static bool shmem_try_folio_split(struct address_space *mapping, struct folio *folio, uint64_t at)
+{
+	uint64_t index = folio->index, nr = folio_nr_pages(folio);
+
+	if (!shmem_can_split(folio))
+		return false;
+	unmap_mapping_pages(mapping, index, nr, false); /* unmap_folio() */
+	folio_split_at(folio, folio_pfn(folio) + (at - index));
+	shmem_split_fixup(mapping, index, nr);
+	return true;
+}
+
+/* models truncate_inode_partial_folio() for the pages [first, end) of a
+ * large folio that only partly lies there: split at the first page of the
+ * range, then the piece holding `end` at `end`, so that the pieces inside
+ * can go. False when the folio cannot be split: the covered pages are zeroed
+ * and the folio stays (shmem folios are dirty). */
+static bool truncate_inode_partial_folio(struct address_space *mapping, struct folio *folio,
+					 uint64_t first, uint64_t end)
+{
+	uint64_t fend = folio->index + folio_nr_pages(folio);
+	uint64_t split_at = MAX(first, folio->index);
+
+	if (!shmem_try_folio_split(mapping, folio, split_at)) {
+		for (uint64_t j = split_at; j < MIN(end, fend); j++)
+			folio_page(folio, j - folio->index)->content = 0;
+		return false;
+	}
+	if (end < fend) {
+		struct folio *folio2 = pfn_folio(xa_to_pfn(mapping->i_pages[end]));
+		if (folio_test_large(folio2)) /* its result does not matter */
+			shmem_try_folio_split(mapping, folio2, end);
+	}
+	return true;
+}
+
 /* models shmem_fallocate(FALLOC_FL_PUNCH_HOLE) -> shmem_truncate_range() */
 long shmem_fallocate_punch(struct address_space *mapping, uint64_t first, uint64_t nr)
 {
@@ -194,19 +246,12 @@ long shmem_fallocate_punch(struct address_space *mapping, uint64_t first, uint64
 		struct folio *folio = pfn_folio(xa_to_pfn(e));
 		uint64_t fnr = folio_nr_pages(folio);
 		if (folio->index < first || folio->index + fnr > first + nr) {
-			if (!shmem_can_split(folio)) {
-				/* truncate_inode_partial_folio(): the split fails,
-				 * the covered pages are zeroed and the folio stays
-				 * (shmem folios are dirty); nothing else unmapped. */
-				uint64_t end = MIN(first + nr, folio->index + fnr);
-				for (uint64_t j = i; j < end; j++)
-					folio_page(folio, j - folio->index)->content = 0;
-				i = end - 1;
+			/* Partly covered: split, then drop the pieces inside;
+			 * nothing else is unmapped when the split fails. */
+			if (!truncate_inode_partial_folio(mapping, folio, first, first + nr)) {
+				i = MIN(first + nr, folio->index + fnr) - 1;
 				continue;
 			}
-			/* Partly covered: split, then drop the covered pages. */
-			unmap_mapping_pages(mapping, folio->index, fnr, false);
-			shmem_split_unmapped(mapping, folio);
 			folio = pfn_folio(xa_to_pfn(mapping->i_pages[i]));
 		}
 		filemap_remove_folio(mapping, folio);

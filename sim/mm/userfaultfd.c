@@ -364,10 +364,16 @@ long userfaultfd_register_range(struct userfaultfd_ctx *ctx, uint64_t start, uin
 		uint64_t vma_start = vma->vm_start > start ? vma->vm_start : start;
 		uint64_t vma_end = vma->vm_end < end ? vma->vm_end : end;
 
-		/* Nothing to do: already registered with this ctx and with
-		 * (at least) these modes; a registration with fewer modes
-		 * keeps the others. */
-		if (vma->vm_userfaultfd_ctx == ctx && (vma->vm_flags & vm_flags) == vm_flags) {
+		/* Nothing to do: already registered with this ctx in this
+		 * mode. 6.18 skips a VMA whose modes include the requested
+		 * ones (so a registration with fewer modes keeps the others);
+		 * under the series, after "mm/userfaultfd: clear uffd-wp PTE
+		 * state when re-registering without WP" (2026), only an exact
+		 * match is skipped. */
+		if (vma->vm_userfaultfd_ctx == ctx &&
+		    (kernel_base->uffd_register_exact_mode
+			     ? (vma->vm_flags & __VM_UFFD_FLAGS) == vm_flags
+			     : (vma->vm_flags & vm_flags) == vm_flags)) {
 			addr = vma->vm_end;
 			continue;
 		}

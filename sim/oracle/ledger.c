@@ -9,6 +9,7 @@
 #include "oracle_internal.h"
 
 #include "linux/mm.h"
+#include "patch.h"
 
 static void lpage_free(gpointer p) { g_free(p); }
 
@@ -288,8 +289,12 @@ static void ev_register(struct oracle *o, const struct mm_event *ev, struct mm_s
 		if (!lp)
 			continue;
 		/* userfaultfd_register_range() leaves a VMA alone that this
-		 * context registered with (at least) these modes already. */
-		if (lp->ctx_id == ev->ctx_id && (lp->modes & ev->mode) == ev->mode)
+		 * context registered with these modes already: exactly these
+		 * under the series, at least these in 6.18 (the kernel's own
+		 * rule, which a VMM sees in which modes stay in force). */
+		if (lp->ctx_id == ev->ctx_id &&
+		    (kernel_base->uffd_register_exact_mode ? lp->modes == ev->mode
+							   : (lp->modes & ev->mode) == ev->mode))
 			continue;
 		lp->modes = (uint8_t)ev->mode;
 		/* A re-register with a mode it did not have replaces the modes:

@@ -512,7 +512,10 @@ static void punch_hole_leaves_none_for_rwp_and_a_marker_for_wp(void **state)
 }
 
 /* Punching one page of a PMD-mapped folio zaps the PMD (a file PMD split
- * leaves no PTEs), splits the folio and keeps the other 511 cached. */
+ * leaves no PTEs), splits the folio and keeps the other 511 cached. The split
+ * is folio_split()'s non-uniform one (truncate_inode_partial_folio() in 6.18,
+ * checked on the host with tools/hostreplay): page 5 alone, then the piece
+ * holding page 6 split at 6, the rest in the largest aligned pieces. */
 static void punching_one_page_of_a_pmd_mapped_folio_zaps_the_pmd_and_splits(void **state)
 {
 	restart(state, true);
@@ -531,14 +534,19 @@ static void punching_one_page_of_a_pmd_mapped_folio_zaps_the_pmd_and_splits(void
 		for (unsigned i = 0; i < HPAGE_PMD_NR; i++)
 			assert_true(pte_none(t_pte(t_proc.mm, base + i * PAGE_SIZE)));
 	assert_null(filemap_get_folio(t_proc.file, 5));
-	for (uint64_t idx = 0; idx < HPAGE_PMD_NR; idx++) {
-		if (idx == 5)
-			continue;
-		struct folio *f = filemap_get_folio(t_proc.file, idx);
-		assert_non_null(f);
-		assert_int_equal(folio_order(f), 0);
-		assert_int_equal(folio_pfn(f), pfn + idx);
-		assert_int_equal(folio_ref_count(f), 1);
+	static const struct {
+		uint64_t index;
+		unsigned order;
+	} pieces[] = { { 0, 2 },  { 4, 0 },  { 6, 0 },	{ 7, 0 },   { 8, 3 },
+		       { 16, 4 }, { 32, 5 }, { 64, 6 }, { 128, 7 }, { 256, 8 } };
+	for (unsigned k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
+		for (uint64_t i = 0; i < (1ULL << pieces[k].order); i++) {
+			struct folio *f = filemap_get_folio(t_proc.file, pieces[k].index + i);
+			assert_non_null(f);
+			assert_int_equal(folio_order(f), pieces[k].order);
+			assert_int_equal(folio_pfn(f), pfn + pieces[k].index);
+			assert_int_equal(folio_ref_count(f), 1 << pieces[k].order);
+		}
 	}
 	assert_int_equal(filemap_get_folio(t_proc.file, 0)
 				 ? folio_page(filemap_get_folio(t_proc.file, 0), 0)->content
