@@ -164,44 +164,50 @@ void folio_split_to_order0(struct folio *f)
 	mem_map.folios[pfn].pincount = head.pincount;
 }
 
-static void folio_make_piece(const struct folio *head, uint64_t head_pfn, uint64_t pfn,
-			     unsigned order, int extra)
+/* One new folio of the split: frames [pfn, pfn + 2^order) of the old head. */
+static void split_make_folio(const struct folio *head, uint64_t head_pfn, uint64_t pfn,
+			     unsigned order)
 {
-	struct folio *t = &mem_map.folios[pfn];
 	uint64_t nr = 1ULL << order;
+	struct folio *t = &mem_map.folios[pfn];
+	int refs = 0;
 
+	for (uint64_t i = 0; i < nr; i++) {
+		struct page *p = &mem_map.pages[pfn + i];
+
+		refs += p->mapcount;
+		p->head_delta = (uint16_t)i;
+		if (i) {
+			p->flags &= (uint16_t)~PG_head;
+			memset(&mem_map.folios[pfn + i], 0, sizeof(struct folio));
+		} else {
+			p->flags |= PG_head;
+		}
+	}
 	*t = *head;
 	t->order = (uint8_t)order;
 	t->index = head->index + (pfn - head_pfn);
 	t->entire_mapcount = 0;
-	t->pincount = pfn == head_pfn ? head->pincount : 0;
-	t->refcount = pfn == head_pfn && extra > 0 ? extra : 0;
-	for (uint64_t i = 0; i < nr; i++) {
-		struct page *p = &mem_map.pages[pfn + i];
-		t->refcount += p->mapcount;
-		p->head_delta = (uint16_t)i;
-		if (i)
-			p->flags &= (uint16_t)~PG_head;
-		else
-			p->flags |= PG_head;
-	}
+	t->pincount = 0;
+	t->refcount = refs;
 }
 
-void folio_split_at(struct folio *f, uint64_t at)
+void folio_split_nonuniform(struct folio *f, uint64_t at)
 {
-	uint64_t head_pfn = folio_pfn(f), pfn = head_pfn;
+	uint64_t pfn = folio_pfn(f), start = 0;
 	struct folio head = *f;
 	int extra = head.refcount - folio_mapcount(f);
-	unsigned order = head.order;
 
-	g_assert(at >= pfn && at < pfn + folio_nr_pages(f));
-	while (order--) {
-		uint64_t half = 1ULL << order;
-		bool upper = at >= pfn + half;
+	g_assert(!head.entire_mapcount && at < folio_nr_pages(f));
+	for (unsigned o = head.order; o > 0; o--) {
+		uint64_t half = 1ULL << (o - 1);
+		bool low = at - start < half; /* at lies in the lower half */
 
-		folio_make_piece(&head, head_pfn, upper ? pfn : pfn + half, order, extra);
-		if (upper)
-			pfn += half;
+		split_make_folio(&head, pfn, pfn + start + (low ? half : 0), o - 1);
+		if (!low)
+			start += half;
 	}
-	folio_make_piece(&head, head_pfn, pfn, 0, extra);
+	split_make_folio(&head, pfn, pfn + start, 0);
+	mem_map.folios[pfn].refcount += extra;
+	mem_map.folios[pfn].pincount = head.pincount;
 }

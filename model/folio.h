@@ -144,11 +144,13 @@ void folio_put_refs(struct folio *f, int refs);
 /* Split a large unmapped-or-mapped folio into order-0 folios (data model
  * only: the caller has already dealt with the mappings). */
 void folio_split_to_order0(struct folio *f);
-/* Split a large folio the way folio_split() does to new order 0: the page at
- * pfn `at` becomes an order-0 folio, every other page lands in the largest
- * naturally aligned piece that does not contain it (the buddy halves).
- * References as folio_split_to_order0(): one per PTE mapping in each piece,
- * the rest stay with the piece holding the old head. */
-void folio_split_at(struct folio *f, uint64_t at);
+/* Split a large folio with no PMD mapping the non-uniform (buddy) way, as
+ * __split_unmapped_folio(SPLIT_TYPE_NON_UNIFORM) to order 0: page `at` of it
+ * becomes an order-0 folio, the rest the halves of decreasing order around
+ * it (order 9 at 5: [5] [4] [6-7] [0-3] [8-15] ... [256-511]). Each new folio
+ * holds one reference per PTE mapping of its pages; references beyond the
+ * mappings (page cache, pins, isolation) stay with the folio of page 0, for
+ * the caller to share out (data model only). */
+void folio_split_nonuniform(struct folio *f, uint64_t at);
 
 #endif

@@ -55,6 +55,10 @@ struct anon_vma {
 struct address_space {
 	char *name;
 	uint64_t nr_pages; /* i_size in pages */
+	/* i_pages entries: i_size rounded up to a PMD-order block, since a
+	 * large shmem folio may extend past i_size (collapse_file() or a
+	 * truncate whose split failed); faults still stop at nr_pages. */
+	uint64_t nr_slots;
 	uint64_t *i_pages; /* per index: 0, xa_mk_pfn(pfn of the page at index), or a value */
 	GPtrArray *i_mmap; /* VMAs mapping the file */
 	bool huge;	   /* shmem_enabled allows PMD folios (huge=always/within_size/advise) */
@@ -62,6 +66,12 @@ struct address_space {
 };
 #define file address_space /* one object plays both roles in the model */
 
+/* The page cache's extent for an i_size of nr_pages (see nr_slots). */
+static inline uint64_t shmem_nr_slots(uint64_t nr_pages)
+{
+	uint64_t n = (nr_pages + HPAGE_PMD_NR - 1) & ~(uint64_t)(HPAGE_PMD_NR - 1);
+	return n ? n : 1;
+}
 static inline bool xa_is_value(uint64_t e) { return e & XA_VALUE_BIT; }
 static inline uint64_t xa_mk_pfn(uint64_t pfn) { return pfn << 1; }
 static inline uint64_t xa_to_pfn(uint64_t e) { return e >> 1; }

@@ -224,7 +224,8 @@ struct address_space *shmem_file_alloc(const char *name, uint64_t nr_pages, bool
 	struct address_space *m = g_new0(struct address_space, 1);
 	m->name = g_strdup(name);
 	m->nr_pages = nr_pages;
-	m->i_pages = g_new0(uint64_t, nr_pages ? nr_pages : 1);
+	m->nr_slots = shmem_nr_slots(nr_pages);
+	m->i_pages = g_new0(uint64_t, m->nr_slots);
 	m->i_mmap = g_ptr_array_new();
 	m->huge = huge;
 	m->refcount = 1;
@@ -236,7 +237,7 @@ void shmem_file_put(struct address_space *m)
 	if (--m->refcount > 0)
 		return;
 	/* Drop the page cache's references. */
-	for (uint64_t i = 0; i < m->nr_pages; i++) {
+	for (uint64_t i = 0; i < m->nr_slots; i++) {
 		uint64_t e = m->i_pages[i];
 		if (!e || xa_is_value(e))
 			continue;
@@ -255,7 +256,7 @@ void shmem_file_put(struct address_space *m)
 
 struct folio *filemap_get_folio(struct address_space *m, uint64_t index)
 {
-	if (index >= m->nr_pages)
+	if (index >= m->nr_slots)
 		return NULL;
 	uint64_t e = m->i_pages[index];
 	if (!e || xa_is_value(e))

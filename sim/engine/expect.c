@@ -70,7 +70,7 @@ bool observe_content(struct region *r, uint64_t page, uint64_t *value)
 	}
 	if (r->file) {
 		uint64_t index = r->file_pgoff + page;
-		uint64_t e = index < r->file->nr_pages ? r->file->i_pages[index] : 0;
+		uint64_t e = index < r->file->nr_slots ? r->file->i_pages[index] : 0;
 		if (e && xa_is_value(e))
 			*value = swap_info.slots[e >> 1].content;
 		else

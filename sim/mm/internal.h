@@ -29,6 +29,7 @@ vm_fault_t do_set_pmd(struct vm_fault *vmf, struct folio *folio, struct page *pa
 /* Zap [start, end) of one VMA. drop_markers: ZAP_FLAG_DROP_MARKER. */
 void zap_page_range_single(struct vm_area_struct *vma, uint64_t start, uint64_t end,
 			   bool drop_markers);
+void zap_page_range_reclaim_pt(struct vm_area_struct *vma, uint64_t start, uint64_t end);
 /* unmap_mapping_range: zap every mapping of file pages [first, first+nr). */
 void unmap_mapping_pages(struct address_space *mapping, uint64_t first, uint64_t nr,
 			 bool even_cows);

@@ -872,9 +872,10 @@ static enum scan_result collapse_file(struct mm_struct *mm, uint64_t addr,
 	new_folio->index = start;
 	new_folio->mapping = mapping;
 
-	/* The model's page cache ends at i_size: the multi-index store of
-	 * xas_create_range() cannot reach past it. */
-	if (end > mapping->nr_pages) {
+	/* i_size is not looked at: the new folio may extend past it (shmem
+	 * maps such folios whole, across i_size). A range wholly past the
+	 * model's cache extent is all holes: truncated. */
+	if (end > mapping->nr_slots) {
 		result = SCAN_TRUNCATED;
 		goto rollback;
 	}
@@ -1045,8 +1046,8 @@ enum scan_result hpage_collapse_scan_file(struct mm_struct *mm, uint64_t addr,
 	unsigned present = 0, swap = 0;
 	uint64_t end = start + HPAGE_PMD_NR;
 
-	if (end > mapping->nr_pages)
-		end = mapping->nr_pages;
+	if (end > mapping->nr_slots)
+		end = mapping->nr_slots;
 	for (uint64_t index = start; index < end;) {
 		uint64_t e = mapping->i_pages[index];
 		struct folio *folio;

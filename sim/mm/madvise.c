@@ -300,8 +300,9 @@ static long madvise_vma_behavior(struct vm_area_struct *vma, uint64_t start, uin
 		if (!madvise_dontneed_free_valid_vma(vma))
 			return -EINVAL;
 		userfaultfd_remove(vma, start, end);
-		/* No ZAP_FLAG_DROP_MARKER: file uffd-wp markers survive. */
-		zap_page_range_single(vma, start, end, false);
+		/* No ZAP_FLAG_DROP_MARKER: file uffd-wp markers survive;
+		 * reclaim_pt frees the tables the zap empties. */
+		zap_page_range_reclaim_pt(vma, start, end);
 		return 0;
 	case MADV_FREE:
 		if (!madvise_dontneed_free_valid_vma(vma))

@@ -206,65 +206,221 @@ vm_fault_t do_set_pmd(struct vm_fault *vmf, struct folio *folio, struct page *pa
 	return 0;
 }
 
-/* models finish_fault() */
+/* models finish_fault(). A shmem folio is mapped whole by PTEs when it
+ * lies inside the VMA and the PTE table and no uffd context is registered
+ * (6.18); anything else, or a PTE already there, maps the one page. Shmem
+ * is exempt from the i_size fallback, so such a folio may be mapped past
+ * i_size. */
 static vm_fault_t finish_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct page *page = vmf->page;
 	struct folio *folio = page_folio(page);
+	bool needs_fallback = false;
+	uint64_t addr, nr_pages;
+	pte_t *ptep;
 
-	if (pmd_none(*vmf->pmd) && folio_test_pmd_mappable(folio) && !folio_test_anon(folio)) {
-		vm_fault_t ret = do_set_pmd(vmf, folio, page);
-		if (ret != VM_FAULT_FALLBACK)
-			return ret;
+fallback:
+	addr = vmf->address;
+	page = vmf->page;
+	if (pmd_none(*vmf->pmd)) {
+		if (!needs_fallback && folio_test_pmd_mappable(folio) && !folio_test_anon(folio)) {
+			vm_fault_t ret = do_set_pmd(vmf, folio, page);
+			if (ret != VM_FAULT_FALLBACK)
+				return ret;
+		}
+		if (!pte_alloc(vmf->pmd, vma->vm_mm->id)) {
+			folio_put(folio);
+			return 0;
+		}
 	}
-	if (!pte_alloc(vmf->pmd, vma->vm_mm->id)) {
-		folio_put(folio);
-		return 0;
+	if (!pmd_is_table(*vmf->pmd)) {
+		folio_put(folio); /* a PMD got there meanwhile */
+		return VM_FAULT_NOPAGE;
 	}
-	pte_t *ptep = pte_offset_map(vmf->pmd, vmf->address);
-	/* vmf_pte_changed(): somebody mapped it meanwhile. */
-	if ((vmf->flags & FAULT_FLAG_ORIG_PTE_VALID) ? pte_val(*ptep) != pte_val(vmf->orig_pte)
-						     : !pte_none(*ptep)) {
-		folio_put(folio);
-		return 0;
+
+	nr_pages = folio_nr_pages(folio);
+	if (!vma_is_shmem(vma) || userfaultfd_armed(vma) || needs_fallback) {
+		nr_pages = 1;
+	} else if (nr_pages > 1) {
+		uint64_t idx = (uint64_t)(page - folio_page(folio, 0));
+		uint64_t vma_off = vmf->pgoff - vma->vm_pgoff; /* page offset in the VMA */
+		uint64_t pte_off = pte_index(vmf->address);    /* entry in the table */
+
+		/* Per page when the folio reaches beyond the VMA or the table. */
+		if (vma_off < idx || vma_off + (nr_pages - idx) > vma_pages(vma) || pte_off < idx ||
+		    pte_off + (nr_pages - idx) > PTRS_PER_PTE) {
+			nr_pages = 1;
+		} else {
+			addr = vmf->address - idx * PAGE_SIZE;
+			page = folio_page(folio, 0);
+		}
 	}
-	set_pte_range(vmf, folio, page, 1, vmf->address);
+
+	ptep = pte_offset_map(vmf->pmd, addr);
+	if (nr_pages == 1) {
+		/* vmf_pte_changed(): somebody mapped it meanwhile. */
+		if ((vmf->flags & FAULT_FLAG_ORIG_PTE_VALID)
+			    ? pte_val(*ptep) != pte_val(vmf->orig_pte)
+			    : !pte_none(*ptep)) {
+			folio_put(folio);
+			return VM_FAULT_NOPAGE;
+		}
+	} else {
+		for (uint64_t i = 0; i < nr_pages; i++)
+			if (!pte_none(ptep[i])) {
+				needs_fallback = true;
+				goto fallback;
+			}
+	}
+	folio->refcount += (int)nr_pages - 1; /* folio_ref_add(): one per PTE */
+	set_pte_range(vmf, folio, page, (unsigned)nr_pages, addr);
 	return 0;
 }
 
-/* models do_fault_around() -> filemap_map_pages(): map other cached pages
- * of the window without faulting them; never for uffd WP/MINOR/RWP VMAs. */
-static void do_fault_around(struct vm_fault *vmf)
+/* models folio_within_vma(): the whole folio lies inside the VMA */
+static bool folio_within_vma(const struct folio *folio, const struct vm_area_struct *vma)
+{
+	uint64_t addr;
+
+	if (folio->index < vma->vm_pgoff || folio->index >= vma->vm_pgoff + vma_pages(vma))
+		return false;
+	addr = vma->vm_start + ((folio->index - vma->vm_pgoff) << PAGE_SHIFT);
+	return vma->vm_end - addr >= folio_nr_pages(folio) * PAGE_SIZE;
+}
+
+/* models filemap_map_folio_range(): map the pages [start, start + nr) of the
+ * folio (at addr) whose PTEs are none; the whole folio instead when it lies
+ * inside the VMA and one PTE table (6.18). VM_FAULT_NOPAGE when the
+ * faulting address got mapped. */
+static vm_fault_t filemap_map_folio_range(struct vm_fault *vmf, struct folio *folio, uint64_t start,
+					  uint64_t addr, uint64_t nr_pages, bool can_map_large)
+{
+	uint64_t addr0 = addr - (start << PAGE_SHIFT);
+	struct vm_fault around = *vmf;
+	vm_fault_t ret = 0;
+	uint64_t count = 0;
+	pte_t *ptep;
+
+	if (can_map_large && folio_within_vma(folio, vmf->vma) &&
+	    (addr0 & PMD_MASK) == ((addr0 + folio_nr_pages(folio) * PAGE_SIZE - 1) & PMD_MASK)) {
+		start = 0;
+		addr = addr0;
+		nr_pages = folio_nr_pages(folio);
+	}
+	around.flags &= ~FAULT_FLAG_WRITE;
+	ptep = pte_offset_map(vmf->pmd, addr);
+	for (uint64_t i = 0; i <= nr_pages; i++) {
+		if (i < nr_pages && pte_none(ptep[i]) &&
+		    !(folio_page(folio, start + i)->flags & PG_hwpoison)) {
+			count++;
+			continue;
+		}
+		if (count) {
+			uint64_t first = addr + (i - count) * PAGE_SIZE;
+
+			folio->refcount += (int)count;
+			set_pte_range(&around, folio, folio_page(folio, start + i - count),
+				      (unsigned)count, first);
+			if (vmf->address >= first && vmf->address < first + count * PAGE_SIZE)
+				ret = VM_FAULT_NOPAGE;
+		}
+		count = 0;
+	}
+	return ret;
+}
+
+/* models next_uptodate_folio(): the next folio of the cache in [*index, end]
+ * that fault-around may map; *index becomes where it was found */
+static struct folio *next_uptodate_folio(struct address_space *mapping, uint64_t *index,
+					 uint64_t end)
+{
+	for (uint64_t i = *index; i <= end && i < mapping->nr_slots;) {
+		uint64_t e = mapping->i_pages[i];
+		struct folio *folio;
+
+		if (!e || xa_is_value(e)) {
+			i++;
+			continue;
+		}
+		folio = pfn_folio(xa_to_pfn(e));
+		/* Beyond i_size (max_idx) nothing is looked at. */
+		if (i >= mapping->nr_pages)
+			return NULL;
+		if (!folio_test_locked(folio) && (folio->flags & FOLIO_uptodate)) {
+			*index = i;
+			return folio;
+		}
+		i = folio->index + folio_nr_pages(folio);
+	}
+	return NULL;
+}
+
+/* models filemap_map_pages(): map what the page cache holds of the pages
+ * [start_pgoff, end_pgoff] without faulting anything in; shmem maps large
+ * folios whole (can_map_large), across i_size too */
+static vm_fault_t filemap_map_pages(struct vm_fault *vmf, uint64_t start_pgoff, uint64_t end_pgoff)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct address_space *mapping = vma->vm_file;
-	uint64_t win = FAULT_AROUND_PAGES * PAGE_SIZE;
-	uint64_t start = vmf->address & ~(win - 1), end = start + win;
+	uint64_t index = start_pgoff;
+	vm_fault_t ret = 0;
+	struct folio *folio;
 
-	if (start < vma->vm_start)
-		start = vma->vm_start;
-	if (end > vma->vm_end)
-		end = vma->vm_end;
-	if (end > pmd_addr_end(vmf->address, vma->vm_end))
-		end = pmd_addr_end(vmf->address, vma->vm_end);
-	if (!pte_alloc(vmf->pmd, vma->vm_mm->id))
-		return;
-	for (uint64_t a = start; a < end; a += PAGE_SIZE) {
-		pte_t *ptep = pte_offset_map(vmf->pmd, a);
-		if (a == vmf->address || !pte_none(*ptep))
-			continue;
-		struct folio *folio = filemap_get_folio(mapping, linear_page_index(vma, a));
-		/* next_uptodate_folio(): a folio someone holds locked is skipped. */
-		if (!folio || folio_test_locked(folio))
-			continue;
-		folio_get(folio);
-		struct page *page =
-			pfn_to_page(xa_to_pfn(mapping->i_pages[linear_page_index(vma, a)]));
-		struct vm_fault around = *vmf;
-		around.flags &= ~FAULT_FLAG_WRITE;
-		set_pte_range(&around, folio, page, 1, a);
+	if (!mapping->nr_pages)
+		return 0;
+	if (end_pgoff > mapping->nr_pages - 1)
+		end_pgoff = mapping->nr_pages - 1;
+	folio = next_uptodate_folio(mapping, &index, end_pgoff);
+	if (!folio)
+		return 0;
+
+	/* filemap_map_pmd() */
+	if (pmd_trans_huge(*vmf->pmd))
+		return VM_FAULT_NOPAGE;
+	if (pmd_none(*vmf->pmd) && folio_test_pmd_mappable(folio)) {
+		struct vm_fault pmdf = *vmf;
+
+		pmdf.flags &= ~FAULT_FLAG_WRITE;
+		if (!do_set_pmd(&pmdf, folio, folio_page(folio, start_pgoff - folio->index))) {
+			folio_get(folio); /* the PMD mapping's reference */
+			return VM_FAULT_NOPAGE;
+		}
 	}
+	if (pmd_none(*vmf->pmd) && !pte_alloc(vmf->pmd, vma->vm_mm->id))
+		return 0;
+	if (!pmd_is_table(*vmf->pmd))
+		return 0;
+
+	do {
+		uint64_t end = folio->index + folio_nr_pages(folio) - 1;
+		uint64_t nr = (end < end_pgoff ? end : end_pgoff) - index + 1;
+
+		ret |= filemap_map_folio_range(vmf, folio, index - folio->index,
+					       vma_address(vma, index), nr, true);
+		index = end + 1;
+	} while ((folio = next_uptodate_folio(mapping, &index, end_pgoff)));
+	return ret;
+}
+
+/* models do_fault_around(): the fault_around_bytes window around the
+ * address, clamped to the VMA and the PTE table */
+static vm_fault_t do_fault_around(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	uint64_t nr_pages = FAULT_AROUND_PAGES;
+	uint64_t pte_off = pte_index(vmf->address);
+	uint64_t vma_off = vmf->pgoff - vma->vm_pgoff;
+	uint64_t from_pte, to_pte;
+
+	from_pte = pte_off & ~(nr_pages - 1);
+	if (from_pte < pte_off - MIN(pte_off, vma_off))
+		from_pte = pte_off - MIN(pte_off, vma_off);
+	to_pte = MIN(MIN(from_pte + nr_pages, (uint64_t)PTRS_PER_PTE),
+		     pte_off + vma_pages(vma) - vma_off) -
+		 1;
+	return filemap_map_pages(vmf, vmf->pgoff + from_pte - pte_off,
+				 vmf->pgoff + to_pte - pte_off);
 }
 
 /* models should_fault_around() */
@@ -276,17 +432,21 @@ static bool should_fault_around(struct vm_fault *vmf)
 /* models __do_fault() */
 static vm_fault_t __do_fault(struct vm_fault *vmf) { return shmem_fault(vmf); }
 
-/* models do_read_fault() */
+/* models do_read_fault(): fault-around first; ->fault() only when that did
+ * not map the faulting page */
 static vm_fault_t do_read_fault(struct vm_fault *vmf)
 {
-	vm_fault_t ret = __do_fault(vmf);
+	vm_fault_t ret = 0;
+
+	if (should_fault_around(vmf)) {
+		ret = do_fault_around(vmf);
+		if (ret)
+			return ret;
+	}
+	ret = __do_fault(vmf);
 	if (ret)
 		return ret;
-	ret = finish_fault(vmf);
-	/* Fault-around after the faulting page, so only the window is extra. */
-	if (!ret && should_fault_around(vmf) && pmd_is_table(*vmf->pmd))
-		do_fault_around(vmf);
-	return ret;
+	return finish_fault(vmf);
 }
 
 /* models do_cow_fault(): a private copy of a file page */
@@ -869,6 +1029,41 @@ void zap_page_range_single(struct vm_area_struct *vma, uint64_t start, uint64_t 
 		}
 		if (pmd && pmd_is_table(*pmd))
 			zap_pte_range(vma, pmd, addr, next, drop_markers);
+		addr = next;
+	}
+}
+
+/* models zap_page_range_single_batched() with details->reclaim_pt
+ * (madvise_dontneed_single_vma(), CONFIG_PT_RECLAIM=y on x86-64): a PTE
+ * table whose whole PMD range the zap covers (reclaim_pt_is_enabled())
+ * and that is left with only none entries is freed (try_to_free_pte()),
+ * so the PMD becomes none. A kept marker keeps the table (any_skipped). */
+void zap_page_range_reclaim_pt(struct vm_area_struct *vma, uint64_t start, uint64_t end)
+{
+	struct mm_struct *mm = vma->vm_mm;
+
+	zap_page_range_single(vma, start, end, false);
+	if (start < vma->vm_start)
+		start = vma->vm_start;
+	if (end > vma->vm_end)
+		end = vma->vm_end;
+	for (uint64_t addr = start; addr < end;) {
+		uint64_t next = pmd_addr_end(addr, end);
+		pmd_t *pmd = mm_find_pmd(mm, addr, false);
+		bool empty = true;
+
+		if (next - addr >= PMD_SIZE && pmd && pmd_is_table(*pmd)) {
+			pte_t *ptep = pte_offset_map(pmd, addr & PMD_MASK);
+
+			for (unsigned i = 0; i < PTRS_PER_PTE && empty; i++)
+				empty = pte_none(ptep[i]);
+			if (empty) {
+				uint64_t table = pmd_pgtable(*pmd);
+
+				*pmd = __pmd(0);
+				pt_free(table);
+			}
+		}
 		addr = next;
 	}
 }

@@ -10,7 +10,7 @@
 void shmem_add_to_page_cache(struct address_space *mapping, struct folio *folio, uint64_t index)
 {
 	uint64_t nr = folio_nr_pages(folio);
-	g_assert(index + nr <= mapping->nr_pages);
+	g_assert(index + nr <= mapping->nr_slots);
 	folio->mapping = mapping;
 	folio->index = index;
 	folio_set_flag(folio, FOLIO_swapbacked | FOLIO_lru | FOLIO_uptodate);
@@ -149,8 +149,8 @@ static bool shmem_can_split(struct folio *folio)
 	return folio_ref_count(folio) == folio_mapcount(folio) + (int)folio_nr_pages(folio);
 }
 
-/* Split a large page-cache folio that is no longer mapped anywhere, so a
- * punch can drop part of it (split_folio on truncate). */
+/* Split a large page-cache folio that is no longer mapped anywhere, so
+ * shmem_writeout() can swap its pages out one by one (split_folio()). */
 static void shmem_split_unmapped(struct address_space *mapping, struct folio *folio)
 {
 	g_assert(!folio_mapped(folio));
@@ -163,56 +163,167 @@ static void shmem_split_unmapped(struct address_space *mapping, struct folio *fo
 	}
 }
 
-/* The page cache's references on the folios of [index, index + nr) after a
- * split of an unmapped folio: nr_pages each. */
-static void shmem_split_fixup(struct address_space *mapping, uint64_t index, uint64_t nr)
+/* models try_folio_split_to_order(folio, split_at, 0) -> folio_split() for
+ * a shmem folio: unmap_folio() unmaps a file folio everywhere (PMD mappings
+ * split on the way; no migration entries, remap_page() does nothing for
+ * file folios: the pages fault back in), then __split_unmapped_folio()
+ * splits the non-uniform way around page `at`. -EAGAIN when
+ * can_split_folio() sees other references, or the freeze fails. */
+static int shmem_try_folio_split(struct address_space *mapping, struct folio *folio, uint64_t at)
 {
-	for (uint64_t i = index; i < index + nr;) {
-		struct folio *f = pfn_folio(xa_to_pfn(mapping->i_pages[i]));
-		f->refcount = (int)folio_nr_pages(f);
-		f->mapping = mapping;
-		i = f->index + folio_nr_pages(f);
-	}
-}
-
-/* models try_folio_split() on an unmapped shmem folio: folio_split()'s
- * non-uniform split, so only the page at `at` becomes order 0 and the rest
- * stay in the largest aligned pieces (6.18). A file folio's mappings are
- * unmapped, not restored (remap_page() is for anon only). */
-static bool shmem_try_folio_split(struct address_space *mapping, struct folio *folio, uint64_t at)
-{
-	uint64_t index = folio->index, nr = folio_nr_pages(folio);
+	uint64_t index = folio->index, nr = folio_nr_pages(folio), pfn = folio_pfn(folio);
 
 	if (!shmem_can_split(folio))
-		return false;
-	unmap_mapping_pages(mapping, index, nr, false); /* unmap_folio() */
-	folio_split_at(folio, folio_pfn(folio) + (at - index));
-	shmem_split_fixup(mapping, index, nr);
-	return true;
+		return -EAGAIN;
+	try_to_unmap(folio, TTU_SPLIT_HUGE_PMD | TTU_IGNORE_MLOCK | TTU_SYNC | TTU_BATCH_FLUSH);
+	/* folio_ref_freeze(): only the page cache's references are left */
+	if (folio_mapped(folio) || folio_ref_count(folio) != (int)nr)
+		return -EAGAIN;
+	folio_split_nonuniform(folio, at);
+	/* The page cache's references stayed with the folio of page 0: give
+	 * every new folio its own folio_nr_pages() of them (no folio_put()). */
+	folio->refcount -= (int)nr;
+	for (uint64_t i = 0; i < nr;) {
+		struct folio *f = pfn_folio(pfn + i);
+
+		f->refcount += (int)folio_nr_pages(f);
+		i += folio_nr_pages(f);
+	}
+	g_assert(mapping->i_pages[index] == xa_mk_pfn(pfn));
+	return 0;
 }
 
-/* models truncate_inode_partial_folio() for the pages [first, end) of a
- * large folio that only partly lies there: split at the first page of the
- * range, then the piece holding `end` at `end`, so that the pieces inside
- * can go. False when the folio cannot be split: the covered pages are zeroed
- * and the folio stays (shmem folios are dirty). */
+/* models truncate_inode_folio(): drop a folio from the page cache, and its
+ * mappings first (truncate_cleanup_folio() -> unmap_mapping_folio()) */
+static void truncate_inode_folio(struct address_space *mapping, struct folio *folio)
+{
+	if (folio_mapped(folio))
+		unmap_mapping_pages(mapping, folio->index, folio_nr_pages(folio), false);
+	filemap_remove_folio(mapping, folio);
+}
+
+/* models truncate_inode_partial_folio() for the page range [first, end):
+ * the covered pages are zeroed; a large folio is split at the first covered
+ * page and the folio then at `end` split again, so shmem_undo_range() can
+ * drop the covered pieces whole. false when the folio stays (the split
+ * failed; shmem folios are dirty, so it is not truncated either). Shmem
+ * keeps the folio mapped on failure (try_folio_split_or_unmap()). */
 static bool truncate_inode_partial_folio(struct address_space *mapping, struct folio *folio,
 					 uint64_t first, uint64_t end)
 {
-	uint64_t fend = folio->index + folio_nr_pages(folio);
-	uint64_t split_at = MAX(first, folio->index);
+	uint64_t index = folio->index, nr = folio_nr_pages(folio);
+	uint64_t offset = first > index ? first - index : 0;
+	uint64_t length = MIN(end, index + nr) - index - offset;
 
-	if (!shmem_try_folio_split(mapping, folio, split_at)) {
-		for (uint64_t j = split_at; j < MIN(end, fend); j++)
-			folio_page(folio, j - folio->index)->content = 0;
-		return false;
+	if (length == nr) {
+		truncate_inode_folio(mapping, folio);
+		return true;
 	}
-	if (end < fend) {
-		struct folio *folio2 = pfn_folio(xa_to_pfn(mapping->i_pages[end]));
-		if (folio_test_large(folio2)) /* its result does not matter */
-			shmem_try_folio_split(mapping, folio2, end);
+	for (uint64_t j = offset; j < offset + length; j++)
+		folio_page(folio, j)->content = 0;
+	if (!folio_test_large(folio))
+		return true;
+	if (!shmem_try_folio_split(mapping, folio, offset)) {
+		/* Split again at the end of the range, so the covered pieces
+		 * can be dropped whole. */
+		if (offset + length < nr) {
+			uint64_t e = mapping->i_pages[index + offset + length];
+			struct folio *folio2 = pfn_folio(xa_to_pfn(e));
+
+			if (folio_test_large(folio2) && !folio_test_locked(folio2))
+				shmem_try_folio_split(mapping, folio2,
+						      index + offset + length - folio2->index);
+		}
+		return true;
 	}
-	return true;
+	return false;
+}
+
+/* models shmem_get_partial_folio(): the folio in the cache at index, if any */
+static struct folio *shmem_get_partial_folio(struct address_space *mapping, uint64_t index)
+{
+	uint64_t e = index < mapping->nr_slots ? mapping->i_pages[index] : 0;
+
+	return e && !xa_is_value(e) ? pfn_folio(xa_to_pfn(e)) : NULL;
+}
+
+/* models shmem_undo_range() for the page range [first, end) of the cache;
+ * to_eof for a truncate (lend == -1) */
+static void shmem_undo_range(struct address_space *mapping, uint64_t first, uint64_t end,
+			     bool to_eof)
+{
+	uint64_t start = first, index;
+	bool same_folio;
+	struct folio *folio;
+
+	if (end > mapping->nr_slots)
+		end = mapping->nr_slots;
+	if (first >= end)
+		return;
+	/* find_lock_entries(): swap entries, and folios wholly inside */
+	for (index = first; index < end;) {
+		uint64_t e = mapping->i_pages[index];
+
+		if (!e) {
+			index++;
+			continue;
+		}
+		if (xa_is_value(e)) {
+			swap_free_slot(e >> 1);
+			mapping->i_pages[index++] = 0;
+			continue;
+		}
+		folio = pfn_folio(xa_to_pfn(e));
+		index = folio->index + folio_nr_pages(folio);
+		if (folio->index >= first && index <= end)
+			truncate_inode_folio(mapping, folio);
+	}
+
+	same_folio = first == end - 1;
+	folio = shmem_get_partial_folio(mapping, first);
+	if (folio) {
+		/* lend < folio_pos() + folio_size(): always true for a
+		 * truncate, whose lend is (loff_t)-1 */
+		same_folio = to_eof || end - 1 < folio->index + folio_nr_pages(folio);
+		folio_set_flag(folio, FOLIO_dirty);
+		if (!truncate_inode_partial_folio(mapping, folio, first, end)) {
+			start = folio->index + folio_nr_pages(folio);
+			if (same_folio)
+				end = folio->index;
+		}
+		folio = NULL;
+	}
+	if (!same_folio)
+		folio = shmem_get_partial_folio(mapping, end - 1);
+	if (folio) {
+		folio_set_flag(folio, FOLIO_dirty);
+		if (!truncate_inode_partial_folio(mapping, folio, first, end))
+			end = folio->index;
+	}
+
+	/* whole_folios: drop what the splits left inside the range */
+	for (index = start; index < end;) {
+		uint64_t e = mapping->i_pages[index];
+		uint64_t next;
+
+		if (!e) {
+			index++;
+			continue;
+		}
+		if (xa_is_value(e)) {
+			swap_free_slot(e >> 1);
+			mapping->i_pages[index++] = 0;
+			continue;
+		}
+		folio = pfn_folio(xa_to_pfn(e));
+		next = folio->index + folio_nr_pages(folio);
+		if (!folio_test_large(folio))
+			truncate_inode_folio(mapping, folio);
+		else if (truncate_inode_partial_folio(mapping, folio, first, end) &&
+			 mapping->i_pages[index] != e)
+			continue; /* split: look at this index again */
+		index = next;
+	}
 }
 
 /* models shmem_fallocate(FALLOC_FL_PUNCH_HOLE) -> shmem_truncate_range() */
@@ -234,28 +345,7 @@ long shmem_fallocate_punch(struct address_space *mapping, uint64_t first, uint64
 	}
 	/* unmap_mapping_range() first: the data goes, so do the mappings. */
 	unmap_mapping_pages(mapping, first, nr, false);
-	for (uint64_t i = first; i < first + nr; i++) {
-		uint64_t e = mapping->i_pages[i];
-		if (!e)
-			continue;
-		if (xa_is_value(e)) {
-			swap_free_slot(e >> 1);
-			mapping->i_pages[i] = 0;
-			continue;
-		}
-		struct folio *folio = pfn_folio(xa_to_pfn(e));
-		uint64_t fnr = folio_nr_pages(folio);
-		if (folio->index < first || folio->index + fnr > first + nr) {
-			/* Partly covered: split, then drop the pieces inside;
-			 * nothing else is unmapped when the split fails. */
-			if (!truncate_inode_partial_folio(mapping, folio, first, first + nr)) {
-				i = MIN(first + nr, folio->index + fnr) - 1;
-				continue;
-			}
-			folio = pfn_folio(xa_to_pfn(mapping->i_pages[i]));
-		}
-		filemap_remove_folio(mapping, folio);
-	}
+	shmem_undo_range(mapping, first, first + nr, false);
 	return 0;
 }
 
@@ -263,7 +353,7 @@ long shmem_fallocate_punch(struct address_space *mapping, uint64_t first, uint64
  * entry of the file back into the page cache */
 int shmem_unuse(struct address_space *mapping)
 {
-	for (uint64_t i = 0; i < mapping->nr_pages; i++)
+	for (uint64_t i = 0; i < mapping->nr_slots; i++)
 		if (mapping->i_pages[i] && xa_is_value(mapping->i_pages[i]) &&
 		    !shmem_swapin_folio(mapping, i))
 			return -ENOMEM;
@@ -275,27 +365,39 @@ int shmem_unuse(struct address_space *mapping)
  * shrinks; only i_size when it grows. Faults beyond i_size get SIGBUS. */
 long shmem_setattr_size(struct address_space *mapping, uint64_t new_pages)
 {
-	uint64_t old_pages = mapping->nr_pages;
+	uint64_t old_pages = mapping->nr_pages, slots;
 
 	if (new_pages < old_pages) {
-		uint64_t e = mapping->i_pages[new_pages];
-		struct folio *f = e && !xa_is_value(e) ? pfn_folio(xa_to_pfn(e)) : NULL;
+		uint64_t nr = mapping->nr_slots - new_pages;
+
+		/* shmem_undo_range() would sleep on a folio a suspended path
+		 * holds locked: nothing changes (the step is refused). */
+		for (uint64_t i = new_pages; i < mapping->nr_slots; i++) {
+			uint64_t e = mapping->i_pages[i];
+			if (e && !xa_is_value(e) && folio_test_locked(pfn_folio(xa_to_pfn(e)))) {
+				race_window_would_wait("folio lock");
+				return 0;
+			}
+		}
 		/* A large folio across the new end that cannot be split stays
-		 * whole in the kernel, partly beyond i_size; the model's page
-		 * cache ends at i_size, so it refuses instead (fidelity.md). */
-		if (f && f->index < new_pages && !shmem_can_split(f))
-			return -EBUSY;
-		unmap_mapping_pages(mapping, new_pages, old_pages - new_pages, true);
-		if (shmem_fallocate_punch(mapping, new_pages, old_pages - new_pages))
-			return 0; /* it would sleep on a folio lock: nothing changes */
-		unmap_mapping_pages(mapping, new_pages, old_pages - new_pages, true);
-		for (uint64_t i = new_pages; i < old_pages; i++)
-			g_assert(!mapping->i_pages[i]);
+		 * whole, partly beyond i_size, with the part beyond zeroed
+		 * (truncate_inode_partial_folio()); shmem keeps it mapped. */
+		unmap_mapping_pages(mapping, new_pages, nr, true);
+		shmem_undo_range(mapping, new_pages, mapping->nr_slots, true);
+		unmap_mapping_pages(mapping, new_pages, nr, true);
 	}
-	mapping->i_pages = g_renew(uint64_t, mapping->i_pages, new_pages ? new_pages : 1);
-	for (uint64_t i = old_pages; i < new_pages; i++)
+	/* The cache keeps whatever the truncate left beyond i_size. */
+	slots = shmem_nr_slots(new_pages);
+	for (uint64_t i = mapping->nr_slots; i > slots; i--)
+		if (mapping->i_pages[i - 1]) {
+			slots = shmem_nr_slots(i);
+			break;
+		}
+	mapping->i_pages = g_renew(uint64_t, mapping->i_pages, slots);
+	for (uint64_t i = mapping->nr_slots; i < slots; i++)
 		mapping->i_pages[i] = 0;
 	mapping->nr_pages = new_pages;
+	mapping->nr_slots = slots;
 	return 0;
 }
 

@@ -129,7 +129,7 @@ static bool reclaims_file_page(const struct step *s, const struct region *r,
 		return false;
 	const struct address_space *file = r->file;
 	uint64_t idx = linear_page_index(vma, addr), first = idx, nr = 1;
-	uint64_t e = idx < file->nr_pages ? file->i_pages[idx] : 0;
+	uint64_t e = idx < file->nr_slots ? file->i_pages[idx] : 0;
 	if (e && !xa_is_value(e)) {
 		const struct folio *f = page_folio(pfn_to_page(xa_to_pfn(e)));
 		first = f->index;
@@ -185,7 +185,7 @@ static void page_permissions(struct oracle *o, const struct step *s, const struc
 		struct vm_area_struct *vma = vma_lookup(mm, lp->addr);
 		if (vma && vma->vm_file) {
 			uint64_t idx = linear_page_index(vma, lp->addr);
-			if (idx < vma->vm_file->nr_pages) {
+			if (idx < vma->vm_file->nr_slots) {
 				lp->perm |= PERM_CACHE;
 				lp->file = vma->vm_file;
 				lp->index = idx;

@@ -321,7 +321,7 @@ static bool walk_mm(struct oracle *o, const struct mm_struct *mm)
 
 static bool scan_page_cache(struct oracle *o, struct address_space *m)
 {
-	for (uint64_t i = 0; i < m->nr_pages; i++) {
+	for (uint64_t i = 0; i < m->nr_slots; i++) {
 		uint64_t e = m->i_pages[i];
 		if (!e)
 			continue;

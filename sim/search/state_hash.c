@@ -88,7 +88,7 @@ void search_state_digest(const struct world *w, unsigned sleeping, GChecksum *c)
 	for (guint i = 0; i < w->files->len; i++) {
 		struct address_space *f = g_ptr_array_index(w->files, i);
 		put(c, f->nr_pages);
-		for (uint64_t idx = 0; idx < f->nr_pages; idx++) {
+		for (uint64_t idx = 0; idx < f->nr_slots; idx++) {
 			uint64_t e = f->i_pages[idx];
 			if (!e || xa_is_value(e)) {
 				put(c, e ? 1 : 0); /* swapped shmem: the slot is history */
