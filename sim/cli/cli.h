@@ -15,5 +15,7 @@ int cmd_minimize(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 /* explore_cmd.c */
 int cmd_explore(int argc, char **argv);
+/* import_cmd.c */
+int cmd_import(int argc, char **argv);
 
 #endif

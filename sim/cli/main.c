@@ -264,6 +264,7 @@ static void usage(FILE *f)
 		   "  minimize [--patch L] FILE   shrink a failing trace, same failure\n"
 		   "  explore --depth D [--config small] [--patch L] [--shard i/N]\n"
 		   "  diff --patch A,B FILE   first step where two patch levels differ\n"
+		   "  import strace|lackey|ftrace FILE [--overlay rwp] [-o OUT]  capture to trace\n"
 		   "  list-patches\n"
 		   "Run 'mmsim COMMAND --help' for the options of a command.\n");
 }
@@ -294,6 +295,8 @@ int main(int argc, char **argv)
 		return cmd_explore(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "diff"))
 		return cmd_diff(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "import"))
+		return cmd_import(argc - 1, argv + 1);
 	fprintf(stderr, "mmsim: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;
