@@ -62,6 +62,7 @@ struct address_space {
 	uint64_t *i_pages; /* per index: 0, xa_mk_pfn(pfn of the page at index), or a value */
 	GPtrArray *i_mmap; /* VMAs mapping the file */
 	bool huge;	   /* shmem_enabled allows PMD folios (huge=always/within_size/advise) */
+	bool huge_never;   /* shmem_enabled=never: VM_HUGEPAGE does not either (huge=never) */
 	int refcount;
 };
 #define file address_space /* one object plays both roles in the model */

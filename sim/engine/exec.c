@@ -38,8 +38,10 @@ static int exec_declare(struct engine *e, const struct step *s)
 					 "file size must be a non-zero multiple of 4K up to 64G");
 			return RESULT_OK;
 		}
+		uint64_t huge = step_u64(s, "huge", 0);
 		struct address_space *f =
-			shmem_file_alloc(s->pos[0], size >> PAGE_SHIFT, step_u64(s, "huge", 0));
+			shmem_file_alloc(s->pos[0], size >> PAGE_SHIFT, huge == 1);
+		f->huge_never = huge == 2;
 		g_ptr_array_add(w->files, f);
 		g_hash_table_insert(w->file_by_name, f->name, f);
 		return RESULT_OK;

@@ -23,7 +23,11 @@ bool thp_vma_allowable_order(struct vm_area_struct *vma, vm_flags_t vm_flags, bo
 		uint64_t off = (vma->vm_pgoff & (HPAGE_PMD_NR - 1));
 		if (off != ((vma->vm_start >> PAGE_SHIFT) & (HPAGE_PMD_NR - 1)))
 			return false; /* file offset not PMD-aligned with the address */
-		return forced || vma->vm_file->huge || (vm_flags & VM_HUGEPAGE);
+		/* shmem_allowable_huge_orders(): a forced collapse whatever
+		 * shmem_enabled says (but deny), else always, or advise and
+		 * VM_HUGEPAGE */
+		return forced || vma->vm_file->huge ||
+		       ((vm_flags & VM_HUGEPAGE) && !vma->vm_file->huge_never);
 	}
 	if (forced)
 		return true;

@@ -118,7 +118,6 @@ static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 		return VM_FAULT_SIGBUS;
 	if (!pte_alloc(vmf->pmd, vma->vm_mm->id))
 		return 0; /* a huge PMD appeared: retry */
-	anon_vma_prepare(vma);
 	pte_t *ptep = pte_offset_map(vmf->pmd, vmf->address);
 	if (!pte_none(*ptep) && !vmf_orig_pte_uffd_wp(vmf))
 		return 0;
@@ -134,6 +133,10 @@ static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 		return 0;
 	}
 
+	/* vmf_anon_prepare(): only for a page of our own. The zero page above
+	 * leaves the VMA without an anon_vma, so that fork does not copy it
+	 * (vma_needs_copy()). */
+	anon_vma_prepare(vma);
 	/* alloc_anon_folio(): mTHP only when no uffd registration (A5). */
 	unsigned order = 0;
 	uint64_t nr = 1, addr = vmf->address;
@@ -1084,14 +1087,16 @@ void unmap_mapping_pages(struct address_space *mapping, uint64_t first, uint64_t
 					      false);
 			continue;
 		}
-		/* Private mapping: keep the CoW'd anon pages, zap file pages. */
+		/* Private mapping: keep the CoW'd anon pages, zap file pages.
+		 * zap_present_ptes() tests should_zap_folio() only on a normal
+		 * page: the zero page (UFFDIO_ZEROPAGE) goes like a file page. */
 		for (uint64_t idx = lo; idx < hi; idx++) {
 			uint64_t a = vma_address(vma, idx);
 			pte_t *ptep = pte_lookup(vma->vm_mm->pgd, a);
-			struct folio *f =
-				ptep && pte_present(*ptep) ? vm_normal_folio(vma, a, *ptep) : NULL;
+			bool present = ptep && pte_present(*ptep);
+			struct folio *f = present ? vm_normal_folio(vma, a, *ptep) : NULL;
 			pmd_t *pmd = mm_find_pmd(vma->vm_mm, a, false);
-			if ((f && !folio_test_anon(f)) || (pmd && pmd_leaf(*pmd)))
+			if ((present && (!f || !folio_test_anon(f))) || (pmd && pmd_leaf(*pmd)))
 				zap_page_range_single(vma, a, a + PAGE_SIZE, false);
 		}
 	}

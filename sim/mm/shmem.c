@@ -2,7 +2,8 @@
  *
  * A file's huge flag stands for shmem's huge= policy: huge=1 behaves like
  * "always" (a fault allocates a PMD-order folio when the aligned block fits
- * and is empty), huge=0 like "advise" (only VM_HUGEPAGE VMAs get PMD folios).
+ * and is empty), huge=0 like "advise" (only VM_HUGEPAGE VMAs get PMD folios),
+ * huge=never like "never" (only MADV_COLLAPSE makes PMD folios).
  */
 #include "internal.h"
 
@@ -42,7 +43,9 @@ static bool shmem_huge_allowed(struct address_space *mapping, struct vm_area_str
 	if (vma) {
 		if (vma->vm_flags & VM_NOHUGEPAGE)
 			return false;
-		if (!mapping->huge && !(vma->vm_flags & VM_HUGEPAGE))
+		/* shmem_huge_global_enabled(): advise takes VM_HUGEPAGE,
+		 * never nothing */
+		if (!mapping->huge && (mapping->huge_never || !(vma->vm_flags & VM_HUGEPAGE)))
 			return false;
 		/* The whole aligned block must be mapped PMD-aligned by vma. */
 		uint64_t haddr = vma_address(vma, start);

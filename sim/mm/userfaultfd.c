@@ -18,15 +18,35 @@
 
 enum mfill_atomic_mode { MFILL_ATOMIC_COPY, MFILL_ATOMIC_ZEROPAGE, MFILL_ATOMIC_CONTINUE };
 
-/* models find_dst_vma() */
-static struct vm_area_struct *find_dst_vma(struct mm_struct *mm, uint64_t dst_start, uint64_t len)
+/* models validate_dst_vma() */
+static bool validate_dst_vma(struct vm_area_struct *dst_vma, uint64_t dst_end)
 {
-	struct vm_area_struct *dst_vma = find_vma(mm, dst_start);
-
-	if (!dst_vma || dst_start < dst_vma->vm_start || dst_start + len > dst_vma->vm_end)
-		return NULL;
+	if (dst_end > dst_vma->vm_end)
+		return false;
 	/* Registration is where VM_MAYWRITE was checked. */
-	if (!dst_vma->vm_userfaultfd_ctx)
+	return dst_vma->vm_userfaultfd_ctx != NULL;
+}
+
+/* models find_vma_and_prepare_anon(): a private VMA gets its anon_vma at
+ * lookup, before any check on the range or the registration, so that even
+ * a UFFDIO_* call that then fails leaves it there (fork copies such a VMA's
+ * page tables: vma_needs_copy()). */
+static struct vm_area_struct *find_vma_and_prepare_anon(struct mm_struct *mm, uint64_t addr)
+{
+	struct vm_area_struct *vma = vma_lookup(mm, addr);
+
+	if (vma && !(vma->vm_flags & VM_SHARED))
+		anon_vma_prepare(vma);
+	return vma;
+}
+
+/* models uffd_mfill_lock() (uffd_lock_vma(): NULL is -ENOENT) */
+static struct vm_area_struct *uffd_mfill_lock(struct mm_struct *dst_mm, uint64_t dst_start,
+					      uint64_t len)
+{
+	struct vm_area_struct *dst_vma = find_vma_and_prepare_anon(dst_mm, dst_start);
+
+	if (!dst_vma || !validate_dst_vma(dst_vma, dst_start + len))
 		return NULL;
 	return dst_vma;
 }
@@ -179,11 +199,11 @@ static long mfill_atomic(struct userfaultfd_ctx *ctx, uint64_t dst_start, uint64
 	uint64_t copied = 0;
 	long err;
 
-	if (ctx->mmap_changing)
-		return -EAGAIN;
-	struct vm_area_struct *dst_vma = find_dst_vma(dst_mm, dst_start, len);
+	struct vm_area_struct *dst_vma = uffd_mfill_lock(dst_mm, dst_start, len);
 	if (!dst_vma)
 		return -ENOENT;
+	if (ctx->mmap_changing)
+		return -EAGAIN;
 	/* Shared anon memory is shmem in the kernel; the model has none. */
 	if (vma_is_anonymous(dst_vma) && (dst_vma->vm_flags & VM_SHARED))
 		return -EINVAL;
@@ -192,8 +212,6 @@ static long mfill_atomic(struct userfaultfd_ctx *ctx, uint64_t dst_start, uint64
 		return -EINVAL;
 	if (!vma_is_shmem(dst_vma) && mode == MFILL_ATOMIC_CONTINUE)
 		return -EINVAL;
-	if (!(dst_vma->vm_flags & VM_SHARED))
-		anon_vma_prepare(dst_vma);
 
 	for (uint64_t dst_addr = dst_start; dst_addr < dst_start + len; dst_addr += PAGE_SIZE) {
 		pmd_t *dst_pmd = pmd_lookup(dst_mm->pgd, dst_addr, true, dst_mm->id);
@@ -568,10 +586,13 @@ long move_pages(struct userfaultfd_ctx *ctx, uint64_t dst_start, uint64_t src_st
 		return -EINVAL;
 	if (src_start + len <= src_start || dst_start + len <= dst_start)
 		return -EINVAL;
-	/* uffd_move_lock() -> find_vmas_mm_locked() */
-	dst_vma = vma_lookup(mm, dst_start);
+	/* uffd_move_lock() -> find_vmas_mm_locked(): the destination gets its
+	 * anon_vma at lookup, whatever the checks below then say. */
+	dst_vma = find_vma_and_prepare_anon(mm, dst_start);
+	if (!dst_vma)
+		return -ENOENT;
 	src_vma = vma_lookup(mm, src_start);
-	if (!dst_vma || !src_vma)
+	if (!src_vma)
 		return -ENOENT;
 	if (src_start + len > src_vma->vm_end || dst_start + len > dst_vma->vm_end)
 		return -EINVAL;
@@ -580,8 +601,6 @@ long move_pages(struct userfaultfd_ctx *ctx, uint64_t dst_start, uint64_t src_st
 		return err;
 	/* No overlap check: the running kernel moves a range onto itself
 	 * page by page (EEXIST for a present destination, ENOENT for a hole). */
-	if (anon_vma_prepare(dst_vma))
-		return -ENOMEM;
 	for (uint64_t off = 0; off < len; off += PAGE_SIZE) {
 		err = move_pages_pte(mm, dst_vma, src_vma, dst_start + off, src_start + off, mode);
 		if (err)

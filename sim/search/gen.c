@@ -996,7 +996,12 @@ static void gen_setup(struct gen *g)
 		sh.huge_file = false; /* shmem_enabled is never on the host */
 
 	g->file_pages = sh.file_pages;
-	line(g, "file F size=%uK%s", g->file_pages * 4, sh.huge_file ? " huge=1" : "");
+	/* The host's shmem_enabled (never), stated like its thp mode: huge=0
+	 * would be "advise", where MADV_HUGEPAGE gives PMD folios. */
+	const char *huge = sh.huge_file ? " huge=1" : "";
+	if (g->o->host)
+		huge = " huge=never";
+	line(g, "file F size=%uK%s", g->file_pages * 4, huge);
 
 	/* The anonymous region. */
 	struct gregion *a = add_region(g, "A", 0, sh.anon_pages, false);

@@ -215,6 +215,8 @@ const struct flag_name onoff_names[] = { { "off", 0 }, { "on", 1 }, { NULL, 0 } 
 const struct flag_name fallocate_mode_names[] = { { "punch", 1 }, { NULL, 0 } };
 
 const struct flag_name bool_names[] = { { "0", 0 }, { "1", 1 }, { NULL, 0 } };
+/* file huge=: shmem_enabled advise (0), always (1) or never */
+const struct flag_name shmem_huge_names[] = { { "0", 0 }, { "1", 1 }, { "never", 2 }, { NULL, 0 } };
 
 #define K(name, type)                              \
 	{                                          \
@@ -246,8 +248,9 @@ const struct cmd_desc cmd_descs[NR_CMDS] = {
 	[CMD_FILE] = { "file",
 		       { NAME_FILE },
 		       true,
-		       { KR("size", ARG_SIZE), KT("huge", ARG_ENUM, bool_names) },
-		       "declare a shmem file (memfd); huge=1 lets it hold PMD-order folios" },
+		       { KR("size", ARG_SIZE), KT("huge", ARG_ENUM, shmem_huge_names) },
+		       "declare a shmem file (memfd); huge= is shmem_enabled: 0 advise, 1 always, "
+		       "never" },
 	[CMD_THP] = { "thp",
 		      { NAME_NONE },
 		      false,

@@ -171,6 +171,7 @@ extern const struct flag_name thp_mode_names[];
 extern const struct flag_name onoff_names[];
 extern const struct flag_name fallocate_mode_names[];
 extern const struct flag_name bool_names[];
+extern const struct flag_name shmem_huge_names[];
 
 /* Parse a whole trace. On error, writes "path:line: message" to *err and
  * returns NULL. Never aborts on bad input. */

@@ -350,6 +350,15 @@ static void check_expressible(const struct trace *t)
 	struct host_cfg h = { 0 };
 	bool saw_thp = false;
 	char why[160];
+	/* huge=0 is shmem_enabled "advise" in the model: a VM_HUGEPAGE VMA of
+	 * such a file gets PMD folios there. The regions mapping a file (with
+	 * their mremap and fork names) and each file's huge= tell where a
+	 * MADV_HUGEPAGE would differ on a host that is not in advise mode. */
+	g_autoptr(GHashTable) file_huge = g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GHashTable) region_file =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GHashTable) region_proc =
+		g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
 	host_cfg_read(&h);
 	for (guint i = 0; i < t->steps->len; i++) {
@@ -386,8 +395,54 @@ static void check_expressible(const struct trace *t)
 			break;
 		case CMD_MADVISE: {
 			uint64_t adv = step_u64(s, "advice", 0);
+			const char *fn = g_hash_table_lookup(region_file, s->pos[0]);
 			if (adv == MADV_PAGEOUT && !h.swap)
 				refuse(s, "MADV_PAGEOUT needs swap, and /proc/swaps lists none");
+			if (fn && !strcmp(flag_name_of(advice_names, adv), "HUGEPAGE") &&
+			    GPOINTER_TO_UINT(g_hash_table_lookup(file_huge, fn)) == 1 &&
+			    (!h.shmem || strcmp(h.shmem, "advise")))
+				refuse(s,
+				       "MADV_HUGEPAGE on file %s, whose huge=0 is shmem_enabled "
+				       "'advise', but the host's is '%s' (say huge=never)",
+				       fn, h.shmem ? h.shmem : "?");
+			break;
+		}
+		case CMD_MMAP: {
+			const struct arg_value *fa = step_arg(s, "file");
+			g_hash_table_insert(region_proc, g_strdup(s->pos[0]),
+					    (gpointer)step_arg(s, "proc")->name);
+			if (fa->present)
+				g_hash_table_insert(region_file, g_strdup(s->pos[0]),
+						    (gpointer)fa->name);
+			break;
+		}
+		case CMD_MREMAP: {
+			const char *from = step_arg(s, "from")->name;
+			const char *fn = g_hash_table_lookup(region_file, from);
+			g_hash_table_insert(region_proc, g_strdup(s->pos[0]),
+					    g_hash_table_lookup(region_proc, from));
+			if (fn)
+				g_hash_table_insert(region_file, g_strdup(s->pos[0]), (gpointer)fn);
+			break;
+		}
+		case CMD_FORK: {
+			const char *parent = step_arg(s, "parent")->name;
+			GList *names = g_hash_table_get_keys(region_proc);
+			for (GList *l = names; l; l = l->next) {
+				const char *rn = l->data;
+				const char *pn = g_hash_table_lookup(region_proc, rn);
+				const char *fn = g_hash_table_lookup(region_file, rn);
+				char *cn = g_strdup_printf("%s.%s", s->pos[0], rn);
+				if (!pn || strcmp(pn, parent)) {
+					g_free(cn);
+					continue;
+				}
+				if (fn)
+					g_hash_table_insert(region_file, g_strdup(cn),
+							    (gpointer)fn);
+				g_hash_table_insert(region_proc, cn, (gpointer)s->pos[0]);
+			}
+			g_list_free(names);
 			break;
 		}
 		case CMD_GUP: {
@@ -401,13 +456,20 @@ static void check_expressible(const struct trace *t)
 			break;
 		}
 		case CMD_FILE: {
-			bool huge = step_u64(s, "huge", 0);
+			uint64_t v = step_u64(s, "huge", 0);
+			bool huge = v == 1;
 			bool host_huge = h.shmem && (!strcmp(h.shmem, "always") ||
 						     !strcmp(h.shmem, "within_size") ||
 						     !strcmp(h.shmem, "force"));
 			if (huge != host_huge)
-				refuse(s, "file huge=%d but the host's shmem_enabled is '%s'", huge,
+				refuse(s, "file huge=%s but the host's shmem_enabled is '%s'",
+				       flag_name_of(shmem_huge_names, v), h.shmem ? h.shmem : "?");
+			if (v == 2 && (!h.shmem || strcmp(h.shmem, "never")))
+				refuse(s, "file huge=never but the host's shmem_enabled is '%s'",
 				       h.shmem ? h.shmem : "?");
+			/* 1 + huge=, so that 0 is "not a file" */
+			g_hash_table_insert(file_huge, (gpointer)s->pos[0],
+					    GUINT_TO_POINTER(v + 1));
 			break;
 		}
 		case CMD_THP: {
