@@ -57,12 +57,21 @@ bool folio_mapped(const struct folio *f)
 
 bool folio_maybe_mapped_shared(const struct folio *f)
 {
-	if (f->entire_mapcount > 1)
-		return true;
-	for (uint64_t i = 0; i < folio_nr_pages(f); i++)
-		if (folio_page(f, i)->mapcount > 1)
-			return true;
-	return false;
+	int mapcount = folio_mapcount(f);
+
+	if (!folio_test_large(f))
+		return mapcount > 1;
+	/* A single mapping implies "mapped exclusively", whatever the flag. */
+	if (mapcount <= 1)
+		return false;
+	return f->flags & FOLIO_mm_ids_shared;
+}
+
+void folio_reset_mm_ids(struct folio *f)
+{
+	f->mm_id[0] = f->mm_id[1] = MM_ID_DUMMY;
+	f->mm_id_mapcount[0] = f->mm_id_mapcount[1] = -1;
+	f->flags &= (uint16_t)~FOLIO_mm_ids_shared;
 }
 
 static void push_free(unsigned order, uint64_t pfn)
@@ -122,6 +131,7 @@ struct folio *folio_alloc(unsigned order)
 	f->refcount = 1;
 	f->in_use = 1;
 	f->flags = FOLIO_uptodate;
+	folio_reset_mm_ids(f);
 	mem_map.nr_used += nr;
 	return f;
 }
@@ -158,6 +168,7 @@ void folio_split_to_order0(struct folio *f)
 		/* Each new folio holds one reference per PTE mapping; references
 		 * beyond the mappings (pins, isolation) stay with the head. */
 		t->refcount = p->mapcount + (i == 0 && extra > 0 ? extra : 0);
+		folio_reset_mm_ids(t);
 		p->head_delta = 0;
 		p->flags |= PG_head;
 	}
@@ -190,6 +201,18 @@ static void split_make_folio(const struct folio *head, uint64_t head_pfn, uint64
 	t->entire_mapcount = 0;
 	t->pincount = 0;
 	t->refcount = refs;
+	/* The kernel unmaps the folio before it splits it and the new folios
+	 * get their MM slots back as they are mapped again; here the
+	 * mappings stay. A folio one MM mapped alone stays that MM's; after a
+	 * shared one the new folios stay "maybe shared" (untracked mappings)
+	 * until they are unmapped. */
+	folio_reset_mm_ids(t);
+	if (refs && (head->flags & FOLIO_mm_ids_shared)) {
+		t->flags |= FOLIO_mm_ids_shared;
+	} else if (refs) {
+		t->mm_id[0] = head->mm_id[0] != MM_ID_DUMMY ? head->mm_id[0] : head->mm_id[1];
+		t->mm_id_mapcount[0] = (int16_t)(refs - 1);
+	}
 }
 
 void folio_split_nonuniform(struct folio *f, uint64_t at)

@@ -43,6 +43,10 @@ struct page {
 #define FOLIO_isolated (1u << 9)
 #define FOLIO_young (1u << 10)
 #define FOLIO_partially_mapped (1u << 11) /* on the deferred split queue */
+#define FOLIO_mm_ids_shared (1u << 12)	  /* FOLIO_MM_IDS_SHARED_BIT of _mm_ids */
+
+/* MM_ID_DUMMY: a free slot of a large folio's _mm_id[] */
+#define MM_ID_DUMMY 0
 
 struct folio {
 	uint64_t index;	  /* pgoff in the mapping (anon: linear page index) */
@@ -54,6 +58,11 @@ struct folio {
 	uint16_t flags;
 	uint8_t order;
 	uint8_t in_use;
+	/* CONFIG_MM_ID (large folios only): the two MMs the folio tracks and
+	 * each one's number of mappings minus one (-1: the slot is free); an
+	 * MM id is the low 16 bits of mm->id (MM_ID_DUMMY is never one). */
+	uint16_t mm_id[2];
+	int16_t mm_id_mapcount[2];
 };
 
 struct mem_map {
@@ -132,8 +141,12 @@ static inline bool PageAnonExclusive(const struct page *p) { return p->flags & P
  * folio_mapcount() is the number of mappings: PTE mappings plus PMD ones. */
 int folio_mapcount(const struct folio *f);
 bool folio_mapped(const struct folio *f);
-/* A mapping-count estimate as folio_maybe_mapped_shared() uses. */
+/* folio_maybe_mapped_shared() under CONFIG_MM_ID: a large folio is
+ * "maybe mapped shared" while FOLIO_mm_ids_shared is set, which the rmap
+ * accounting (sim/mm/rmap.c) sets once a second MM maps it. */
 bool folio_maybe_mapped_shared(const struct folio *f);
+/* Reset the _mm_id[] slots of a new large folio (no MM maps it). */
+void folio_reset_mm_ids(struct folio *f);
 
 /* Allocate a folio of the given order with refcount 1, zero content, not
  * mapped. Returns NULL when out of frames or when failure injection fires. */

@@ -87,6 +87,12 @@ struct vm_area_struct {
 	struct anon_vma *anon_vma;
 	struct userfaultfd_ctx *vm_userfaultfd_ctx;
 	uint32_t id; /* stable identity for the trace engine and the oracle */
+	/* The model's anon_vma is one flat set per fork tree (see
+	 * anon_vma_fork()); for VMA merging, anon_vma_own names the anon_vma
+	 * the kernel's VMA would point at, and anon_vma_chained says that its
+	 * anon_vma_chain is longer than one (vma_had_uncowed_parents()). */
+	uint64_t anon_vma_own;
+	bool anon_vma_chained;
 };
 
 struct mm_struct {
@@ -152,6 +158,8 @@ bool vma_try_merge_next(struct vm_area_struct *vma);
 uint64_t mm_get_unmapped_area(struct mm_struct *mm, uint64_t hint, uint64_t len, uint64_t align);
 
 struct anon_vma *anon_vma_alloc(void);
+/* A new anon_vma identity for vm_area_struct.anon_vma_own. */
+uint64_t anon_vma_new_own(void);
 void anon_vma_attach(struct anon_vma *av, struct vm_area_struct *vma);
 void anon_vma_put(struct anon_vma *av);
 

@@ -5,6 +5,9 @@
 
 static uint64_t next_mm_id = 1;
 static uint32_t next_vma_id = 1;
+static uint64_t next_anon_vma_own = 1;
+
+uint64_t anon_vma_new_own(void) { return next_anon_vma_own++; }
 
 void mm_ids_reset(void)
 {
@@ -169,10 +172,19 @@ bool vma_try_merge_next(struct vm_area_struct *vma)
 	    next->vm_file != vma->vm_file || next->vm_userfaultfd_ctx != vma->vm_userfaultfd_ctx ||
 	    next->vm_pgoff != vma->vm_pgoff + vma_pages(vma))
 		return false;
-	if (next->anon_vma && vma->anon_vma && next->anon_vma != vma->anon_vma)
+	/* is_mergeable_anon_vma(): the same anon_vma, or one side without
+	 * one and the other not chained to a parent's (the kernel's VMAs of
+	 * a fork child each have their own anon_vma). */
+	if (next->anon_vma && vma->anon_vma &&
+	    (next->anon_vma != vma->anon_vma || next->anon_vma_own != vma->anon_vma_own))
+		return false;
+	if ((next->anon_vma && !vma->anon_vma && next->anon_vma_chained) ||
+	    (vma->anon_vma && !next->anon_vma && vma->anon_vma_chained))
 		return false;
 	if (next->anon_vma && !vma->anon_vma) {
 		vma->anon_vma = next->anon_vma;
+		vma->anon_vma_own = next->anon_vma_own;
+		vma->anon_vma_chained = next->anon_vma_chained;
 		anon_vma_attach(vma->anon_vma, vma);
 	}
 	vma->vm_end = next->vm_end;

@@ -101,21 +101,30 @@ static unsigned madvise_folio_pte_batch(uint64_t addr, uint64_t end, struct foli
 	return folio_pte_batch(folio, ptep, *ptep, (unsigned)((end - addr) >> PAGE_SHIFT));
 }
 
-/* models madvise_free_huge_pmd() (mm/huge_memory.c); true when done at PMD level */
+/* models madvise_free_huge_pmd() (mm/huge_memory.c); true when done at PMD
+ * level. A false return with the PMD still huge leaves the range alone: the
+ * caller's pte_offset_map_lock() finds no table. */
 static bool madvise_free_huge_pmd(struct vm_area_struct *vma, pmd_t *pmd, uint64_t addr,
 				  uint64_t next)
 {
 	struct folio *folio;
 
+	(void)vma;
 	if (is_huge_zero_pfn(pmd_pfn(*pmd)))
-		return true;
+		return false;
 	folio = pfn_folio(pmd_pfn(*pmd));
+	/* Another MM maps part of it (CONFIG_MM_ID): leave it alone. */
 	if (folio_maybe_mapped_shared(folio))
-		return true;
+		return false;
+	if (folio_test_locked(folio)) /* folio_trylock() */
+		return false;
 	if (next - addr != HPAGE_PMD_SIZE) {
-		/* Partly covered: the kernel splits the folio; the PTE path
-		 * below then splits the now PTE-mapped folio. */
-		split_huge_pmd_address(vma, addr);
+		/* Partly covered: split the folio itself (not just the PMD), so
+		 * that its zero-filled pages become zero-page PTEs; when the
+		 * split fails the PMD stays and nothing is freed. */
+		folio_get(folio);
+		split_folio(folio);
+		folio_put(folio);
 		return false;
 	}
 	if (folio_test_swapcache(folio) && !folio_free_swap(folio))
@@ -170,8 +179,10 @@ static void madvise_free_pte_range(struct vm_area_struct *vma, pmd_t *pmd, uint6
 				 * whole; split an exclusive one and look again. */
 				if (folio_maybe_mapped_shared(folio) || folio_test_locked(folio))
 					continue;
-				if (split_anon_folio_ptemapped(folio, NULL))
+				folio_get(folio);
+				if (!split_folio(folio))
 					nr = 0;
+				folio_put(folio);
 				continue;
 			}
 		}
@@ -238,7 +249,18 @@ static void madvise_pageout_pte_range(struct vm_area_struct *vma, pmd_t *pmd, ui
 			pageout_collect(folio, seen, list);
 			return;
 		}
-		split_huge_pmd_address(vma, addr);
+		/* Partly covered: split_folio(); on failure nothing is done.
+		 * The model splits anon folios only (__folio_split()); a shmem
+		 * one keeps the older approximation: its PMD is split. */
+		if (folio_test_anon(folio)) {
+			folio_get(folio);
+			int err = split_folio(folio);
+			folio_put(folio);
+			if (err)
+				return;
+		} else {
+			split_huge_pmd_address(vma, addr);
+		}
 	}
 	if (!pmd_is_table(*pmd))
 		return;
@@ -257,9 +279,12 @@ static void madvise_pageout_pte_range(struct vm_area_struct *vma, pmd_t *pmd, ui
 				continue;
 			nr = madvise_folio_pte_batch(addr, end, folio, ptep);
 			if (nr < folio_nr_pages(folio)) {
-				if (folio_test_anon(folio) && !folio_test_locked(folio) &&
-				    split_anon_folio_ptemapped(folio, NULL))
+				if (!folio_test_anon(folio) || folio_test_locked(folio))
+					continue;
+				folio_get(folio);
+				if (!split_folio(folio))
 					nr = 0;
+				folio_put(folio);
 				continue;
 			}
 		}

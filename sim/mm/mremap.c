@@ -284,7 +284,9 @@ static struct vm_area_struct *copy_vma(struct vm_area_struct *vma, uint64_t addr
 	 * unchanged and rmap finds the pages at their new address */
 	new_vma->vm_pgoff = pgoff;
 	new_vma->vm_file = vma->vm_file;
-	new_vma->anon_vma = vma->anon_vma;
+	new_vma->anon_vma = vma->anon_vma; /* anon_vma_clone() */
+	new_vma->anon_vma_own = vma->anon_vma_own;
+	new_vma->anon_vma_chained = vma->anon_vma_chained;
 	new_vma->vm_userfaultfd_ctx = vma->vm_userfaultfd_ctx;
 	vma_link(vma->vm_mm, new_vma);
 	return new_vma;

@@ -5,6 +5,74 @@
 #include "internal.h"
 #include "patch.h"
 
+/* folio_mm_id(): the model's MM id of vma's mm */
+static inline uint16_t vma_mm_id(const struct vm_area_struct *vma)
+{
+	uint16_t id = (uint16_t)vma->vm_mm->id;
+
+	return id != MM_ID_DUMMY ? id : 1;
+}
+
+/*
+ * models folio_add_return_large_mapcount() (include/linux/rmap.h,
+ * CONFIG_MM_ID): called after the model's own mapcounts were raised by
+ * diff. The first MM takes slot 0, a second one slot 1 and marks the folio
+ * maybe-mapped-shared; a third one is not tracked.
+ */
+static void folio_add_large_mapcount(struct folio *folio, int diff, struct vm_area_struct *vma)
+{
+	const uint16_t mm_id = vma_mm_id(vma);
+	int new_mapcount_val;
+
+	if (!folio_test_large(folio))
+		return;
+	new_mapcount_val = folio_mapcount(folio) - 1;
+	if (folio->mm_id[0] == mm_id) {
+		folio->mm_id_mapcount[0] = (int16_t)(folio->mm_id_mapcount[0] + diff);
+	} else if (folio->mm_id[1] == mm_id) {
+		folio->mm_id_mapcount[1] = (int16_t)(folio->mm_id_mapcount[1] + diff);
+	} else if (folio->mm_id[0] == MM_ID_DUMMY) {
+		folio->mm_id[0] = mm_id;
+		folio->mm_id_mapcount[0] = (int16_t)(diff - 1);
+		/* We might have other mappings already. */
+		if (new_mapcount_val != diff - 1)
+			folio_set_flag(folio, FOLIO_mm_ids_shared);
+	} else if (folio->mm_id[1] == MM_ID_DUMMY) {
+		folio->mm_id[1] = mm_id;
+		folio->mm_id_mapcount[1] = (int16_t)(diff - 1);
+		/* Slot 0 certainly has mappings as well. */
+		folio_set_flag(folio, FOLIO_mm_ids_shared);
+	}
+}
+
+/*
+ * models folio_sub_return_large_mapcount(): called after the model's own
+ * mapcounts were lowered by diff. A slot whose MM maps nothing any more is
+ * freed; once one slot owns every mapping the folio is exclusive again.
+ */
+static void folio_sub_large_mapcount(struct folio *folio, int diff, struct vm_area_struct *vma)
+{
+	const uint16_t mm_id = vma_mm_id(vma);
+	int new_mapcount_val;
+
+	if (!folio_test_large(folio))
+		return;
+	new_mapcount_val = folio_mapcount(folio) - 1;
+	for (int i = 0; i < 2; i++) {
+		if (folio->mm_id[i] != mm_id)
+			continue;
+		folio->mm_id_mapcount[i] = (int16_t)(folio->mm_id_mapcount[i] - diff);
+		if (folio->mm_id_mapcount[i] >= 0)
+			return;
+		folio->mm_id_mapcount[i] = -1;
+		folio->mm_id[i] = MM_ID_DUMMY;
+		break;
+	}
+	if (folio->mm_id_mapcount[0] == new_mapcount_val ||
+	    folio->mm_id_mapcount[1] == new_mapcount_val)
+		folio_clear_flag(folio, FOLIO_mm_ids_shared);
+}
+
 /* models __folio_set_anon()/anon rmap bookkeeping of folio_add_new_anon_rmap() */
 void folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma, uint64_t address,
 			     bool exclusive)
@@ -27,6 +95,7 @@ void folio_add_anon_rmap_ptes(struct folio *folio, struct page *page, int nr,
 		if (exclusive)
 			page[i].flags |= PG_anon_exclusive;
 	}
+	folio_add_large_mapcount(folio, nr, vma);
 	vma->vm_mm->rss_anon += nr;
 }
 
@@ -36,6 +105,7 @@ void folio_add_file_rmap_ptes(struct folio *folio, struct page *page, int nr,
 {
 	for (int i = 0; i < nr; i++)
 		page[i].mapcount++;
+	folio_add_large_mapcount(folio, nr, vma);
 	vma->vm_mm->rss_shmem += nr;
 }
 
@@ -43,6 +113,7 @@ void folio_add_file_rmap_ptes(struct folio *folio, struct page *page, int nr,
 void folio_add_file_rmap_pmd(struct folio *folio, struct vm_area_struct *vma)
 {
 	folio->entire_mapcount++;
+	folio_add_large_mapcount(folio, 1, vma);
 	vma->vm_mm->rss_shmem += HPAGE_PMD_NR;
 }
 
@@ -53,6 +124,7 @@ void folio_add_anon_rmap_pmd(struct folio *folio, struct vm_area_struct *vma, bo
 	if (exclusive)
 		for (uint64_t i = 0; i < folio_nr_pages(folio); i++)
 			folio_page(folio, i)->flags |= PG_anon_exclusive;
+	folio_add_large_mapcount(folio, 1, vma);
 	vma->vm_mm->rss_anon += HPAGE_PMD_NR;
 }
 
@@ -117,6 +189,8 @@ static void __folio_remove_rmap(struct folio *folio, struct page *page, int nr_p
 		}
 	}
 
+	folio_sub_large_mapcount(folio, level == RMAP_LEVEL_PMD ? 1 : nr_pages, vma);
+
 	if (partially_mapped && folio_test_anon(folio) && !(folio->flags & FOLIO_partially_mapped))
 		deferred_split_folio(folio, true);
 
@@ -163,6 +237,7 @@ int folio_try_dup_anon_rmap_ptes(struct folio *folio, struct page *page, int nr,
 		page[i].flags &= ~PG_anon_exclusive;
 		page[i].mapcount++;
 	}
+	folio_add_large_mapcount(folio, nr, dst_vma);
 	dst_vma->vm_mm->rss_anon += nr;
 	return 0;
 }
@@ -179,6 +254,7 @@ int folio_try_dup_anon_rmap_pmd(struct folio *folio, struct page *page,
 			folio_page(folio, i)->flags &= ~PG_anon_exclusive;
 	}
 	folio->entire_mapcount++;
+	folio_add_large_mapcount(folio, 1, dst_vma);
 	dst_vma->vm_mm->rss_anon += HPAGE_PMD_NR;
 	return 0;
 }
@@ -187,9 +263,9 @@ int folio_try_dup_anon_rmap_pmd(struct folio *folio, struct page *page,
 void folio_dup_file_rmap_ptes(struct folio *folio, struct page *page, int nr,
 			      struct vm_area_struct *dst_vma)
 {
-	(void)folio;
 	for (int i = 0; i < nr; i++)
 		page[i].mapcount++;
+	folio_add_large_mapcount(folio, nr, dst_vma);
 	dst_vma->vm_mm->rss_shmem += nr;
 }
 
@@ -199,6 +275,8 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 	if (vma->anon_vma)
 		return 0;
 	vma->anon_vma = anon_vma_alloc();
+	vma->anon_vma_own = anon_vma_new_own();
+	vma->anon_vma_chained = false;
 	anon_vma_attach(vma->anon_vma, vma);
 	return 0;
 }
@@ -213,6 +291,11 @@ int anon_vma_prepare(struct vm_area_struct *vma)
 int anon_vma_fork(struct vm_area_struct *vma, struct vm_area_struct *pvma)
 {
 	vma->anon_vma = pvma->anon_vma;
+	/* For merging: its own anon_vma, chained under the parent's. */
+	if (vma->anon_vma) {
+		vma->anon_vma_own = anon_vma_new_own();
+		vma->anon_vma_chained = true;
+	}
 	return 0;
 }
 

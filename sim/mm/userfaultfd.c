@@ -135,8 +135,13 @@ static long mfill_atomic_pte_continue(pte_t *dst_pte, struct vm_area_struct *dst
 	uint64_t pgoff = linear_page_index(dst_vma, dst_addr);
 	int ret = shmem_get_folio(dst_vma->vm_file, pgoff, SGP_NOALLOC, &folio, NULL, NULL);
 
-	/* Not in the page cache: the caller reports -EFAULT. */
-	if (ret || !folio)
+	/* Not in the page cache: the caller reports -EFAULT. Other errors
+	 * pass through: beyond i_size shmem_get_folio() says -EINVAL. */
+	if (ret == -ENOENT)
+		ret = -EFAULT;
+	if (ret)
+		return ret;
+	if (!folio)
 		return -EFAULT;
 	/* Returned locked in the kernel: see shmem_fault(). */
 	if (folio_test_locked(folio))

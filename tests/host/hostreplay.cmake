@@ -9,23 +9,20 @@ set(HR_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/run-hostreplay.cmake)
 
 # Compared with `mmsim replay --observe --kernel 6.18`; -DEXPECTED=FILE
 # compares with a recorded run instead.
-foreach(name thp-anon missing-anon wp-anon wp-async-shmem fork-wp-anon mremap-anon
-             zero-wp-thp-anon reregister-superset-anon punch-split-shmem fork-anon-vma
-             punch-zeropage-private-shmem shmem-never-hugepage)
+set(HR_COMPARE thp-anon missing-anon wp-anon wp-async-shmem fork-wp-anon mremap-anon
+    zero-wp-thp-anon reregister-superset-anon punch-split-shmem fork-anon-vma
+    punch-zeropage-private-shmem shmem-never-hugepage free-split-zeropage-anon
+    free-shared-thp-anon zero-read-collapse-anon fork-no-merge-anon mfill-anon-vma
+    continue-past-eof-shmem serve-woken-msgs-anon)
+foreach(name ${HR_COMPARE})
   add_test(NAME host.hostreplay-${name}
            COMMAND ${CMAKE_COMMAND} -DHOSTREPLAY=$<TARGET_FILE:hostreplay>
                    -DMMSIM=$<TARGET_FILE:mmsim> -DTRACE=${HR_TRACES}/hostreplay-${name}.trace
                    -DMODE=compare -P ${HR_SCRIPT})
+  set_tests_properties(host.hostreplay-${name}
+                       PROPERTIES LABELS "host" SKIP_REGULAR_EXPRESSION "HOSTREPLAY-SKIP"
+                                  SKIP_RETURN_CODE 77 TIMEOUT 30 RUN_SERIAL TRUE)
 endforeach()
-set_tests_properties(host.hostreplay-thp-anon host.hostreplay-missing-anon
-                     host.hostreplay-wp-anon host.hostreplay-fork-wp-anon
-                     host.hostreplay-mremap-anon host.hostreplay-wp-async-shmem
-                     host.hostreplay-zero-wp-thp-anon host.hostreplay-reregister-superset-anon
-                     host.hostreplay-punch-split-shmem host.hostreplay-fork-anon-vma
-                     host.hostreplay-punch-zeropage-private-shmem
-                     host.hostreplay-shmem-never-hugepage
-                     PROPERTIES LABELS "host" SKIP_REGULAR_EXPRESSION "HOSTREPLAY-SKIP"
-                                SKIP_RETURN_CODE 77 TIMEOUT 30 RUN_SERIAL TRUE)
 
 add_test(NAME host.hostreplay-refused-rwp
          COMMAND ${CMAKE_COMMAND} -DHOSTREPLAY=$<TARGET_FILE:hostreplay>

@@ -1231,6 +1231,27 @@ static int exec_uffd(const struct step *s)
 	}
 }
 
+/*
+ * A UFFDIO_COPY/CONTINUE/WRITEPROTECT/WAKE that wakes [addr, addr + len)
+ * wakes every fault of the context in that range (userfaultfd_wake_function()
+ * matches the message's address), and the kernel drops the message of a
+ * woken fault that no handler has read yet. Within one `serve`, the next
+ * message the kernel would hand to a handler reading one message at a time
+ * is therefore never one of those: drop them from our FIFO right away.
+ * prune_woken_messages() after the step cannot do it, because a serve with
+ * count=N pops its next message before the step ends (conformance
+ * s9-t00084, s9-t00136, s8-t00185).
+ */
+static void drop_woken_messages(struct huffd *u, uint64_t addr, uint64_t len)
+{
+	for (guint i = u->msgs->len; i-- > 0;) {
+		struct uffd_msg *m = &g_array_index(u->msgs, struct uffd_msg, i);
+		if (m->event == UFFD_EVENT_PAGEFAULT && m->arg.pagefault.address >= addr &&
+		    m->arg.pagefault.address < addr + len)
+			g_array_remove_index(u->msgs, i);
+	}
+}
+
 /* serve U [count=N] [value=V]: what engine_serve() does, on the host. */
 static int exec_serve(const struct step *s)
 {
@@ -1264,6 +1285,9 @@ static int exec_serve(const struct step *s)
 			if (r == EEXIST)
 				r = uffd_ioctl(u->fd, UFFDIO_WAKE, &range);
 		}
+		/* Each of them woke the range when it succeeded. */
+		if (!r)
+			drop_woken_messages(u, addr, HR_PAGE);
 		if (r && res == RESULT_OK)
 			res = r;
 	}

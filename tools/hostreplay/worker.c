@@ -42,6 +42,9 @@ struct held_pipe {
 
 static int w_sock = -1;
 
+/* At most this many vmsplice() calls in flight (one per task thread). */
+#define HR_MAX_INFLIGHT 256
+
 /* Task threads get their stack and signal stack from a pool reserved when
  * the worker starts, one slot per trace step, and all threads share the
  * main malloc arena: glibc would otherwise mmap() an 8 MiB stack and a
@@ -116,6 +119,50 @@ static void held_release(uint64_t addr, uint64_t len)
 	pthread_mutex_unlock(&w_held_lock);
 }
 
+/* The pipe of a vmsplice() in flight: a task may sleep in a userfault inside
+ * vmsplice() while its worker forks, and a fork child that kept the pipe's
+ * descriptors would keep the page reference the pipe takes once the task
+ * is woken (MADV_COLLAPSE then fails with EAGAIN on the extra reference:
+ * conformance s10-t00045). Open under w_held_lock, which do_fork() holds
+ * across fork(), so the child knows every in-flight pipe and closes it. */
+static struct held_pipe w_inflight[HR_MAX_INFLIGHT];
+
+static int inflight_open(int p[2])
+{
+	int ret = -1;
+
+	pthread_mutex_lock(&w_held_lock);
+	for (size_t i = 0; i < HR_MAX_INFLIGHT; i++) {
+		if (w_inflight[i].rfd > 0)
+			continue;
+		ret = pipe2(p, O_CLOEXEC);
+		if (!ret)
+			w_inflight[i] = (struct held_pipe){ 0, p[0], p[1] };
+		break;
+	}
+	pthread_mutex_unlock(&w_held_lock);
+	if (ret && !errno)
+		errno = EMFILE;
+	return ret;
+}
+
+/* Forget an in-flight pipe; close its descriptors unless close_fds is false
+ * (they became a held pipe). In a fork child, close all (rfd < 0). */
+static void inflight_done(int rfd, bool close_fds)
+{
+	pthread_mutex_lock(&w_held_lock);
+	for (size_t i = 0; i < HR_MAX_INFLIGHT; i++) {
+		if (w_inflight[i].rfd <= 0 || (rfd >= 0 && w_inflight[i].rfd != rfd))
+			continue;
+		if (close_fds) {
+			close(w_inflight[i].rfd);
+			close(w_inflight[i].wfd);
+		}
+		w_inflight[i] = (struct held_pipe){ 0, 0, 0 };
+	}
+	pthread_mutex_unlock(&w_held_lock);
+}
+
 static int gup_one(unsigned caller, int memfd, uint64_t addr, uint64_t value, bool hold)
 {
 	uint64_t v = value;
@@ -138,20 +185,19 @@ static int gup_one(unsigned caller, int memfd, uint64_t addr, uint64_t value, bo
 	case GUP_VMSPLICE: {
 		int p[2];
 		struct iovec iov = { (void *)(uintptr_t)addr, HR_PAGE };
-		if (pipe2(p, O_CLOEXEC))
+		if (inflight_open(p))
 			return errno;
 		n = vmsplice(p[1], &iov, 1, 0);
 		if (n < 0) {
 			int err = errno;
-			close(p[0]);
-			close(p[1]);
+			inflight_done(p[0], true);
 			return err;
 		}
 		if (hold) {
 			held_add(addr, p[0], p[1]);
+			inflight_done(p[0], false);
 		} else {
-			close(p[0]);
-			close(p[1]);
+			inflight_done(p[0], true);
 		}
 		return RESULT_OK;
 	}
@@ -359,7 +405,10 @@ static void worker_loop(void);
  * channel and the parent's held pipes (their references are the parent's). */
 static int64_t do_fork(int newsock)
 {
+	/* No pipe is half-registered while we fork (see inflight_open()). */
+	pthread_mutex_lock(&w_held_lock);
 	pid_t pid = fork();
+	pthread_mutex_unlock(&w_held_lock);
 	if (pid < 0) {
 		int err = errno;
 		close(newsock);
@@ -370,6 +419,7 @@ static int64_t do_fork(int newsock)
 		close(w_sock);
 		w_sock = newsock;
 		held_release(0, 0);
+		inflight_done(-1, true);
 		worker_loop();
 		_exit(0);
 	}
