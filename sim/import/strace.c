@@ -581,7 +581,7 @@ static bool complete(struct imp_strace *s, int pid, const char *name, const char
 	ev.pid = pid;
 	ev.ts = ts;
 	ev.dur = -1;
-	bool unknown;
+	bool unknown = false;
 	if (!parse_result(s, &ev, text + end + 1, &unknown, err))
 		return false;
 	if (unknown)
