@@ -1005,8 +1005,11 @@ static void gen_setup(struct gen *g)
 
 	/* The anonymous region. */
 	struct gregion *a = add_region(g, "A", 0, sh.anon_pages, false);
+	/* Host mode aligns every mapping: where a VMA starts inside its PMD
+	 * decides fault-around windows and THP eligibility, and the host's
+	 * own placement (ASLR, its libraries) cannot match the model's. */
 	line(g, "mmap A proc=P0 len=%uK prot=rw map=private%s", a->npages * 4,
-	     sh.anon_thp || a->npages % 512 == 0 ? " align=2M" : "");
+	     g->o->host || sh.anon_thp || a->npages % 512 == 0 ? " align=2M" : "");
 	if (sh.anon_thp)
 		line(g, "madvise A advice=HUGEPAGE");
 
@@ -1019,8 +1022,10 @@ static void gen_setup(struct gen *g)
 		struct gregion *m = add_region(g, i ? "M1" : "M0", i && g->nprocs > 1 ? 1 : 0,
 					       g->file_pages - off, true);
 		bool shared = chance(g, 70);
-		g_autofree char *tail = off ? g_strdup_printf(" offset=%uK", off * 4)
-					    : g_strdup(m->npages % 512 == 0 ? " align=2M" : "");
+		bool align = g->o->host || (!off && m->npages % 512 == 0);
+		g_autofree char *offset =
+			off ? g_strdup_printf(" offset=%uK", off * 4) : g_strdup("");
+		g_autofree char *tail = g_strconcat(offset, align ? " align=2M" : "", NULL);
 		line(g, "mmap %s proc=%s len=%uK prot=rw map=%s file=F%s", m->name,
 		     g->procs[m->proc], m->npages * 4, shared ? "shared" : "private", tail);
 	}
