@@ -6,6 +6,7 @@
  * every region: a difference in either is a behavioural difference.
  *
  *   @12 gup -> ok
+ *     scan 0-3 7             (pagemap-scan only: the pages it reported)
  *     verdict FAIL: ...      (only when the oracle failed this step)
  *     A aaaa.A3
  *     U msgs=1 waiters=0
@@ -95,6 +96,25 @@ void engine_observe_step(struct engine *e, const struct step *s, int res)
 
 	g_string_append_printf(e->out, "@%u %s -> %s\n", s->line, cmd_descs[s->cmd].name,
 			       rn ? rn : "?");
+	/* What a PAGEMAP_SCAN reported, as pages of its region. */
+	if (s->cmd == CMD_PAGEMAP_SCAN && res == RESULT_OK) {
+		struct region *r = g_hash_table_lookup(e->world.region_by_name, s->pos[0]);
+		g_string_append(e->out, "  scan");
+		for (guint i = 0; r && i < e->last_scan->len;) {
+			uint64_t first = (g_array_index(e->last_scan, uint64_t, i) - r->start) >>
+					 PAGE_SHIFT,
+				 last = first;
+			while (++i < e->last_scan->len &&
+			       (g_array_index(e->last_scan, uint64_t, i) - r->start) >>
+					       PAGE_SHIFT ==
+				       last + 1)
+				last++;
+			g_string_append_printf(e->out, " %" G_GUINT64_FORMAT, first);
+			if (last > first)
+				g_string_append_printf(e->out, "-%" G_GUINT64_FORMAT, last);
+		}
+		g_string_append_c(e->out, '\n');
+	}
 	if (e->verdict != VERDICT_PASS)
 		g_string_append_printf(e->out, "  verdict %s: %s\n",
 				       e->verdict == VERDICT_FAIL ? "FAIL" : "BAD", e->error->str);

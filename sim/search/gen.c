@@ -115,8 +115,10 @@ static const char *const foll[] = { "WRITE",
 static const char *const categories[] = { "WPALLOWED", "WRITTEN", "FILE", "PRESENT",
 					  "SWAPPED",   "PFNZERO", "HUGE", "SOFT_DIRTY",
 					  "GUARD",     "ACCESSED" };
-/* 6.18 has no PAGE_IS_ACCESSED: the last one. */
-#define NR_CATEGORIES(g) (G_N_ELEMENTS(categories) - ((g)->o->host ? 1 : 0))
+/* 6.18 has no PAGE_IS_ACCESSED, and the host's kernel is built without
+ * CONFIG_MEM_SOFT_DIRTY (pagemap never reports it there). */
+static const char *const host_categories[] = { "WPALLOWED", "WRITTEN", "FILE", "PRESENT",
+					       "SWAPPED",   "PFNZERO", "HUGE", "GUARD" };
 static const char *const hunks[] = { "08a",
 				     "08b",
 				     "08c",
@@ -717,10 +719,12 @@ static void op_pagemap(struct gen *g, struct gregion *rg, const char *u, GString
 	g_autoptr(GString) c = g_string_new(NULL), i = g_string_new(NULL), a = g_string_new(NULL),
 			   ret = g_string_new(NULL), f = g_string_new(NULL);
 	pages_key(g, s, rg, true);
-	flags(g, c, categories, NR_CATEGORIES(g), 10);
-	flags(g, i, categories, NR_CATEGORIES(g), 5);
-	flags(g, a, categories, NR_CATEGORIES(g), 10);
-	flags(g, ret, categories, NR_CATEGORIES(g), 40);
+	const char *const *cats = g->o->host ? host_categories : categories;
+	size_t ncats = g->o->host ? G_N_ELEMENTS(host_categories) : G_N_ELEMENTS(categories);
+	flags(g, c, cats, ncats, 10);
+	flags(g, i, cats, ncats, 5);
+	flags(g, a, cats, ncats, 10);
+	flags(g, ret, cats, ncats, 40);
 	if (chance(g, 25)) {
 		/* PM_SCAN_* flags; now and then an unknown one (-EINVAL). */
 		static const char *const scan_flags[] = { "WP_MATCHING", "CHECK_WPASYNC" };

@@ -100,6 +100,8 @@ struct reg_range {
 };
 
 static GPtrArray *procs, *files, *regions, *uffds;
+/* The pages the last successful PAGEMAP_SCAN reported (region page numbers). */
+static GArray *last_scan;
 static GArray *ranges;
 static const char *trace_path;
 static unsigned timeout_ms = 2000;
@@ -950,6 +952,19 @@ static void observe(const struct step *s, int res)
 
 	g_string_append_printf(out, "@%u %s -> %s\n", s->line, cmd_descs[s->cmd].name,
 			       rn ? rn : (res > 0 ? strerrorname_np(res) : "?"));
+	if (s->cmd == CMD_PAGEMAP_SCAN && res == RESULT_OK) {
+		g_string_append(out, "  scan");
+		for (guint i = 0; i < last_scan->len;) {
+			uint64_t first = g_array_index(last_scan, uint64_t, i), last = first;
+			while (++i < last_scan->len &&
+			       g_array_index(last_scan, uint64_t, i) == last + 1)
+				last++;
+			g_string_append_printf(out, " %" G_GUINT64_FORMAT, first);
+			if (last > first)
+				g_string_append_printf(out, "-%" G_GUINT64_FORMAT, last);
+		}
+		g_string_append_c(out, '\n');
+	}
 	for (guint i = 0; i < regions->len; i++) {
 		struct hregion *r = g_ptr_array_index(regions, i);
 		g_string_append_printf(out, "  %s ", r->name);
@@ -1315,7 +1330,16 @@ static int exec_pagemap_scan(const struct step *s, struct hregion *r)
 				   .category_mask = step_u64(s, "category", 0),
 				   .category_anyof_mask = step_u64(s, "anyof", 0),
 				   .return_mask = step_u64(s, "return", 0) };
-	return ioctl(fd, PAGEMAP_SCAN, &arg) < 0 ? errno : RESULT_OK;
+	if (ioctl(fd, PAGEMAP_SCAN, &arg) < 0)
+		return errno;
+	/* The reported pages, for observe(): page numbers of the region. */
+	g_array_set_size(last_scan, 0);
+	for (uint64_t i = 0; i < nr && vec[i].end > vec[i].start; i++)
+		for (uint64_t a = vec[i].start; a < vec[i].end; a += HR_PAGE) {
+			uint64_t page = (a - r->start) / HR_PAGE;
+			g_array_append_val(last_scan, page);
+		}
+	return RESULT_OK;
 }
 
 static int exec_step(const struct step *s, int idx)
@@ -1554,6 +1578,7 @@ int main(int argc, char **argv)
 	procs = g_ptr_array_new();
 	files = g_ptr_array_new();
 	regions = g_ptr_array_new();
+	last_scan = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 	uffds = g_ptr_array_new();
 	ranges = g_array_new(FALSE, FALSE, sizeof(struct reg_range));
 	setup_files_and_procs(t);

@@ -72,12 +72,16 @@ uint64_t pagemap_read_word(struct mm_struct *mm, uint64_t addr)
 static uint64_t pagemap_page_category(struct vm_area_struct *vma, uint64_t addr, pte_t pte)
 {
 	bool wp = userfaultfd_wp(vma), rwp = userfaultfd_rwp(vma);
+	/* 6.18 reports WRITTEN for any entry without the bit, whatever the
+	 * VMA; 11/15 narrows it to WP VMAs (the bit means RWP elsewhere). */
+	bool written = wp || !kernel_has_rwp();
 	uint64_t cat = 0;
 
 	if (pte_none(pte))
-		/* Not write-protected: "written", but only in WP VMAs; RWP has
-		 * no marker, so a none PTE is not part of its working set. */
-		return wp ? PAGE_IS_WRITTEN : 0;
+		/* Not write-protected: "written" (in any VMA on 6.18, as the
+		 * host shows; the series keeps it to WP VMAs: RWP has no
+		 * marker, so a none PTE is not part of its working set). */
+		return written ? PAGE_IS_WRITTEN : 0;
 	if (pte_present(pte)) {
 		cat |= PAGE_IS_PRESENT;
 		struct page *page = vm_normal_page(vma, addr, pte);
@@ -87,7 +91,7 @@ static uint64_t pagemap_page_category(struct vm_area_struct *vma, uint64_t addr,
 			cat |= PAGE_IS_PFNZERO;
 		if (pte_soft_dirty(pte))
 			cat |= PAGE_IS_SOFT_DIRTY;
-		if (wp && !pte_uffd(pte))
+		if (written && !pte_uffd(pte))
 			cat |= PAGE_IS_WRITTEN;
 		if (rwp && !pte_uffd(pte))
 			cat |= PAGE_IS_ACCESSED;
@@ -99,7 +103,7 @@ static uint64_t pagemap_page_category(struct vm_area_struct *vma, uint64_t addr,
 	cat |= PAGE_IS_SWAPPED;
 	if (pte_swp_soft_dirty(pte))
 		cat |= PAGE_IS_SOFT_DIRTY;
-	if (wp && !pte_swp_uffd_any(pte))
+	if (written && !pte_swp_uffd_any(pte))
 		cat |= PAGE_IS_WRITTEN;
 	if (rwp && !pte_swp_uffd_any(pte))
 		cat |= PAGE_IS_ACCESSED;
@@ -110,6 +114,7 @@ static uint64_t pagemap_page_category(struct vm_area_struct *vma, uint64_t addr,
 static uint64_t pagemap_thp_category(struct vm_area_struct *vma, pmd_t pmd)
 {
 	bool wp = userfaultfd_wp(vma), rwp = userfaultfd_rwp(vma);
+	bool written = wp || !kernel_has_rwp(); /* as pagemap_page_category() */
 	uint64_t cat = PAGE_IS_HUGE;
 
 	if (pmd_present(pmd)) {
@@ -120,7 +125,7 @@ static uint64_t pagemap_thp_category(struct vm_area_struct *vma, pmd_t pmd)
 			cat |= PAGE_IS_PFNZERO;
 		if (pmd_val(pmd) & _PAGE_SOFT_DIRTY)
 			cat |= PAGE_IS_SOFT_DIRTY;
-		if (wp && !pmd_uffd(pmd))
+		if (written && !pmd_uffd(pmd))
 			cat |= PAGE_IS_WRITTEN;
 		if (rwp && !pmd_uffd(pmd))
 			cat |= PAGE_IS_ACCESSED;
@@ -129,7 +134,7 @@ static uint64_t pagemap_thp_category(struct vm_area_struct *vma, pmd_t pmd)
 	cat |= PAGE_IS_SWAPPED;
 	if (pmd_swp_soft_dirty(pmd))
 		cat |= PAGE_IS_SOFT_DIRTY;
-	if (wp && !pmd_swp_uffd(pmd))
+	if (written && !pmd_swp_uffd(pmd))
 		cat |= PAGE_IS_WRITTEN;
 	if (rwp && !pmd_swp_uffd(pmd))
 		cat |= PAGE_IS_ACCESSED;
