@@ -99,6 +99,7 @@ struct mm_event {
 	uint64_t mode;	    /* register mode / ioctl mode */
 	uint32_t ctx_id;    /* the userfaultfd context, for EV_UFFD_* */
 	bool continue_fill; /* EV_UFFD_FILL from UFFDIO_CONTINUE (content unchanged) */
+	bool zero_fill;	    /* EV_UFFD_FILL from UFFDIO_ZEROPAGE (the zero page) */
 	/* EV_MREMAP: the destination */
 	uint64_t new_address, new_len;
 };

@@ -483,7 +483,7 @@ long userfaultfd_wake(struct userfaultfd_ctx *ctx, uint64_t start, uint64_t len)
 /* The filled prefix, for the oracle: a fill that stops early (-EAGAIN with
  * copy/mapped < len) has still filled it. */
 static void uffd_fill_event(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t done, uint64_t mode,
-			    uint64_t value, bool continue_fill)
+			    uint64_t value, bool continue_fill, bool zero_fill)
 {
 	if (done)
 		mm_event_emit((struct mm_event){ .kind = EV_UFFD_FILL,
@@ -493,7 +493,8 @@ static void uffd_fill_event(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t 
 						 .mode = mode,
 						 .ctx_id = ctx->id,
 						 .value = value,
-						 .continue_fill = continue_fill });
+						 .continue_fill = continue_fill,
+						 .zero_fill = zero_fill });
 }
 
 /* models userfaultfd_copy() */
@@ -508,7 +509,7 @@ long userfaultfd_copy(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t len, u
 	ret = mfill_atomic_copy(ctx, dst, len, value, mode);
 	if (ret < 0)
 		return ret;
-	uffd_fill_event(ctx, dst, (uint64_t)ret, mode, value, false);
+	uffd_fill_event(ctx, dst, (uint64_t)ret, mode, value, false, false);
 	/* Wake only what was filled: len 0 would wake everything. */
 	if (!(mode & UFFDIO_COPY_MODE_DONTWAKE))
 		userfaultfd_wake_range(ctx, dst, (uint64_t)ret);
@@ -526,7 +527,7 @@ long userfaultfd_zeropage(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t le
 	ret = mfill_atomic_zeropage(ctx, dst, len);
 	if (ret < 0)
 		return ret;
-	uffd_fill_event(ctx, dst, (uint64_t)ret, mode, 0, false);
+	uffd_fill_event(ctx, dst, (uint64_t)ret, mode, 0, false, true);
 	if (!(mode & UFFDIO_ZEROPAGE_MODE_DONTWAKE))
 		userfaultfd_wake_range(ctx, dst, (uint64_t)ret);
 	return (uint64_t)ret == len ? 0 : -EAGAIN;
@@ -616,7 +617,7 @@ long userfaultfd_continue(struct userfaultfd_ctx *ctx, uint64_t dst, uint64_t le
 	ret = mfill_atomic_continue(ctx, dst, len, mode);
 	if (ret < 0)
 		return ret;
-	uffd_fill_event(ctx, dst, (uint64_t)ret, mode, 0, true);
+	uffd_fill_event(ctx, dst, (uint64_t)ret, mode, 0, true, false);
 	if (!(mode & UFFDIO_CONTINUE_MODE_DONTWAKE))
 		userfaultfd_wake_range(ctx, dst, (uint64_t)ret);
 	return (uint64_t)ret == len ? 0 : -EAGAIN;

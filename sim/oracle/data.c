@@ -58,6 +58,7 @@ static void set_value(GHashTable *t, uint64_t key, uint64_t value)
 	}
 	d->value = value;
 	d->lazy = false;
+	d->zero = false;
 }
 
 /* The shadow slot a write at addr lands in. */
@@ -159,6 +160,34 @@ static void data_uffd_move(struct oracle *o, const struct mm_event *ev)
 	}
 }
 
+/* A punch hole unmaps the file's pages from every mapping but keeps private
+ * COW copies (unmap_mapping_range() without even_cows). The zero page a
+ * UFFDIO_ZEROPAGE put into a private mapping is no COW copy (no normal
+ * page: zap_present_ptes() does not ask should_zap_folio()), so it goes,
+ * and the page reads the file again (host-checked: traces/host/
+ * hostreplay-punch-zeropage-private-shmem). */
+static void data_punch_zero_fills(struct oracle *o, const struct step *s, struct address_space *f)
+{
+	for (guint m = 0; o->w->mms && m < o->w->mms->len; m++) {
+		struct mm_struct *mm = g_ptr_array_index(o->w->mms, m);
+		GHashTable *mt = mm_table(o, mm->id, false);
+		GHashTableIter it;
+		gpointer k, val;
+
+		if (!mt)
+			continue;
+		g_hash_table_iter_init(&it, mt);
+		while (g_hash_table_iter_next(&it, &k, &val)) {
+			struct vm_area_struct *vma = vma_lookup(mm, GPOINTER_TO_SIZE(k));
+
+			if (((struct dval *)val)->zero && vma && vma->vm_file == f &&
+			    step_page_in_range(s, "pages",
+					       linear_page_index(vma, GPOINTER_TO_SIZE(k))))
+				g_hash_table_iter_remove(&it);
+		}
+	}
+}
+
 /* ftruncate: the file's data beyond the new size and the private COW copies
  * of it (truncate unmaps even_cows) are gone. */
 static void data_ftruncate(struct oracle *o, const struct step *s)
@@ -220,6 +249,9 @@ bool data_event(struct oracle *o, const struct mm_event *ev)
 		if (ev->kind == EV_UFFD_FILL || ev->write) {
 			GHashTable *t = write_table(o, vma, mm->id, addr, &key);
 			set_value(t, key, ev->value);
+			if (ev->zero_fill && vma->vm_file && !(vma->vm_flags & VM_SHARED))
+				((struct dval *)g_hash_table_lookup(t, GSIZE_TO_POINTER(key)))
+					->zero = true;
 			continue;
 		}
 		struct dval *d = expected(o, vma, mm->id, addr);
@@ -337,6 +369,8 @@ void data_step_end(struct oracle *o, const struct step *s, int result)
 		GHashTable *t = f ? file_table(o, f, false) : NULL;
 		GHashTableIter it;
 		gpointer k, val;
+		if (f)
+			data_punch_zero_fills(o, s, f);
 		if (!t)
 			break;
 		g_hash_table_iter_init(&it, t);

@@ -132,6 +132,8 @@ struct oracle {
 struct dval {
 	uint64_t value;
 	bool lazy; /* MADV_FREE'd and not written since: 0 is also allowed */
+	bool zero; /* UFFDIO_ZEROPAGE in a private file mapping: the zero page,
+		    * not a COW copy, so a punch of the file drops it */
 };
 
 /* oracle.c */
