@@ -6,7 +6,7 @@
  * every region: a difference in either is a behavioural difference.
  *
  *   @12 gup -> ok
- *     scan 0-3 7             (pagemap-scan only: the pages it reported)
+ *     scan 0-3,7             (pagemap-scan only: the pages it reported)
  *     verdict FAIL: ...      (only when the oracle failed this step)
  *     A aaaa.A3
  *     U msgs=1 waiters=0
@@ -99,20 +99,12 @@ void engine_observe_step(struct engine *e, const struct step *s, int res)
 	/* What a PAGEMAP_SCAN reported, as pages of its region. */
 	if (s->cmd == CMD_PAGEMAP_SCAN && res == RESULT_OK) {
 		struct region *r = g_hash_table_lookup(e->world.region_by_name, s->pos[0]);
-		g_string_append(e->out, "  scan");
-		for (guint i = 0; r && i < e->last_scan->len;) {
-			uint64_t first = (g_array_index(e->last_scan, uint64_t, i) - r->start) >>
-					 PAGE_SHIFT,
-				 last = first;
-			while (++i < e->last_scan->len &&
-			       (g_array_index(e->last_scan, uint64_t, i) - r->start) >>
-					       PAGE_SHIFT ==
-				       last + 1)
-				last++;
-			g_string_append_printf(e->out, " %" G_GUINT64_FORMAT, first);
-			if (last > first)
-				g_string_append_printf(e->out, "-%" G_GUINT64_FORMAT, last);
-		}
+		g_autofree uint64_t *pages = g_new0(uint64_t, e->last_scan->len + 1);
+		for (guint i = 0; r && i < e->last_scan->len; i++)
+			pages[i] =
+				(g_array_index(e->last_scan, uint64_t, i) - r->start) >> PAGE_SHIFT;
+		g_string_append(e->out, "  scan ");
+		trace_write_pages(e->out, pages, r ? e->last_scan->len : 0);
 		g_string_append_c(e->out, '\n');
 	}
 	if (e->verdict != VERDICT_PASS)

@@ -180,6 +180,8 @@ struct trace *trace_parse_string(const char *path, const char *text, GString *er
 void trace_free(struct trace *t);
 /* Canonical text of one step / a whole trace. */
 void trace_write_step(GString *out, const struct step *s);
+/* A sorted array of page numbers as a canonical page list ("none", "0-3,7"). */
+void trace_write_pages(GString *out, const uint64_t *pages, guint n);
 void trace_write(GString *out, const struct trace *t);
 
 /* Accessors for the engine: index of a key in the step's command schema. */

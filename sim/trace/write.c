@@ -48,6 +48,23 @@ static void write_range(GString *out, const GArray *spans)
 	}
 }
 
+void trace_write_pages(GString *out, const uint64_t *pages, guint n)
+{
+	g_autoptr(GArray) spans = g_array_new(FALSE, FALSE, sizeof(struct page_span));
+
+	for (guint i = 0; i < n; i++) {
+		struct page_span *last =
+			spans->len ? &g_array_index(spans, struct page_span, spans->len - 1) : NULL;
+		if (last && pages[i] == last->last + 1) {
+			last->last = pages[i];
+			continue;
+		}
+		struct page_span sp = { pages[i], pages[i] };
+		g_array_append_val(spans, sp);
+	}
+	write_range(out, spans);
+}
+
 /* Bits with no name in the table cannot come from the parser; they are
  * still printed (as hex) so a hand-built step never loses information. */
 static void write_flags(GString *out, const struct flag_name *table, uint64_t v)

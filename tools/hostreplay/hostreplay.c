@@ -953,16 +953,9 @@ static void observe(const struct step *s, int res)
 	g_string_append_printf(out, "@%u %s -> %s\n", s->line, cmd_descs[s->cmd].name,
 			       rn ? rn : (res > 0 ? strerrorname_np(res) : "?"));
 	if (s->cmd == CMD_PAGEMAP_SCAN && res == RESULT_OK) {
-		g_string_append(out, "  scan");
-		for (guint i = 0; i < last_scan->len;) {
-			uint64_t first = g_array_index(last_scan, uint64_t, i), last = first;
-			while (++i < last_scan->len &&
-			       g_array_index(last_scan, uint64_t, i) == last + 1)
-				last++;
-			g_string_append_printf(out, " %" G_GUINT64_FORMAT, first);
-			if (last > first)
-				g_string_append_printf(out, "-%" G_GUINT64_FORMAT, last);
-		}
+		g_string_append(out, "  scan ");
+		trace_write_pages(out, (const uint64_t *)(const void *)last_scan->data,
+				  last_scan->len);
 		g_string_append_c(out, '\n');
 	}
 	for (guint i = 0; i < regions->len; i++) {
