@@ -1,63 +1,11 @@
 # mmsim import from the outside (label `import`) and the recordings of real
-# programs (label `recorded`). Included from tests/CMakeLists.txt, this file
-# registers the tests; each test runs this same file as a script (cmake -P)
-# with MMSIM, ARGS (joined by '|'), RC and optionally OUT / ERR (regular
-# expressions stdout / stderr must match). With REPLAY set, the import
-# writes REPLAY_TRACE and `mmsim replay` of it must give REPLAY_RC and
-# match REPLAY_OUT.
-if(CMAKE_SCRIPT_MODE_FILE AND DEFINED VERDICT_TRACE)
-  # One recording at every patch level against its row of EXPECTED.
-  get_filename_component(name ${VERDICT_TRACE} NAME_WE)
-  file(STRINGS ${EXPECTED} rows REGEX "^${name} ")
-  if(NOT rows)
-    message(FATAL_ERROR "no row for ${name} in ${EXPECTED} (rerun tools/record-all)")
-  endif()
-  list(GET rows 0 row)
-  string(REGEX MATCHALL "(PASS|FAIL|BAD)" want "${row}")
-  set(got "")
-  foreach(level no08 v5 v6)
-    execute_process(COMMAND ${MMSIM} replay --patch ${level} ${VERDICT_TRACE}
-                    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-    if(rc EQUAL 0)
-      list(APPEND got PASS)
-    elseif(rc EQUAL 1)
-      list(APPEND got FAIL)
-    else()
-      list(APPEND got BAD)
-    endif()
-  endforeach()
-  if(NOT got STREQUAL want)
-    message(FATAL_ERROR "${name}: verdicts ${got} (no08;v5;v6), expected ${want}")
-  endif()
-  return()
-endif()
-if(CMAKE_SCRIPT_MODE_FILE)
-  string(REPLACE "|" ";" ARGS "${ARGS}")
-  execute_process(COMMAND ${MMSIM} ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out
-                  ERROR_VARIABLE err)
-  string(REPLACE ";" " " cmd "${ARGS}")
-  if(NOT rc STREQUAL RC)
-    message(FATAL_ERROR "mmsim ${cmd}: expected exit status ${RC}, got ${rc}\n"
-                        "stdout:\n${out}\nstderr:\n${err}")
-  endif()
-  if(DEFINED OUT AND NOT out MATCHES "${OUT}")
-    message(FATAL_ERROR "mmsim ${cmd}: stdout does not match '${OUT}':\n${out}")
-  endif()
-  if(DEFINED ERR AND NOT err MATCHES "${ERR}")
-    message(FATAL_ERROR "mmsim ${cmd}: stderr does not match '${ERR}':\n${err}")
-  endif()
-  if(DEFINED REPLAY)
-    execute_process(COMMAND ${MMSIM} replay ${REPLAY_TRACE} RESULT_VARIABLE rc
-                    OUTPUT_VARIABLE out ERROR_VARIABLE err)
-    if(NOT rc STREQUAL REPLAY_RC OR NOT out MATCHES "${REPLAY_OUT}")
-      message(FATAL_ERROR "mmsim replay ${REPLAY_TRACE}: expected ${REPLAY_RC} and "
-                          "'${REPLAY_OUT}', got ${rc}:\n${out}${err}")
-    endif()
-  endif()
-  return()
-endif()
-
-set(MMSIM_IMPORT_CLI ${CMAKE_CURRENT_LIST_FILE})
+# programs (label `recorded`). Included from tests/CMakeLists.txt after
+# search_cli.cmake, whose script mode runs each test: MMSIM, ARGS (joined by
+# '|'), RC and optionally OUT / ERR (regular expressions stdout / stderr
+# must match); with REPLAY set, the import writes REPLAY_TRACE and
+# `mmsim replay` of it must give REPLAY_RC and match REPLAY_OUT.
+# The runner is search_cli.cmake's (included before this file).
+set(MMSIM_IMPORT_CLI ${MMSIM_SEARCH_CLI})
 set(IMP ${CMAKE_SOURCE_DIR}/tests/data/import)
 set(IMPOUT ${CMAKE_CURRENT_BINARY_DIR}/import-out)
 file(MAKE_DIRECTORY ${IMPOUT})
@@ -140,16 +88,10 @@ mmsim_import_cli(strace-with-lackey 2 import strace ${IMP}/forms.strace --lackey
                  ERR "different address spaces")
 mmsim_import_cli(bad-interval 2 import strace ${IMP}/forms.strace --interval 0)
 
-# The recordings of real programs (traces/recorded/, tools/record-all): each
-# replays at every patch level with its verdicts in verdicts.expected, one
-# test per recording (tests/traces.cmake also replays each one at v6).
-file(GLOB MMSIM_RECORDED CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/traces/recorded/*.trace)
-foreach(t ${MMSIM_RECORDED})
-  get_filename_component(name ${t} NAME_WE)
-  add_test(NAME trace.recorded.verdicts.${name}
-           COMMAND ${CMAKE_COMMAND} -DMMSIM=$<TARGET_FILE:mmsim> -DVERDICT_TRACE=${t}
-                   -DEXPECTED=${CMAKE_SOURCE_DIR}/traces/recorded/verdicts.expected
-                   -P ${MMSIM_IMPORT_CLI})
-  set_tests_properties(trace.recorded.verdicts.${name} PROPERTIES LABELS "trace;recorded"
-                                                                  TIMEOUT 60)
-endforeach()
+# The recordings of real programs (traces/recorded/, tools/record-all): the
+# verdict of each at every patch level, as in verdicts.expected (the same
+# check as traces/found; tests/traces.cmake also replays each one at v6).
+add_test(NAME trace.recorded.verdicts
+         COMMAND mmsim verdicts --check ${CMAKE_SOURCE_DIR}/traces/recorded/verdicts.expected
+                 ${CMAKE_SOURCE_DIR}/traces/recorded)
+set_tests_properties(trace.recorded.verdicts PROPERTIES LABELS "trace;recorded" TIMEOUT 120)

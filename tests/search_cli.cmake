@@ -2,7 +2,7 @@
 # what they print. Included from tests/CMakeLists.txt, this file registers
 # the tests; each test runs this same file as a script (cmake -P) with
 # MMSIM, ARGS (the arguments joined by '|'), RC (the exit status wanted) and optionally OUT and
-# ERR (regular expressions stdout and stderr must match).
+# ERR (regular expressions stdout and stderr must match), and REPLAY (see tests/import.cmake).
 if(CMAKE_SCRIPT_MODE_FILE)
   string(REPLACE "|" ";" ARGS "${ARGS}")
   execute_process(COMMAND ${MMSIM} ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out
@@ -17,6 +17,15 @@ if(CMAKE_SCRIPT_MODE_FILE)
   endif()
   if(DEFINED ERR AND NOT err MATCHES "${ERR}")
     message(FATAL_ERROR "mmsim ${cmd}: stderr does not match '${ERR}':\n${err}")
+  endif()
+  # REPLAY (tests/import.cmake): the trace the command wrote must replay so.
+  if(DEFINED REPLAY)
+    execute_process(COMMAND ${MMSIM} replay ${REPLAY_TRACE} RESULT_VARIABLE rc
+                    OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if(NOT rc STREQUAL REPLAY_RC OR NOT out MATCHES "${REPLAY_OUT}")
+      message(FATAL_ERROR "mmsim replay ${REPLAY_TRACE}: expected ${REPLAY_RC} and "
+                          "'${REPLAY_OUT}', got ${rc}:\n${out}${err}")
+    endif()
   endif()
   return()
 endif()
