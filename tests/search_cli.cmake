@@ -105,3 +105,7 @@ mmsim_search_cli(kernel-618-observe 0 replay --observe --kernel 6.18
 mmsim_search_cli(fuzz-host-emit 0 fuzz --host --kernel 6.18 --runs 3 -q
                  --emit ${CMAKE_BINARY_DIR}/fuzz-host-emit OUT " 3 traces in ")
 mmsim_search_cli(fuzz-bad-kernel 2 fuzz --kernel 5.0 --runs 1 ERR "unknown --kernel '5.0'")
+
+# --version names the model's version, the series and its levels, and the kernels.
+mmsim_search_cli(version 0 --version
+                 OUT "^mmsim 0\\.1\nmodels: Linux .*RWP series v6 .*levels no08 v5 v6\\)\nkernels \\(--kernel\\): rwp 6\\.18\n$")

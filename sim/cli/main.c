@@ -266,6 +266,7 @@ static void usage(FILE *f)
 		   "  diff --patch A,B FILE   first step where two patch levels differ\n"
 		   "  import strace|lackey|ftrace FILE [--overlay rwp] [-o OUT]  capture to trace\n"
 		   "  list-patches\n"
+		   "  --version           mmsim's version and the kernel and series it models\n"
 		   "Run 'mmsim COMMAND --help' for the options of a command.\n");
 }
 
@@ -274,6 +275,20 @@ int main(int argc, char **argv)
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		/* What the model stands for: the kernels of `--kernel`, the
+		 * series and its patch-08 levels (docs/fidelity.md). */
+		printf("mmsim %s\n", MMSIM_VERSION);
+		printf("models: Linux v6.18/v6.19 mm with the userfaultfd RWP series v6 "
+		       "(Kiryl Shutsemau, 2026, 15 patches; patch 08 at levels");
+		for (unsigned l = 0; l < nr_patch_levels; l++)
+			printf(" %s", patch_levels[l].name);
+		printf(")\nkernels (--kernel):");
+		for (unsigned k = 0; k < nr_kernels; k++)
+			printf(" %s", kernel_descs[k].name);
+		printf("\n");
+		return 0;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
