@@ -1045,11 +1045,11 @@ void zap_page_range_reclaim_pt(struct vm_area_struct *vma, uint64_t start, uint6
 {
 	struct mm_struct *mm = vma->vm_mm;
 
-	zap_page_range_single(vma, start, end, false);
 	if (start < vma->vm_start)
 		start = vma->vm_start;
 	if (end > vma->vm_end)
 		end = vma->vm_end;
+	zap_page_range_single(vma, start, end, false);
 	for (uint64_t addr = start; addr < end;) {
 		uint64_t next = pmd_addr_end(addr, end);
 		pmd_t *pmd = mm_find_pmd(mm, addr, false);

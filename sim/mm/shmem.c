@@ -250,6 +250,24 @@ static struct folio *shmem_get_partial_folio(struct address_space *mapping, uint
 	return e && !xa_is_value(e) ? pfn_folio(xa_to_pfn(e)) : NULL;
 }
 
+/* One entry of shmem_undo_range()'s walks: a hole is skipped, a swap
+ * entry freed (both move *index on and give NULL); else the folio. */
+static struct folio *shmem_undo_entry(struct address_space *mapping, uint64_t *index)
+{
+	uint64_t e = mapping->i_pages[*index];
+
+	if (!e) {
+		(*index)++;
+		return NULL;
+	}
+	if (xa_is_value(e)) {
+		swap_free_slot(e >> 1);
+		mapping->i_pages[(*index)++] = 0;
+		return NULL;
+	}
+	return pfn_folio(xa_to_pfn(e));
+}
+
 /* models shmem_undo_range() for the page range [first, end) of the cache;
  * to_eof for a truncate (lend == -1) */
 static void shmem_undo_range(struct address_space *mapping, uint64_t first, uint64_t end,
@@ -265,18 +283,9 @@ static void shmem_undo_range(struct address_space *mapping, uint64_t first, uint
 		return;
 	/* find_lock_entries(): swap entries, and folios wholly inside */
 	for (index = first; index < end;) {
-		uint64_t e = mapping->i_pages[index];
-
-		if (!e) {
-			index++;
+		folio = shmem_undo_entry(mapping, &index);
+		if (!folio)
 			continue;
-		}
-		if (xa_is_value(e)) {
-			swap_free_slot(e >> 1);
-			mapping->i_pages[index++] = 0;
-			continue;
-		}
-		folio = pfn_folio(xa_to_pfn(e));
 		index = folio->index + folio_nr_pages(folio);
 		if (folio->index >= first && index <= end)
 			truncate_inode_folio(mapping, folio);
@@ -309,16 +318,9 @@ static void shmem_undo_range(struct address_space *mapping, uint64_t first, uint
 		uint64_t e = mapping->i_pages[index];
 		uint64_t next;
 
-		if (!e) {
-			index++;
+		folio = shmem_undo_entry(mapping, &index);
+		if (!folio)
 			continue;
-		}
-		if (xa_is_value(e)) {
-			swap_free_slot(e >> 1);
-			mapping->i_pages[index++] = 0;
-			continue;
-		}
-		folio = pfn_folio(xa_to_pfn(e));
 		next = folio->index + folio_nr_pages(folio);
 		if (!folio_test_large(folio))
 			truncate_inode_folio(mapping, folio);

@@ -269,18 +269,8 @@ static void cleanup(void)
 	}
 }
 
-static void G_GNUC_PRINTF(2, 3) bad_input(const struct step *s, const char *fmt, ...)
-{
-	va_list ap;
-	fflush(stdout);
-	fprintf(stderr, "%s:%u: ", trace_path, s ? s->line : 0);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	cleanup();
-	exit(EXIT_BAD_INPUT);
-}
+static void G_GNUC_PRINTF(3, 4) die(int code, const struct step *s, const char *fmt, ...);
+#define bad_input(s, ...) die(EXIT_BAD_INPUT, s, __VA_ARGS__)
 
 static void G_GNUC_PRINTF(3, 4) die(int code, const struct step *s, const char *fmt, ...)
 {
