@@ -3,11 +3,29 @@
 #define MMSIM_CLI_H
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include <stdbool.h>
+
+#include "engine/engine.h"
+#include "search/search.h"
 
 /* Select a patch level (NULL: v6) and apply NAME=on|off overrides; prints
  * the reason and returns false on a bad name. */
 bool cli_set_patch(const char *level, gchar **hunks);
+
+/* json_out.c: `--json` documents. cli_json_begin() opens the object with
+ * the common head (version, command, kernel, patch switches);
+ * cli_json_print() closes it, prints it and frees the builder. */
+JsonBuilder *cli_json_begin(const char *command);
+void cli_json_print(JsonBuilder *b);
+void cli_json_member_int(JsonBuilder *b, const char *name, gint64 value);
+void cli_json_member_string(JsonBuilder *b, const char *name, const char *value);
+void cli_json_member_ms(JsonBuilder *b, const char *name, double seconds);
+void cli_json_member_rate(JsonBuilder *b, const char *name, uint64_t count, double seconds);
+/* The failure as an object {invariant, kind, line, command, region, page},
+ * null for a pass or no outcome. */
+void cli_json_failure(JsonBuilder *b, const char *name, const struct outcome *oc);
+const char *cli_verdict_name(enum verdict v);
 
 /* search_cmds.c */
 int cmd_fuzz(int argc, char **argv);

@@ -8,7 +8,7 @@
 
 static gint ex_depth = 4;
 static gchar *ex_config, *ex_patch, *ex_shard;
-static gboolean ex_quiet, ex_list;
+static gboolean ex_quiet, ex_list, ex_json;
 
 static const GOptionEntry explore_entries[] = {
 	{ "depth", 'd', 0, G_OPTION_ARG_INT, &ex_depth, "Operations after the setup (default 4)",
@@ -19,8 +19,57 @@ static const GOptionEntry explore_entries[] = {
 	  "Explore shard i of N (0 <= i < N) of the first level's states", "i/N" },
 	{ "list", 0, 0, G_OPTION_ARG_NONE, &ex_list, "Print the setup and the alphabet", NULL },
 	{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &ex_quiet, "No progress line", NULL },
+	{ "json", 'j', 0, G_OPTION_ARG_NONE, &ex_json,
+	  "Print the figures and counterexamples as one JSON document (docs/json.md)", NULL },
 	G_OPTION_ENTRY_NULL
 };
+
+/* explore --json: the summary line's figures and each shortest
+ * counterexample (docs/json.md). */
+static int explore_json(const struct explore_options *o, const struct explore_stats *st,
+			GArray *finds, unsigned found)
+{
+	JsonBuilder *b = cli_json_begin("explore");
+	int status = found || st->crashes ? 1 : 0;
+
+	cli_json_member_int(b, "depth", o->depth);
+	json_builder_set_member_name(b, "shard");
+	json_builder_begin_array(b);
+	json_builder_add_int_value(b, o->shard);
+	json_builder_add_int_value(b, o->nr_shards);
+	json_builder_end_array(b);
+	cli_json_member_int(b, "states", (gint64)st->states);
+	json_builder_set_member_name(b, "states_per_depth");
+	json_builder_begin_array(b);
+	for (unsigned d = 0; d <= o->depth; d++)
+		json_builder_add_int_value(b, (gint64)st->per_depth[d]);
+	json_builder_end_array(b);
+	cli_json_member_int(b, "branches", (gint64)st->branches);
+	cli_json_member_int(b, "replayed", (gint64)st->replays);
+	cli_json_member_int(b, "pruned", (gint64)st->pruned);
+	cli_json_member_int(b, "refused", (gint64)st->refused);
+	cli_json_member_int(b, "crashed", (gint64)st->crashes);
+	cli_json_member_int(b, "alphabet", st->alphabet);
+	cli_json_member_ms(b, "milliseconds", st->seconds);
+	cli_json_member_rate(b, "states_per_second", st->states, st->seconds);
+	cli_json_member_rate(b, "branches_per_second", st->branches, st->seconds);
+	json_builder_set_member_name(b, "violations");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < finds->len; i++) {
+		const struct explore_find *f = &g_array_index(finds, struct explore_find, i);
+		json_builder_begin_object(b);
+		cli_json_failure(b, "failure", &f->oc);
+		cli_json_member_int(b, "depth", f->depth);
+		cli_json_member_ms(b, "after_milliseconds", f->at);
+		cli_json_member_string(b, "message", f->error);
+		cli_json_member_string(b, "trace", f->text);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	cli_json_member_int(b, "exit", status);
+	cli_json_print(b);
+	return status;
+}
 
 int cmd_explore(int argc, char **argv)
 {
@@ -71,10 +120,15 @@ int cmd_explore(int argc, char **argv)
 	o.depth = (unsigned)ex_depth;
 	o.level = ex_patch ? ex_patch : "v6";
 	o.progress = !ex_quiet && isatty(2);
-	o.depth_lines = true;
+	o.depth_lines = !ex_json;
+	g_autoptr(GArray) finds = g_array_new(FALSE, TRUE, sizeof(struct explore_find));
+	g_array_set_clear_func(finds, explore_find_clear);
+	o.finds = finds;
 
 	g_autoptr(GString) out = g_string_new(NULL);
 	unsigned found = explore_run(&o, out, &st);
+	if (ex_json)
+		return explore_json(&o, &st, finds, found);
 	fputs(out->str, stdout);
 	printf("explore --depth %u --patch %s", o.depth, o.level);
 	if (o.nr_shards > 1)

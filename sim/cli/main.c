@@ -1,6 +1,7 @@
 /* sim/cli/main.c - the mmsim command line: replay, verdicts, list-patches. */
 #include <glib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -14,6 +15,7 @@ static gboolean opt_no_oracle;
 static gboolean opt_observe;
 static gchar *opt_check;
 static gchar *opt_kernel;
+static gboolean opt_json;
 
 static const GOptionEntry replay_entries[] = {
 	{ "patch", 'p', 0, G_OPTION_ARG_STRING, &opt_patch,
@@ -31,6 +33,8 @@ static const GOptionEntry replay_entries[] = {
 	  "Kernel semantics: rwp (the series, default) or 6.18 (mainline: no RWP UAPI; "
 	  "--observe then prints what tools/hostreplay can see)",
 	  "KERNEL" },
+	{ "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json,
+	  "Print one JSON document with every trace's verdict and failure (docs/json.md)", NULL },
 	G_OPTION_ENTRY_NULL
 };
 
@@ -89,6 +93,67 @@ static enum verdict replay_file(const char *path, bool verbose, GString *first)
 	return v;
 }
 
+/* What engine_last_failure says about the last replay, as a search
+ * outcome; a violation also gets its patch-08 kind (search_classify). */
+static void last_outcome(enum verdict v, const char *path, const char *message,
+			 struct outcome *oc)
+{
+	memset(oc, 0, sizeof(*oc));
+	oc->verdict = v;
+	oc->cmd = -1;
+	if (v == VERDICT_PASS)
+		return;
+	if (v == VERDICT_BAD_INPUT) {
+		/* The parser may have refused it before the engine ran, so
+		 * the line comes from the "FILE:LINE: message" text. */
+		oc->invariant = "bad input";
+		if (g_str_has_prefix(message, path) && message[strlen(path)] == ':')
+			oc->line = (uint32_t)strtoul(message + strlen(path) + 1, NULL, 10);
+		return;
+	}
+	oc->invariant = engine_failure_kind;
+	oc->line = engine_last_failure.line;
+	oc->cmd = engine_last_failure.cmd;
+	oc->advice = engine_last_failure.advice;
+	oc->page = engine_last_failure.page;
+	g_strlcpy(oc->region, engine_last_failure.region, sizeof(oc->region));
+	g_autofree char *text = NULL;
+	if (outcome_is_violation(oc) && g_file_get_contents(path, &text, NULL, NULL))
+		search_classify(text, oc);
+}
+
+/* replay --json: the same replays, one document (docs/json.md). */
+static int replay_json(int argc, char **argv)
+{
+	JsonBuilder *b = cli_json_begin("replay");
+	int status = 0;
+
+	cli_json_member_string(b, "oracle", opt_no_oracle ? "off" : "on");
+	json_builder_set_member_name(b, "traces");
+	json_builder_begin_array(b);
+	for (int i = 1; i < argc; i++) {
+		g_autoptr(GString) first = g_string_new(NULL);
+		enum verdict v = replay_file(argv[i], false, first);
+		struct outcome oc;
+
+		last_outcome(v, argv[i], first->str, &oc);
+		json_builder_begin_object(b);
+		cli_json_member_string(b, "file", argv[i]);
+		cli_json_member_string(b, "verdict", cli_verdict_name(v));
+		cli_json_member_string(b, "message", v == VERDICT_PASS ? NULL : first->str);
+		cli_json_failure(b, "failure", &oc);
+		json_builder_end_object(b);
+		if (v == VERDICT_BAD_INPUT)
+			status = 2;
+		else if (v == VERDICT_FAIL && status == 0)
+			status = 1;
+	}
+	json_builder_end_array(b);
+	cli_json_member_int(b, "exit", status);
+	cli_json_print(b);
+	return status;
+}
+
 static int cmd_replay(int argc, char **argv)
 {
 	g_autoptr(GOptionContext) ctx = g_option_context_new("FILE... - replay traces");
@@ -108,6 +173,13 @@ static int cmd_replay(int argc, char **argv)
 	}
 	if (!apply_patch_options())
 		return 2;
+	if (opt_json && (opt_verbose || opt_observe)) {
+		fprintf(stderr, "mmsim replay: --json cannot be combined with --verbose or "
+				"--observe\n");
+		return 2;
+	}
+	if (opt_json)
+		return replay_json(argc, argv);
 	int status = 0;
 	for (int i = 1; i < argc; i++) {
 		g_autoptr(GString) first = g_string_new(NULL);
@@ -257,12 +329,13 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: mmsim COMMAND [OPTIONS]\n"
 		   "  replay [--patch L] [--hunk H=on|off] [--kernel K] [--verbose] [--observe] "
-		   "FILE...\n"
+		   "[--json] FILE...\n"
 		   "  verdicts [--check FILE] DIR\n"
 		   "  format FILE...      print traces in canonical form\n"
-		   "  fuzz [--seed S] [--time T | --runs N] [--patch L] [--config C] [--out DIR]\n"
+		   "  fuzz [--seed S] [--time T | --runs N] [--patch L] [--config C] [--out DIR] "
+		   "[--json]\n"
 		   "  minimize [--patch L] FILE   shrink a failing trace, same failure\n"
-		   "  explore --depth D [--config small] [--patch L] [--shard i/N]\n"
+		   "  explore --depth D [--config small] [--patch L] [--shard i/N] [--json]\n"
 		   "  diff --patch A,B FILE   first step where two patch levels differ\n"
 		   "  import strace|lackey|ftrace FILE [--overlay rwp] [-o OUT]  capture to trace\n"
 		   "  list-patches\n"

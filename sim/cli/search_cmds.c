@@ -13,7 +13,7 @@
 static gint64 fz_seed = 1, fz_runs = G_MININT64, fz_ops;
 static gdouble fz_time;
 static gchar *fz_patch, *fz_config, *fz_out, *fz_emit, *fz_kernel;
-static gboolean fz_stop, fz_quiet, fz_verbose, fz_print, fz_host;
+static gboolean fz_stop, fz_quiet, fz_verbose, fz_print, fz_host, fz_json;
 
 static const GOptionEntry fuzz_entries[] = {
 	{ "seed", 's', 0, G_OPTION_ARG_INT64, &fz_seed, "Campaign seed (default 1)", "S" },
@@ -38,8 +38,47 @@ static const GOptionEntry fuzz_entries[] = {
 	  "Kernel semantics: rwp (default) or 6.18 (see mmsim replay --help)", "KERNEL" },
 	{ "emit", 0, 0, G_OPTION_ARG_FILENAME, &fz_emit,
 	  "Also write every generated trace to DIR/tNNNNN.trace", "DIR" },
+	{ "json", 'j', 0, G_OPTION_ARG_NONE, &fz_json,
+	  "Print the campaign's figures and finds as one JSON document (docs/json.md)", NULL },
 	G_OPTION_ENTRY_NULL
 };
+
+/* fuzz --json: the summary line's figures and every find (docs/json.md). */
+static void fuzz_json(const struct fuzz_options *o, const struct fuzz_stats *st, GArray *finds)
+{
+	JsonBuilder *b = cli_json_begin("fuzz");
+
+	cli_json_member_int(b, "seed", o->seed);
+	cli_json_member_string(b, "config", fz_config ? fz_config : "small");
+	cli_json_member_int(b, "ops", o->gen.ops); /* 0: by config */
+	json_builder_set_member_name(b, "host");
+	json_builder_add_boolean_value(b, o->gen.host);
+	cli_json_member_int(b, "traces", (gint64)st->runs);
+	cli_json_member_ms(b, "milliseconds", st->seconds);
+	cli_json_member_rate(b, "traces_per_second", st->runs, st->seconds);
+	cli_json_member_int(b, "pass", (gint64)st->pass);
+	cli_json_member_int(b, "fail", (gint64)st->fail);
+	cli_json_member_int(b, "bad_input", (gint64)st->bad_input);
+	json_builder_set_member_name(b, "finds");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < finds->len; i++) {
+		const struct fuzz_find *f = &g_array_index(finds, struct fuzz_find, i);
+		json_builder_begin_object(b);
+		cli_json_member_string(b, "class", f->cls);
+		cli_json_failure(b, "failure", &f->oc);
+		cli_json_member_int(b, "trace", (gint64)f->trace);
+		cli_json_member_int(b, "generator_seed", f->tseed);
+		cli_json_member_ms(b, "after_milliseconds", f->at);
+		cli_json_member_int(b, "steps", f->steps);
+		cli_json_member_int(b, "minimized_steps", search_count_steps(f->minimized));
+		cli_json_member_int(b, "minimizer_replays", f->replays);
+		cli_json_member_string(b, "minimized", f->minimized);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	cli_json_member_int(b, "exit", finds->len ? 1 : 0);
+	cli_json_print(b);
+}
 
 int cmd_fuzz(int argc, char **argv)
 {
@@ -88,13 +127,20 @@ int cmd_fuzz(int argc, char **argv)
 	o.out_dir = fz_out;
 	o.stop_on_find = fz_stop;
 	o.progress = !fz_quiet && isatty(2);
-	o.verbose = fz_verbose;
-	o.print = fz_print;
+	o.verbose = fz_verbose && !fz_json;
+	o.print = fz_print && !fz_json;
+	g_autoptr(GArray) find_list = g_array_new(FALSE, TRUE, sizeof(struct fuzz_find));
+	g_array_set_clear_func(find_list, fuzz_find_clear);
+	o.finds = find_list;
 
 	g_autoptr(GString) out = g_string_new(NULL);
 	/* --runs 0 means none (fuzz_options.runs 0 means no limit). */
 	unsigned finds =
 		runs_given && !fz_runs ? (memset(&st, 0, sizeof(st)), 0) : fuzz_run(&o, out, &st);
+	if (fz_json) {
+		fuzz_json(&o, &st, find_list);
+		return finds ? 1 : 0;
+	}
 	fputs(out->str, stdout);
 	printf("fuzz --seed %u --patch %s --config %s: %" G_GUINT64_FORMAT " traces in %.1f s "
 	       "(%.0f/s): %" G_GUINT64_FORMAT " pass, %" G_GUINT64_FORMAT

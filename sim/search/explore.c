@@ -34,6 +34,7 @@ struct explore_state {
 	GHashTable *found; /* invariants already reported */
 	GArray *next;	   /* the next depth's frontier */
 	GTimer *timer;
+	GArray *finds; /* explore_options.finds */
 };
 
 /* The shmem file is not huge=1: its pages stay PTE-mapped small folios,
@@ -212,12 +213,13 @@ static void fork_branch(struct engine *e, const struct trace *t, struct branch *
 	}
 }
 
-struct finding {
-	struct outcome oc;
-	char *text, *error;
-	unsigned depth;
-	double at;
-};
+void explore_find_clear(gpointer p)
+{
+	struct explore_find *f = p;
+
+	g_free(f->text);
+	g_free(f->error);
+}
 
 /* Expand one frontier node: replay its sequence once, then branch with
  * every operation the alphabet allows after it. */
@@ -227,7 +229,7 @@ static void expand(const struct seq *parent, unsigned d, struct explore_state *x
 	g_autoptr(GString) err = g_string_new(NULL);
 	g_autoptr(GString) sink = g_string_new(NULL);
 	g_autoptr(GString) text = g_string_new(NULL);
-	g_autoptr(GArray) findings = g_array_new(FALSE, FALSE, sizeof(struct finding));
+	g_autoptr(GArray) findings = g_array_new(FALSE, FALSE, sizeof(struct explore_find));
 
 	seq_text(parent, text);
 	struct trace *pt = trace_parse_string("explore.trace", text->str, err);
@@ -275,11 +277,11 @@ static void expand(const struct seq *parent, unsigned d, struct explore_state *x
 			g_hash_table_add(x->found, g_strdup(oc.invariant));
 			/* Classifying replays from scratch, which needs the one
 			 * machine this process has: after engine_end() below. */
-			struct finding f = { .oc = oc,
-					     .text = g_strdup(text->str),
-					     .error = g_strdup(b.error),
-					     .depth = d,
-					     .at = g_timer_elapsed(x->timer, NULL) };
+			struct explore_find f = { .oc = oc,
+						  .text = g_strdup(text->str),
+						  .error = g_strdup(b.error),
+						  .depth = d,
+						  .at = g_timer_elapsed(x->timer, NULL) };
 			g_array_append_val(findings, f);
 			continue;
 		}
@@ -294,15 +296,17 @@ static void expand(const struct seq *parent, unsigned d, struct explore_state *x
 	engine_end(e);
 	trace_free(pt);
 	for (guint i = 0; i < findings->len; i++) {
-		struct finding *f = &g_array_index(findings, struct finding, i);
+		struct explore_find *f = &g_array_index(findings, struct explore_find, i);
 		search_classify(f->text, &f->oc);
 		g_string_append_printf(x->out,
 				       "violation '%s'%s%s at depth %u after %.1f s (shortest):\n%s"
 				       "  -> %s\n",
 				       f->oc.invariant, f->oc.kind[0] ? ", kind " : "", f->oc.kind,
 				       f->depth, f->at, f->text, f->error);
-		g_free(f->text);
-		g_free(f->error);
+		if (x->finds)
+			g_array_append_val(x->finds, *f); /* it owns the strings now */
+		else
+			explore_find_clear(f);
 	}
 }
 
@@ -317,9 +321,12 @@ unsigned explore_run(const struct explore_options *o, GString *out, struct explo
 	g_autoptr(GString) sink = g_string_new(NULL);
 	g_autoptr(GTimer) timer = g_timer_new();
 	unsigned depth = MIN(o->depth, EXPLORE_MAX_DEPTH);
-	struct explore_state x = {
-		.st = st, .out = out, .seen = seen, .found = found, .timer = timer
-	};
+	struct explore_state x = { .st = st,
+				   .out = out,
+				   .seen = seen,
+				   .found = found,
+				   .timer = timer,
+				   .finds = o->finds };
 	double last_progress = 0;
 	char digest[65];
 

@@ -7,8 +7,17 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "search/search.h"
 
 #define EXPLORE_MAX_DEPTH 12
+
+/* A shortest counterexample of one invariant (explore_options.finds). */
+struct explore_find {
+	struct outcome oc;
+	char *text, *error; /* the trace and the failure message (owned) */
+	unsigned depth;
+	double at; /* seconds into the run */
+};
 
 struct explore_options {
 	unsigned depth;
@@ -16,6 +25,7 @@ struct explore_options {
 	const char *level;	   /* for the report */
 	bool progress;		   /* a status line on a terminal */
 	bool depth_lines;	   /* a line on stdout as each depth is finished */
+	GArray *finds;		   /* if set, struct explore_find per violation (for --json) */
 };
 
 struct explore_stats {
@@ -29,6 +39,9 @@ struct explore_stats {
 	double seconds;
 	unsigned alphabet;
 };
+
+/* Free what an explore_find owns (a GArray clear func). */
+void explore_find_clear(gpointer f);
 
 /* Breadth-first over the small alphabet from the fixed setup; the first
  * counterexample of each invariant (hence a shortest one) goes to out.

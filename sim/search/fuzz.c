@@ -48,6 +48,8 @@ static void write_file(const char *dir, const char *name, const char *header, co
 	g_string_append_printf(out, "  wrote %s\n", path);
 }
 
+void fuzz_find_clear(gpointer p) { g_free(((struct fuzz_find *)p)->minimized); }
+
 /* Write a find and its minimized form, and say so. */
 static void report_find(const struct fuzz_options *o, uint64_t i, uint32_t tseed, const char *text,
 			const struct outcome *oc, const char *min, unsigned replays,
@@ -57,6 +59,17 @@ static void report_find(const struct fuzz_options *o, uint64_t i, uint32_t tseed
 	g_autoptr(GString) where = g_string_new(NULL);
 	g_autofree char *ops = o->gen.ops ? g_strdup_printf(" --ops %u", o->gen.ops) : g_strdup("");
 
+	if (o->finds) {
+		struct fuzz_find f = { .oc = *oc,
+				       .trace = i,
+				       .tseed = tseed,
+				       .steps = search_count_steps(text),
+				       .replays = replays,
+				       .at = at,
+				       .minimized = g_strdup(min) };
+		g_strlcpy(f.cls, cls, sizeof(f.cls));
+		g_array_append_val(o->finds, f);
+	}
 	if (oc->region[0])
 		g_string_printf(where, " (region %s page %" G_GUINT64_FORMAT ")", oc->region,
 				oc->page);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "search/gen.h"
+#include "search/search.h"
 
 struct fuzz_options {
 	uint32_t seed;
@@ -20,7 +21,23 @@ struct fuzz_options {
 	bool progress;	      /* a status line on a terminal */
 	bool verbose;	      /* one line per trace that does not pass */
 	bool print;	      /* every generated trace, with its verdict */
+	GArray *finds;	      /* if set, struct fuzz_find per class (for --json) */
 };
+
+/* The first trace of one violation class, minimized (fuzz_options.finds). */
+struct fuzz_find {
+	char cls[96];
+	struct outcome oc;
+	uint64_t trace;	  /* index in the campaign */
+	uint32_t tseed;	  /* its generator seed */
+	unsigned steps;	  /* of the generated trace */
+	unsigned replays; /* the minimizer's */
+	double at;	  /* seconds into the campaign */
+	char *minimized;  /* canonical text (owned) */
+};
+
+/* Free what a fuzz_find owns (a GArray clear func). */
+void fuzz_find_clear(gpointer f);
 
 struct fuzz_stats {
 	uint64_t runs, pass, fail, bad_input;
