@@ -95,8 +95,7 @@ static enum verdict replay_file(const char *path, bool verbose, GString *first)
 
 /* What engine_last_failure says about the last replay, as a search
  * outcome; a violation also gets its patch-08 kind (search_classify). */
-static void last_outcome(enum verdict v, const char *path, const char *message,
-			 struct outcome *oc)
+static void last_outcome(enum verdict v, const char *path, const char *message, struct outcome *oc)
 {
 	memset(oc, 0, sizeof(*oc));
 	oc->verdict = v;
