@@ -11,44 +11,6 @@
 #include "linux/mm.h"
 #include "patch.h"
 
-static void lpage_free(gpointer p) { g_free(p); }
-
-struct mm_ledger *ledger_get(struct oracle *o, uint64_t mm_id, bool create)
-{
-	struct mm_ledger *l = g_hash_table_lookup(o->ledgers, &mm_id);
-	if (!l && create) {
-		l = g_new0(struct mm_ledger, 1);
-		l->mm_id = mm_id;
-		l->pages = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, lpage_free);
-		g_hash_table_insert(o->ledgers, &l->mm_id, l);
-	}
-	return l;
-}
-
-struct lpage *ledger_page(struct oracle *o, uint64_t mm_id, uint64_t addr, bool create)
-{
-	struct mm_ledger *l = ledger_get(o, mm_id, create);
-	if (!l)
-		return NULL;
-	gpointer key = GSIZE_TO_POINTER(addr);
-	struct lpage *lp = g_hash_table_lookup(l->pages, key);
-	if (!lp && create) {
-		lp = g_new0(struct lpage, 1);
-		lp->addr = addr;
-		/* Born in a race window: its entry before the outer step is
-		 * unknown (lp->before is not a snapshot). */
-		lp->born_nested = o->depth > 0;
-		g_hash_table_insert(l->pages, key, lp);
-	}
-	return lp;
-}
-
-void ledger_free(struct mm_ledger *l)
-{
-	g_hash_table_destroy(l->pages);
-	g_free(l);
-}
-
 /* ------------------------------------------------------------ permissions */
 
 static bool is_pagecache_step(const struct step *s)
@@ -143,7 +105,8 @@ static bool reclaims_file_page(const struct step *s, const struct region *r,
 }
 
 static void page_permissions(struct oracle *o, const struct step *s, const struct step_facts *f,
-			     struct mm_struct *mm, struct lpage *lp, const struct pview *pv)
+			     struct mm_struct *mm, struct lchunk *c, struct lpage *lp,
+			     const struct pview *pv)
 {
 	struct region *r = f->r;
 	uint64_t adv = f->adv;
@@ -186,10 +149,13 @@ static void page_permissions(struct oracle *o, const struct step *s, const struc
 		if (vma && vma->vm_file) {
 			uint64_t idx = linear_page_index(vma, lp->addr);
 			if (idx < vma->vm_file->nr_slots) {
+				if (!c->cache)
+					c->cache = g_new0(struct lcache, LCHUNK_PAGES);
+				struct lcache *lc = &c->cache[lp - c->p];
 				lp->perm |= PERM_CACHE;
-				lp->file = vma->vm_file;
-				lp->index = idx;
-				lp->cache_before = vma->vm_file->i_pages[idx];
+				lc->file = vma->vm_file;
+				lc->index = idx;
+				lc->cache_before = vma->vm_file->i_pages[idx];
 			}
 		}
 	}
@@ -199,59 +165,77 @@ static void page_permissions(struct oracle *o, const struct step *s, const struc
 		lp->perm |= PERM_FILE_UNMAP;
 }
 
+/* Commands whose pages page_permissions() may grant a drop to. */
+static bool grants_drops(const struct step *s, const struct step_facts *f)
+{
+	return s->cmd == CMD_MUNMAP || s->cmd == CMD_MADVISE || s->cmd == CMD_FALLOCATE ||
+	       s->cmd == CMD_FTRUNCATE || f->pagecache || f->reclaim;
+}
+
+/* Snapshot each page's entry (outermost step) and grant the step's drop
+ * permissions. Permissions are only ever consulted for a page the ledger
+ * has armed or write-protected, and a step without a race window cannot
+ * make a page so and drop it again (its events come after it ran), so a
+ * quiet chunk needs none; a chunk without a page table records that once.
+ * Inside race windows every page gets them, as nested steps may arm. */
 void ledger_step_begin(struct oracle *o, const struct step *s, bool outermost)
 {
-	GHashTableIter li, pi;
+	GHashTableIter li, ci;
 	gpointer k, val;
 	struct step_facts facts = { 0 };
+	bool drops = false, all = o->depth > 1;
+	struct pview pv[LCHUNK_PAGES];
 
-	if (s)
+	if (s) {
 		step_facts(o, s, &facts);
+		drops = grants_drops(s, &facts);
+		all = all || step_u64(s, "race", 0);
+	}
 	g_hash_table_iter_init(&li, o->ledgers);
 	while (g_hash_table_iter_next(&li, &k, &val)) {
 		struct mm_ledger *l = val;
 		struct mm_struct *mm = oracle_mm(o, l->mm_id);
 		if (!mm)
 			continue;
-		g_hash_table_iter_init(&pi, l->pages);
-		while (g_hash_table_iter_next(&pi, &k, &val)) {
-			struct lpage *lp = val;
-			struct pview pv = oracle_view(mm, lp->addr);
-			if (outermost) {
-				lp->perm = 0;
-				lp->file = NULL;
-				lp->before = pv.val;
-				lp->before_huge = pv.huge && pv.kind == PV_PRESENT;
+		g_hash_table_iter_init(&ci, l->chunks);
+		while (g_hash_table_iter_next(&ci, &k, &val)) {
+			struct lchunk *c = val;
+			if (c->dirty)
+				lchunk_summarise(c);
+			bool perms = drops && (all || !c->quiet);
+			if (!outermost && !perms)
+				continue;
+			if (outermost && !perms && oracle_view_chunk(mm, c->base, NULL)) {
+				c->none_epoch = o->step_epoch;
+				continue;
 			}
-			if (s)
-				page_permissions(o, s, &facts, mm, lp, &pv);
+			lchunk_touch(o, c);
+			oracle_view_chunk(mm, c->base, pv);
+			for (unsigned i = 0; i < LCHUNK_PAGES; i++) {
+				if (!lchunk_has(c, i))
+					continue;
+				struct lpage *lp = &c->p[i];
+				if (outermost) {
+					lp->before = pv[i].val;
+					lp->before_huge = pv[i].huge && pv[i].kind == PV_PRESENT;
+				}
+				if (perms)
+					page_permissions(o, s, &facts, mm, c, lp, &pv[i]);
+			}
 		}
 	}
 }
 
-void ledger_step_end(struct oracle *o)
-{
-	GHashTableIter li, pi;
-	gpointer k, val;
+/* Per-step fields expire with the step epoch (ledger_store.c). */
+void ledger_step_end(struct oracle *o) {}
 
-	g_hash_table_iter_init(&li, o->ledgers);
-	while (g_hash_table_iter_next(&li, &k, &val)) {
-		g_hash_table_iter_init(&pi, ((struct mm_ledger *)val)->pages);
-		while (g_hash_table_iter_next(&pi, &k, &val)) {
-			struct lpage *lp = val;
-			lp->perm = 0;
-			lp->file = NULL;
-			lp->born_nested = false;
-		}
-	}
-}
-
-static bool drop_permitted(const struct lpage *lp)
+static bool drop_permitted(const struct lchunk *c, const struct lpage *lp)
 {
 	if (lp->perm & PERM_DROP)
 		return true;
-	return (lp->perm & PERM_CACHE) && lp->file &&
-	       lp->file->i_pages[lp->index] != lp->cache_before;
+	const struct lcache *lc = c->cache ? &c->cache[lp - c->p] : NULL;
+	return (lp->perm & PERM_CACHE) && lc && lc->file &&
+	       lc->file->i_pages[lc->index] != lc->cache_before;
 }
 
 /* ------------------------------------------------------------ events */
@@ -321,32 +305,51 @@ static void ev_register(struct oracle *o, const struct mm_event *ev, struct mm_s
 
 static void ev_unregister(struct oracle *o, const struct mm_event *ev)
 {
-	struct mm_ledger *l = ledger_get(o, ev->mm_id, false);
-	for (uint64_t i = 0; l && i < ev_pages(ev); i++)
-		g_hash_table_remove(l->pages, GSIZE_TO_POINTER(ev->address + i * PAGE_SIZE));
+	for (uint64_t i = 0; i < ev_pages(ev); i++)
+		ledger_remove(o, ev->mm_id, ev->address + i * PAGE_SIZE);
 }
 
 static void ev_close(struct oracle *o, const struct mm_event *ev)
 {
 	struct mm_ledger *l = ledger_get(o, ev->mm_id, false);
-	GHashTableIter it;
-	gpointer k, val;
+	struct ledger_iter it;
+	struct lpage *lp;
 	if (!l)
 		return;
-	g_hash_table_iter_init(&it, l->pages);
-	while (g_hash_table_iter_next(&it, &k, &val))
-		if (((struct lpage *)val)->ctx_id == ev->ctx_id)
-			g_hash_table_iter_remove(&it);
+	ledger_iter_init(&it, o, l);
+	while ((lp = ledger_iter_next(&it)))
+		if (lp->ctx_id == ev->ctx_id)
+			ledger_iter_remove(&it);
 }
 
+/* One chunk at a time: one hash lookup and one walk per 512 pages. */
 static void ev_range(struct oracle *o, const struct mm_event *ev, struct mm_struct *mm)
 {
-	for (uint64_t i = 0; mm && i < ev_pages(ev); i++) {
+	struct mm_ledger *l = ledger_get(o, ev->mm_id, false);
+	struct pview pvs[LCHUNK_PAGES];
+	struct lchunk *c = NULL;
+	uint64_t viewed = 1; /* base of the chunk pvs holds (never 1) */
+
+	for (uint64_t i = 0; mm && l && i < ev_pages(ev); i++) {
 		uint64_t addr = ev->address + i * PAGE_SIZE;
-		struct lpage *lp = ledger_page(o, ev->mm_id, addr, false);
-		if (!lp)
+		unsigned ci = (addr >> PAGE_SHIFT) % LCHUNK_PAGES;
+		if (!c || c->base != (addr & ~((1ull << LCHUNK_SHIFT) - 1))) {
+			c = ledger_chunk(l, addr);
+			if (!c) {
+				/* the rest of this chunk is untracked */
+				i += LCHUNK_PAGES - ci - 1;
+				continue;
+			}
+			lchunk_touch(o, c);
+		}
+		if (!lchunk_has(c, ci))
 			continue;
-		struct pview pv = oracle_view(mm, addr);
+		struct lpage *lp = &c->p[ci];
+		if (viewed != c->base) {
+			oracle_view_chunk(mm, c->base, pvs);
+			viewed = c->base;
+		}
+		struct pview pv = pvs[ci];
 		switch (ev->kind) {
 		case EV_UFFD_ARM:
 			/* A none page cannot be armed (no markers), but it must not be
@@ -531,8 +534,8 @@ bool ledger_event(struct oracle *o, const struct mm_event *ev)
 
 /* ------------------------------------------------------------ state check */
 
-static bool check_rwp_page(struct oracle *o, struct mm_struct *mm, struct lpage *lp,
-			   const struct pview *pv)
+static bool check_rwp_page(struct oracle *o, struct mm_struct *mm, const struct lchunk *c,
+			   struct lpage *lp, const struct pview *pv)
 {
 	switch (lp->rwp_state) {
 	case L_ARMED:
@@ -545,7 +548,7 @@ static bool check_rwp_page(struct oracle *o, struct mm_struct *mm, struct lpage 
 				"ACCESSED with no RWP fault or resolve",
 				pview_name(pv, true));
 		if (pv_gone(pv) || pv->kind == PV_MARKER) {
-			if (drop_permitted(lp) || (lp->perm & PERM_FILE_UNMAP)) {
+			if (drop_permitted(c, lp) || (lp->perm & PERM_FILE_UNMAP)) {
 				lp->rwp_state = L_DROPPED;
 				/* A drop the user asked for (munmap, DONTNEED,
 				 * punch...) ends the arming: a huge fault may now
@@ -583,8 +586,8 @@ static bool check_rwp_page(struct oracle *o, struct mm_struct *mm, struct lpage 
 	}
 }
 
-static bool check_wp_page(struct oracle *o, struct mm_struct *mm, struct lpage *lp,
-			  const struct pview *pv)
+static bool check_wp_page(struct oracle *o, struct mm_struct *mm, const struct lchunk *c,
+			  struct lpage *lp, const struct pview *pv)
 {
 	if (lp->wp_state == W_UNPROT) {
 		if (pv_wp_protected(pv))
@@ -599,7 +602,7 @@ static bool check_wp_page(struct oracle *o, struct mm_struct *mm, struct lpage *
 				   "ledger write-protected, but the entry is writable");
 	if (pv_wp_protected(pv))
 		return true;
-	if (pv_gone(pv) && drop_permitted(lp)) {
+	if (pv_gone(pv) && drop_permitted(c, lp)) {
 		lp->wp_state = W_UNPROT;
 		return true;
 	}
@@ -609,12 +612,11 @@ static bool check_wp_page(struct oracle *o, struct mm_struct *mm, struct lpage *
 }
 
 static bool check_page(struct oracle *o, struct mm_struct *mm, const struct vm_area_struct *vma,
-		       struct lpage *lp)
+		       const struct lchunk *c, struct lpage *lp, const struct pview *pv)
 {
-	struct pview pv = oracle_view(mm, lp->addr);
-	if (lp->rwp && (vma->vm_flags & VM_UFFD_RWP) && !check_rwp_page(o, mm, lp, &pv))
+	if (lp->rwp && (vma->vm_flags & VM_UFFD_RWP) && !check_rwp_page(o, mm, c, lp, pv))
 		return false;
-	if (lp->wp && (vma->vm_flags & VM_UFFD_WP) && !check_wp_page(o, mm, lp, &pv))
+	if (lp->wp && (vma->vm_flags & VM_UFFD_WP) && !check_wp_page(o, mm, c, lp, pv))
 		return false;
 	return true;
 }
@@ -634,8 +636,28 @@ static bool check_registration(struct oracle *o, struct mm_struct *mm,
 			   !lrwp && !lwp ? " unregistered" : "");
 }
 
+/* Pages [lo, hi) of chunk c, all in vma, pass without being read: every
+ * one is registered as the VMA says, none is armed or protected, and no
+ * page table covers them (each check would compare "nothing to lose" with
+ * "no table"). */
+static bool chunk_passes(const struct lchunk *c, const struct mm_struct *mm,
+			 const struct vm_area_struct *vma, uint64_t lo, uint64_t hi)
+{
+	if (!c->quiet || !c->uniform || c->u_rwp != !!(vma->vm_flags & VM_UFFD_RWP) ||
+	    c->u_wp != !!(vma->vm_flags & VM_UFFD_WP))
+		return false;
+	if (c->nr == LCHUNK_PAGES) /* the common case: a word test, not 512 */
+		return oracle_view_chunk(mm, c->base, NULL);
+	for (uint64_t a = lo; a < hi; a += PAGE_SIZE)
+		if (!lchunk_has(c, (a >> PAGE_SHIFT) % LCHUNK_PAGES))
+			return false;
+	return oracle_view_chunk(mm, c->base, NULL);
+}
+
 bool ledger_check(struct oracle *o)
 {
+	struct pview pv[LCHUNK_PAGES];
+
 	o->epoch++;
 	for (guint m = 0; o->w->mms && m < o->w->mms->len; m++) {
 		struct mm_struct *mm = g_ptr_array_index(o->w->mms, m);
@@ -644,38 +666,67 @@ bool ledger_check(struct oracle *o)
 			struct vm_area_struct *vma = g_ptr_array_index(mm->vmas, i);
 			if (!(vma->vm_flags & (VM_UFFD_RWP | VM_UFFD_WP)))
 				continue;
-			for (uint64_t a = vma->vm_start; a < vma->vm_end; a += PAGE_SIZE) {
-				struct lpage *lp =
-					l ? g_hash_table_lookup(l->pages, GSIZE_TO_POINTER(a))
-					  : NULL;
-				if (!check_registration(o, mm, vma, lp, a))
-					return false;
-				lp->seen = o->epoch;
-				if (!check_page(o, mm, vma, lp))
-					return false;
+			for (uint64_t lo = vma->vm_start, hi; lo < vma->vm_end; lo = hi) {
+				uint64_t base = lo & ~((1ull << LCHUNK_SHIFT) - 1);
+				hi = MIN(base + (1ull << LCHUNK_SHIFT), vma->vm_end);
+				struct lchunk *c = ledger_chunk(l, lo);
+				if (c && c->dirty)
+					lchunk_summarise(c);
+				if (c && chunk_passes(c, mm, vma, lo, hi)) {
+					if (hi - lo == (uint64_t)c->nr * PAGE_SIZE)
+						c->seen_all = o->epoch;
+					else
+						for (uint64_t a = lo; a < hi; a += PAGE_SIZE)
+							c->p[(a >> PAGE_SHIFT) % LCHUNK_PAGES]
+								.seen = o->epoch;
+					continue;
+				}
+				if (c)
+					lchunk_touch(o, c);
+				oracle_view_chunk(mm, base, pv);
+				for (uint64_t a = lo; a < hi; a += PAGE_SIZE) {
+					unsigned ci = (a >> PAGE_SHIFT) % LCHUNK_PAGES;
+					struct lpage *lp =
+						c && lchunk_has(c, ci) ? &c->p[ci] : NULL;
+					if (!check_registration(o, mm, vma, lp, a))
+						return false;
+					lp->seen = o->epoch;
+					if (!check_page(o, mm, vma, c, lp, &pv[ci]))
+						return false;
+				}
 			}
 		}
 	}
 
 	/* Tracked pages whose VMA lost its flags: unmapped, or a stray clear. */
-	GHashTableIter li, pi;
+	GHashTableIter li, ci;
 	gpointer k, val;
 	g_hash_table_iter_init(&li, o->ledgers);
 	while (g_hash_table_iter_next(&li, &k, &val)) {
 		struct mm_ledger *l = val;
 		struct mm_struct *mm = oracle_mm(o, l->mm_id);
-		g_hash_table_iter_init(&pi, l->pages);
-		while (g_hash_table_iter_next(&pi, &k, &val)) {
-			struct lpage *lp = val;
-			if (lp->seen == o->epoch)
+		g_hash_table_iter_init(&ci, l->chunks);
+		while (g_hash_table_iter_next(&ci, &k, &val)) {
+			struct lchunk *c = val;
+			if (c->seen_all == o->epoch)
 				continue;
-			struct vm_area_struct *vma = mm ? vma_lookup(mm, lp->addr) : NULL;
-			if (!vma || (o->outer && o->outer->cmd == CMD_MMAP)) {
-				g_hash_table_iter_remove(&pi); /* unmapped: registration ends */
-				continue;
+			for (unsigned i = 0; i < LCHUNK_PAGES; i++) {
+				struct lpage *lp = &c->p[i];
+				if (!lchunk_has(c, i) || lp->seen == o->epoch)
+					continue;
+				struct vm_area_struct *vma = mm ? vma_lookup(mm, lp->addr) : NULL;
+				if (!vma || (o->outer && o->outer->cmd == CMD_MMAP)) {
+					/* unmapped: registration ends */
+					c->present[i / 64] &= ~(1ull << (i % 64));
+					c->nr--;
+					c->dirty = true;
+					continue;
+				}
+				if (!check_registration(o, mm, vma, lp, lp->addr))
+					return false;
 			}
-			if (!check_registration(o, mm, vma, lp, lp->addr))
-				return false;
+			if (!c->nr)
+				g_hash_table_iter_remove(&ci);
 		}
 	}
 	return true;

@@ -28,14 +28,13 @@ static const struct userfaultfd_ctx *ctx_by_id(const struct oracle *o, uint32_t 
 static void fork_pages(struct oracle *o, const struct mm_event *ev)
 {
 	struct mm_ledger *pl = ledger_get(o, ev->mm_id, false);
-	GHashTableIter it;
-	gpointer k, val;
+	struct ledger_iter it;
+	const struct lpage *lp;
 
 	if (!pl)
 		return;
-	g_hash_table_iter_init(&it, pl->pages);
-	while (g_hash_table_iter_next(&it, &k, &val)) {
-		const struct lpage *lp = val;
+	ledger_iter_init(&it, o, pl);
+	while ((lp = ledger_iter_next(&it))) {
 		const struct userfaultfd_ctx *c = ctx_by_id(o, lp->ctx_id);
 
 		if (!c || !(c->features & UFFD_FEATURE_EVENT_FORK))
@@ -67,13 +66,12 @@ bool ledger_fork_event(struct oracle *o, const struct mm_event *ev)
 				   "has no UFFD_FEATURE_EVENT_FORK",
 				   ev->ctx_id);
 	struct mm_ledger *cl = ledger_get(o, ev->value, false);
-	GHashTableIter it;
-	gpointer k, val;
+	struct ledger_iter it;
+	struct lpage *cp;
 	if (!cl)
 		return true;
-	g_hash_table_iter_init(&it, cl->pages);
-	while (g_hash_table_iter_next(&it, &k, &val)) {
-		struct lpage *cp = val;
+	ledger_iter_init(&it, o, cl);
+	while ((cp = ledger_iter_next(&it))) {
 		if (cp->ctx_id == ev->ctx_id)
 			cp->ctx_id = (uint32_t)ev->mode;
 	}

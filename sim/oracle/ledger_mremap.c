@@ -24,20 +24,20 @@ static bool ctx_has_event_remap(struct oracle *o, uint32_t ctx_id)
 	return false;
 }
 
-/* Take the tracked pages of [start, start + len) out of the ledger. */
-static GPtrArray *take_range(struct mm_ledger *l, uint64_t start, uint64_t len)
+/* Take (copies of) the tracked pages of [start, start + len) out of the
+ * ledger, with their per-step fields as they are now. */
+static GArray *take_range(struct oracle *o, struct mm_ledger *l, uint64_t start, uint64_t len)
 {
-	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
-	GHashTableIter it;
-	gpointer k, val;
+	GArray *out = g_array_new(FALSE, FALSE, sizeof(struct lpage));
+	struct ledger_iter it;
+	struct lpage *lp;
 
-	g_hash_table_iter_init(&it, l->pages);
-	while (g_hash_table_iter_next(&it, &k, &val)) {
-		struct lpage *lp = val;
+	ledger_iter_init(&it, o, l);
+	while ((lp = ledger_iter_next(&it))) {
 		if (lp->addr < start || lp->addr >= start + len)
 			continue;
-		g_hash_table_iter_steal(&it);
-		g_ptr_array_add(out, lp);
+		g_array_append_val(out, *lp);
+		ledger_iter_remove(&it);
 	}
 	return out;
 }
@@ -49,13 +49,13 @@ bool ledger_mremap(struct oracle *o, const struct mm_event *ev, struct mm_struct
 		return true;
 	uint64_t moved = ev->len < ev->new_len ? ev->len : ev->new_len;
 	bool in_place = ev->new_address == ev->address;
-	g_autoptr(GPtrArray) old = take_range(l, ev->address, ev->len);
-	/* What the destination held is dropped (freed at the end). */
-	G_GNUC_UNUSED g_autoptr(GPtrArray) dst = take_range(l, ev->new_address, ev->new_len);
+	g_autoptr(GArray) old = take_range(o, l, ev->address, ev->len);
+	/* What the destination held is dropped. */
+	G_GNUC_UNUSED g_autoptr(GArray) dst = take_range(o, l, ev->new_address, ev->new_len);
 	struct lpage *proto = NULL; /* a page of the range, for the grown tail */
 
 	for (guint i = 0; i < old->len; i++) {
-		struct lpage *lp = g_ptr_array_index(old, i);
+		struct lpage *lp = &g_array_index(old, struct lpage, i);
 		uint64_t off = lp->addr - ev->address;
 		if (off >= moved)
 			continue; /* shrunk away */

@@ -98,67 +98,99 @@ static const struct pt_table *next_table(uint64_t entry, bool *bad)
 	return pt_get(nr);
 }
 
-struct pview oracle_view(const struct mm_struct *mm, uint64_t addr)
+/* Walk to the PMD of addr. Fills *pv and returns NULL when the walk ends
+ * above the PTE level (no table, a freed table, a PMD leaf or a PMD swap
+ * entry); else returns the PTE table. */
+static const struct pt_table *walk_pmd(const struct mm_struct *mm, uint64_t addr, struct pview *pv)
 {
-	struct pview pv = { .kind = PV_NOTABLE };
 	bool bad = false;
 
+	*pv = (struct pview){ .kind = PV_NOTABLE };
 	if (!pt_is_live(mm->pgd)) {
-		pv.kind = PV_BAD;
-		return pv;
+		pv->kind = PV_BAD;
+		return NULL;
 	}
 	const struct pt_table *t = pt_get(mm->pgd);
 	uint64_t e = t->e[pgd_index(addr)];
 	if (!e)
-		return pv;
+		return NULL;
 	t = next_table(e, &bad);
 	if (!t)
 		goto out_bad;
 	e = t->e[pud_index(addr)];
 	if (!e)
-		return pv;
+		return NULL;
 	t = next_table(e, &bad);
 	if (!t)
 		goto out_bad;
 	pmd_t pmd = __pmd(t->e[pmd_index(addr)]);
 	if (pmd_none(pmd))
-		return pv;
+		return NULL;
 	if (pmd_leaf(pmd) || !pmd_present(pmd)) {
-		pv.huge = true;
-		pv.val = pmd_val(pmd);
+		pv->huge = true;
+		pv->val = pmd_val(pmd);
 		if (pmd_present(pmd)) {
-			pv.kind = PV_PRESENT;
-			pv.uffd = pmd_uffd(pmd);
-			pv.protnone = pmd_protnone(pmd);
-			pv.write = pmd_write(pmd);
-			pv.pfn = pmd_pfn(pmd) + pte_index(addr);
+			pv->kind = PV_PRESENT;
+			pv->uffd = pmd_uffd(pmd);
+			pv->protnone = pmd_protnone(pmd);
+			pv->write = pmd_write(pmd);
+			pv->pfn = pmd_pfn(pmd) + pte_index(addr);
 		} else {
-			pv.kind = PV_SWAP;
-			pv.uffd = pmd_swp_uffd(pmd);
+			pv->kind = PV_SWAP;
+			pv->uffd = pmd_swp_uffd(pmd);
 		}
-		return pv;
+		return NULL;
 	}
 	t = next_table(pmd_val(pmd), &bad);
-	if (!t)
-		goto out_bad;
-	pte_t pte = __pte(t->e[pte_index(addr)]);
-	pv.val = pte_val(pte);
-	if (pte_none(pte)) {
-		pv.kind = PV_NONE;
-	} else if (pte_present(pte)) {
-		pv.kind = PV_PRESENT;
-		pv.uffd = pte_uffd(pte);
-		pv.protnone = pte_protnone(pte);
-		pv.write = pte_write(pte);
-		pv.pfn = pte_pfn(pte);
-	} else {
-		pv.kind = is_pte_marker(pte) ? PV_MARKER : PV_SWAP;
-		pv.uffd = pte_swp_uffd_any(pte);
-	}
-	return pv;
+	if (t)
+		return t;
 out_bad:
-	pv.kind = PV_BAD;
+	pv->kind = PV_BAD;
+	return NULL;
+}
+
+static void pte_view(pte_t pte, struct pview *pv)
+{
+	*pv = (struct pview){ .val = pte_val(pte) };
+	if (pte_none(pte)) {
+		pv->kind = PV_NONE;
+	} else if (pte_present(pte)) {
+		pv->kind = PV_PRESENT;
+		pv->uffd = pte_uffd(pte);
+		pv->protnone = pte_protnone(pte);
+		pv->write = pte_write(pte);
+		pv->pfn = pte_pfn(pte);
+	} else {
+		pv->kind = is_pte_marker(pte) ? PV_MARKER : PV_SWAP;
+		pv->uffd = pte_swp_uffd_any(pte);
+	}
+}
+
+struct pview oracle_view(const struct mm_struct *mm, uint64_t addr)
+{
+	struct pview pv;
+	const struct pt_table *t = walk_pmd(mm, addr, &pv);
+	if (t)
+		pte_view(__pte(t->e[pte_index(addr)]), &pv);
 	return pv;
+}
+
+bool oracle_view_chunk(const struct mm_struct *mm, uint64_t base, struct pview *pv)
+{
+	struct pview top;
+	const struct pt_table *t = walk_pmd(mm, base, &top);
+	if (!pv)
+		return !t && top.kind == PV_NOTABLE;
+	for (unsigned i = 0; i < PTRS_PER_PTE; i++) {
+		if (t) {
+			pte_view(__pte(t->e[i]), &pv[i]);
+		} else {
+			pv[i] = top;
+			if (top.kind == PV_PRESENT)
+				pv[i].pfn = top.pfn + i;
+		}
+	}
+	return !t && top.kind == PV_NOTABLE;
 }
 
 const char *pview_name(const struct pview *pv, bool rwp)
@@ -223,6 +255,7 @@ void oracle_before_step(struct oracle *o, const struct step *s)
 	if (outermost) {
 		o->outer = s;
 		o->cursor = 0;
+		o->step_epoch++;
 	}
 	o->depth++;
 	ledger_step_begin(o, s, outermost);

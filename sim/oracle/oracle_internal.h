@@ -41,6 +41,10 @@ struct pview {
 
 /* The oracle's own walk of mm's tables at addr (never allocates). */
 struct pview oracle_view(const struct mm_struct *mm, uint64_t addr);
+/* The views of the 512 pages of the 2 MiB range at base with one walk; true
+ * when no table covers the range (all PV_NOTABLE). pv may be NULL to ask
+ * only that. */
+bool oracle_view_chunk(const struct mm_struct *mm, uint64_t base, struct pview *pv);
 const char *pview_name(const struct pview *pv, bool rwp);
 /* Name the state a raw entry value encodes ("armed", "present", ...). */
 const char *entry_state_name(uint64_t val);
@@ -79,30 +83,76 @@ enum wp_state { W_UNPROT, W_PROT };
 #define PERM_CACHE (1u << 1)	  /* allowed if the page-cache slot changes */
 #define PERM_FILE_UNMAP (1u << 2) /* reclaim unmapped a file page: RWP keeps no marker */
 
+/* One page of the ledger, 32 bytes: a 64 GiB guest registers 16 M of them.
+ * perm and born_nested belong to the step whose epoch is the chunk's
+ * perm_epoch; before is 0 while the chunk's none_epoch is the step's (see
+ * ledger_store.c, which makes both true before handing a page out). */
 struct lpage {
 	uint64_t addr;
-	bool rwp, wp;	    /* tracked in the RWP / WP ledger */
-	uint8_t rwp_state;  /* enum rwp_state */
-	uint8_t wp_state;   /* enum wp_state */
-	bool rwp_delivered; /* a sync RWP fault was queued since the arm */
-	bool wp_delivered;
-	uint8_t perm;
-	uint8_t modes; /* UFFDIO_REGISTER_MODE_* of the last registration that changed it */
+	uint64_t before; /* raw entry at the outermost before_step */
 	uint32_t ctx_id;
-	uint32_t seen;		    /* check epoch */
-	uint64_t before;	    /* raw entry at the outermost before_step */
-	bool before_huge;	    /* ... and it was a present PMD leaf */
-	bool unarmed_page;	    /* the last arm found it unpopulated (E3) */
-	bool born_nested;	    /* created inside a race window of this step */
-	struct address_space *file; /* PERM_CACHE: the slot to compare */
+	uint32_t seen; /* check epoch */
+	uint8_t perm;
+	uint8_t modes;	      /* UFFDIO_REGISTER_MODE_* of the last registration that changed it */
+	bool rwp : 1, wp : 1; /* tracked in the RWP / WP ledger */
+	unsigned rwp_state : 2; /* enum rwp_state */
+	unsigned wp_state : 1;	/* enum wp_state */
+	bool rwp_delivered : 1; /* a sync RWP fault was queued since the arm */
+	bool wp_delivered : 1;
+	bool before_huge : 1;  /* ... and it was a present PMD leaf */
+	bool unarmed_page : 1; /* the last arm found it unpopulated (E3) */
+	bool born_nested : 1;  /* created inside a race window of this step */
+};
+
+/* PERM_CACHE: the page-cache slot to compare, kept beside the chunk. */
+struct lcache {
+	struct address_space *file;
 	uint64_t index;
 	uint64_t cache_before;
 };
 
+/* The ledger pages of one 2 MiB (one PMD) range. The summary lets the
+ * per-step work skip a chunk whose pages have no page table and nothing to
+ * lose: then every check of its pages passes without reading them. */
+#define LCHUNK_SHIFT 21
+#define LCHUNK_PAGES 512
+struct lchunk {
+	uint64_t key; /* base >> LCHUNK_SHIFT, the hash key */
+	uint64_t base;
+	uint64_t present[LCHUNK_PAGES / 64];
+	uint32_t nr;
+	uint32_t seen_all;   /* check epoch that covered every page */
+	uint32_t perm_epoch; /* step epoch of perm, born_nested and cache */
+	uint32_t none_epoch; /* step epoch whose begin found no table here */
+	bool dirty;	     /* the summary is stale */
+	bool quiet;	     /* summary: no page RWP-armed or WP-protected */
+	bool uniform;	     /* summary: every page has rwp == u_rwp, wp == u_wp */
+	bool u_rwp, u_wp;
+	struct lcache *cache; /* NULL, or LCHUNK_PAGES slots */
+	struct lpage p[LCHUNK_PAGES];
+};
+
 struct mm_ledger {
 	uint64_t mm_id;
-	GHashTable *pages; /* page address -> struct lpage * */
+	GHashTable *chunks; /* base >> LCHUNK_SHIFT -> struct lchunk * */
 };
+
+static inline bool lchunk_has(const struct lchunk *c, unsigned i)
+{
+	return c->present[i / 64] & (1ull << (i % 64));
+}
+
+/* Every page of the ledger, chunk by chunk (ledger_store.c). */
+struct ledger_iter {
+	struct oracle *o;
+	GHashTableIter hi;
+	struct lchunk *c;
+	unsigned i;
+};
+void ledger_iter_init(struct ledger_iter *it, struct oracle *o, struct mm_ledger *l);
+struct lpage *ledger_iter_next(struct ledger_iter *it);
+/* Remove the page ledger_iter_next returned last. */
+void ledger_iter_remove(struct ledger_iter *it);
 
 /* ---------------------------------------------------------------- oracle */
 struct oracle {
@@ -113,6 +163,7 @@ struct oracle {
 	guint cursor;	      /* next mm_events index to consume */
 	struct mm_event last; /* the event at cursor - 1, to notice a cleared log */
 	uint32_t epoch;
+	uint32_t step_epoch; /* outermost steps begun */
 	/* structure check scratch, grown (never per page) */
 	int32_t *pte_maps, *pmd_maps, *pc_refs;
 	uint64_t pfn_cap;
@@ -147,10 +198,16 @@ struct region *step_region(const struct oracle *o, const struct step *s);
 struct address_space *step_file(const struct oracle *o, const struct step *s);
 bool step_page_in_range(const struct step *s, const char *key, uint64_t page);
 
-/* ledger.c */
+/* ledger_store.c */
 struct mm_ledger *ledger_get(struct oracle *o, uint64_t mm_id, bool create);
 struct lpage *ledger_page(struct oracle *o, uint64_t mm_id, uint64_t addr, bool create);
+void ledger_remove(struct oracle *o, uint64_t mm_id, uint64_t addr);
 void ledger_free(struct mm_ledger *l);
+struct lchunk *ledger_chunk(struct mm_ledger *l, uint64_t addr);
+/* Make the chunk's per-step fields those of the current step; marks it dirty. */
+void lchunk_touch(struct oracle *o, struct lchunk *c);
+void lchunk_summarise(struct lchunk *c);
+/* ledger.c */
 void ledger_step_begin(struct oracle *o, const struct step *s, bool outermost);
 bool ledger_event(struct oracle *o, const struct mm_event *ev);
 bool ledger_check(struct oracle *o);

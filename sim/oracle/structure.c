@@ -322,6 +322,15 @@ static bool walk_mm(struct oracle *o, const struct mm_struct *mm)
 static bool scan_page_cache(struct oracle *o, struct address_space *m)
 {
 	for (uint64_t i = 0; i < m->nr_slots; i++) {
+		/* A 64 GiB file is 16 M slots, mostly empty: skip them 8 at a
+		 * time with one test the compiler can vectorise. */
+		if (!(i % 8) && i + 8 <= m->nr_slots) {
+			const uint64_t *q = &m->i_pages[i];
+			if (!(q[0] | q[1] | q[2] | q[3] | q[4] | q[5] | q[6] | q[7])) {
+				i += 7;
+				continue;
+			}
+		}
 		uint64_t e = m->i_pages[i];
 		if (!e)
 			continue;
