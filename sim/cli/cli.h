@@ -35,5 +35,7 @@ int cmd_diff(int argc, char **argv);
 int cmd_explore(int argc, char **argv);
 /* import_cmd.c */
 int cmd_import(int argc, char **argv);
+/* report_cmd.c */
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -337,6 +337,7 @@ static void usage(FILE *f)
 		   "  explore --depth D [--config small] [--patch L] [--shard i/N] [--json]\n"
 		   "  diff --patch A,B FILE   first step where two patch levels differ\n"
 		   "  import strace|lackey|ftrace FILE [--overlay rwp] [-o OUT]  capture to trace\n"
+		   "  report [--patch L] [--hunk H=on|off] [--kernel K] FILE -o OUT  HTML page\n"
 		   "  list-patches\n"
 		   "  --version           mmsim's version and the kernel and series it models\n"
 		   "Run 'mmsim COMMAND --help' for the options of a command.\n");
@@ -384,6 +385,8 @@ int main(int argc, char **argv)
 		return cmd_diff(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "import"))
 		return cmd_import(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "report"))
+		return cmd_report(argc - 1, argv + 1);
 	fprintf(stderr, "mmsim: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;

@@ -261,7 +261,9 @@ static void race_cb(const char *point, void *arg)
 	e->depth--;
 }
 
-static void run_step(struct engine *e, const struct step *s)
+/* One step; returns its result, or -1 when it is an expectation or
+ * stopped the replay before it completed. */
+static int run_step_body(struct engine *e, const struct step *s, struct violation *v)
 {
 	if (e->verbose) {
 		g_autoptr(GString) line = g_string_new(NULL);
@@ -272,7 +274,7 @@ static void run_step(struct engine *e, const struct step *s)
 		bool ok = engine_exec_expect(e, s);
 		if (e->verbose)
 			g_string_append_printf(e->out, "      %s\n", ok ? "ok" : "MISMATCH");
-		return;
+		return -1;
 	}
 	uint64_t race = step_u64(s, "race", 0);
 	if (race) {
@@ -281,7 +283,7 @@ static void run_step(struct engine *e, const struct step *s)
 			engine_bad_input(e, s,
 					 "race=%" G_GUINT64_FORMAT " but only %u steps follow",
 					 race, total - e->step_index);
-			return;
+			return -1;
 		}
 		e->nested_until = e->step_index + (guint)race;
 		race_window_set(race_cb, e);
@@ -308,10 +310,10 @@ static void run_step(struct engine *e, const struct step *s)
 		engine_bad_input(e, s,
 				 "race=%" G_GUINT64_FORMAT " but the path opened no race window",
 				 race);
-		return;
+		return -1;
 	}
 	if (e->verdict != VERDICT_PASS)
-		return;
+		return -1;
 	e->last_result = res;
 	e->have_result = true;
 	engine_retry_woken(e);
@@ -320,22 +322,39 @@ static void run_step(struct engine *e, const struct step *s)
 		g_string_append_printf(e->out, "      -> %s\n", rn ? rn : "?");
 	}
 	if (e->oracle && e->verdict == VERDICT_PASS) {
-		struct violation v = { 0 };
-		if (!oracle_after_step(e->oracle, s, res, &v)) {
+		if (!oracle_after_step(e->oracle, s, res, v)) {
 			g_autoptr(GString) msg = g_string_new(NULL);
-			violation_format(&v, &e->world, msg);
+			violation_format(v, &e->world, msg);
 			engine_fail_oracle(e, msg->str);
-			engine_failure_kind = v.invariant;
-			engine_note_failure_page(e, s, &v);
+			engine_failure_kind = v->invariant;
+			engine_note_failure_page(e, s, v);
 		}
-		if (v.detail)
-			g_string_free(v.detail, TRUE);
 	}
 	if (e->opts->observe)
 		engine_observe_step(e, s, res);
 	/* Events of nested (race window) steps belong to the outer step. */
 	if (!e->depth)
 		g_array_set_size(mm_events, 0);
+	return res;
+}
+
+static void run_step(struct engine *e, const struct step *s)
+{
+	struct violation v = { 0 };
+	int res = run_step_body(e, s, &v);
+
+	if (e->opts->step_hook) {
+		const struct step_report r = {
+			.step = s,
+			.index = (guint)(s - &g_array_index(e->trace->steps, struct step, 0)),
+			.depth = e->depth,
+			.result = res,
+			.violation = v.invariant ? &v : NULL,
+		};
+		e->opts->step_hook(e, &r, e->opts->step_hook_arg);
+	}
+	if (v.detail)
+		g_string_free(v.detail, TRUE);
 }
 
 enum verdict engine_replay(const struct trace *t, bool verbose, bool oracle_on, GString *out,

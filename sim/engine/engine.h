@@ -18,7 +18,9 @@
 #include "sched.h"
 #include "trace/trace.h"
 
+struct engine;
 struct oracle;
+struct violation;
 
 enum verdict {
 	VERDICT_PASS = 0,
@@ -32,6 +34,18 @@ struct pending_task {
 	uint64_t next_page; /* index into the step's page list to resume at */
 };
 
+/* What replay_opts.step_hook is told after one step. */
+struct step_report {
+	const struct step *step;
+	guint index;	/* the step's index in trace->steps */
+	unsigned depth; /* > 0: a race-window step, run inside an outer step */
+	/* RESULT_* of an operation; -1 for an expectation and for a step that
+	 * stopped the replay before it completed (bad input, failed path). */
+	int result;
+	/* The oracle's first violation, reported on this step; else NULL. */
+	const struct violation *violation;
+};
+
 /* How to replay (engine_replay_with). */
 struct replay_opts {
 	bool verbose;	 /* every step and its result into out */
@@ -43,6 +57,13 @@ struct replay_opts {
 	 * hashes the final state here). */
 	void (*at_end)(const struct world *w, unsigned sleeping, void *arg);
 	void *at_end_arg;
+	/* Called after every step that ran (expectations, race-window steps
+	 * and the step that failed included) with the machine still in the
+	 * state the step left, so mmsim report can snapshot it without
+	 * parsing text. e->verdict and e->error tell whether the step failed.
+	 * NULL costs nothing. */
+	void (*step_hook)(const struct engine *e, const struct step_report *r, void *arg);
+	void *step_hook_arg;
 };
 
 /* What made the last replay fail, for the search tools: the invariant (or
@@ -137,6 +158,17 @@ bool engine_span(struct engine *e, const struct step *s, const struct region *r,
 /* Observation helpers shared by expect and verbose output. */
 int observe_pte_state(struct mm_struct *mm, uint64_t addr);
 char observe_state_char(int state);
+/* observe_pte_state()'s values are pte_state_names[] (0 none .. 13
+ * device-exclusive-uffd); observe_page_state() adds two that need the VMA. */
+enum {
+	PAGE_STATE_ACCESSED = 14, /* present, no uffd bit, in a VM_UFFD_RWP VMA */
+	PAGE_STATE_UNMAPPED = 15, /* no VMA covers the page (and no entry) */
+	NR_PAGE_STATES
+};
+/* The state of page `page` of r for mmsim report: observe_pte_state()
+ * refined by the VMA. *vma caches the VMA of the previous call (start
+ * with NULL) so a walk over a region looks each VMA up once. */
+int observe_page_state(struct region *r, uint64_t page, struct vm_area_struct **vma);
 bool observe_content(struct region *r, uint64_t page, uint64_t *value);
 /* The observation block of one step (observe.c): the result, each
  * region's page states run-length encoded, each uffd's queue. */

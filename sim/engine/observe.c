@@ -60,6 +60,23 @@ static char observe_char(struct region *r, uint64_t page)
 	return observe_state_char(observe_pte_state(r->mm, addr));
 }
 
+int observe_page_state(struct region *r, uint64_t page, struct vm_area_struct **vma)
+{
+	uint64_t addr = region_page_addr(r, page);
+	struct vm_area_struct *v = *vma;
+	int state = observe_pte_state(r->mm, addr);
+
+	if (!v || addr < v->vm_start || addr >= v->vm_end)
+		*vma = v = vma_lookup(r->mm, addr);
+	/* What PAGEMAP_SCAN reports as PAGE_IS_ACCESSED: the bit is clear on
+	 * a page the VMM registered for RWP tracking. */
+	if (state == 2 && v && (v->vm_flags & VM_UFFD_RWP))
+		return PAGE_STATE_ACCESSED;
+	if ((state == 0 || state == 11) && !v)
+		return PAGE_STATE_UNMAPPED;
+	return state;
+}
+
 /* "AAAA.a" -> "A4.a" */
 static void append_states_rle(GString *out, struct region *r)
 {

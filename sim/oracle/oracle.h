@@ -42,6 +42,9 @@ void oracle_free(struct oracle *o);
 void oracle_before_step(struct oracle *o, const struct step *s);
 bool oracle_after_step(struct oracle *o, const struct step *s, int result, struct violation *v);
 void violation_format(const struct violation *v, const struct world *w, GString *out);
+/* Name the state a raw entry value encodes ("armed", "present", ...), as
+ * violation_format() prints before and after (mmsim report shows them too). */
+const char *entry_state_name(uint64_t val);
 
 /* Global switch for benchmarks; default true. */
 extern bool oracle_enabled;

@@ -46,8 +46,6 @@ struct pview oracle_view(const struct mm_struct *mm, uint64_t addr);
  * only that. */
 bool oracle_view_chunk(const struct mm_struct *mm, uint64_t base, struct pview *pv);
 const char *pview_name(const struct pview *pv, bool rwp);
-/* Name the state a raw entry value encodes ("armed", "present", ...). */
-const char *entry_state_name(uint64_t val);
 
 static inline bool pv_populated(const struct pview *pv)
 {
