@@ -109,3 +109,18 @@ mmsim_search_cli(fuzz-bad-kernel 2 fuzz --kernel 5.0 --runs 1 ERR "unknown --ker
 # --version names the model's version, the series and its levels, and the kernels.
 mmsim_search_cli(version 0 --version
                  OUT "^mmsim 0\\.1\nmodels: Linux .*RWP series v6 .*levels no08 v5 v6\\)\nkernels \\(--kernel\\): rwp 6\\.18\n$")
+
+# Progress: none when stderr is not a terminal; on a terminal (script(1)
+# gives the replay a pty) a "step i of n" line that is erased before the verdict.
+mmsim_search_cli(replay-no-progress-off-terminal 0 replay ${P08}/R1-lazyfree-restore.trace
+                 ERR "^$")
+find_program(SCRIPT_PROGRAM script)
+if(SCRIPT_PROGRAM)
+  add_test(NAME search.cli.replay-progress-on-terminal
+           COMMAND ${CMAKE_COMMAND} -DMMSIM=${SCRIPT_PROGRAM} -DRC=0
+                   "-DARGS=-qec|$<TARGET_FILE:mmsim> replay ${P08}/R1-lazyfree-restore.trace|/dev/null"
+                   "-DOUT=R1-lazyfree-restore.trace: step 1 of [0-9]+ .*PASS "
+                   -P ${MMSIM_SEARCH_CLI})
+  set_tests_properties(search.cli.replay-progress-on-terminal PROPERTIES LABELS "search"
+                       ENVIRONMENT "MMSIM_PROGRESS_DELAY=0" TIMEOUT 30)
+endif()

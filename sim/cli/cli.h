@@ -27,6 +27,20 @@ void cli_json_member_rate(JsonBuilder *b, const char *name, uint64_t count, doub
 void cli_json_failure(JsonBuilder *b, const char *name, const struct outcome *oc);
 const char *cli_verdict_name(enum verdict v);
 
+/* progress.c: a status line on stderr for a replay that takes long. It
+ * appears after the first second (short replays print nothing) and is
+ * refreshed at most twice a second; cli_progress_end() erases it. */
+struct cli_progress {
+	bool on, shown;
+	const char *what;
+	guint steps;
+	GTimer *timer;
+	double delay, last;
+};
+void cli_progress_start(struct cli_progress *p, const char *what, guint steps, bool on);
+void cli_progress_hook(const struct engine *e, const struct step_report *r, void *arg);
+void cli_progress_end(struct cli_progress *p);
+
 /* search_cmds.c */
 int cmd_fuzz(int argc, char **argv);
 int cmd_minimize(int argc, char **argv);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "engine/engine.h"
@@ -16,6 +17,7 @@ static gboolean opt_observe;
 static gchar *opt_check;
 static gchar *opt_kernel;
 static gboolean opt_json;
+static gboolean opt_quiet;
 
 static const GOptionEntry replay_entries[] = {
 	{ "patch", 'p', 0, G_OPTION_ARG_STRING, &opt_patch,
@@ -33,6 +35,9 @@ static const GOptionEntry replay_entries[] = {
 	  "Kernel semantics: rwp (the series, default) or 6.18 (mainline: no RWP UAPI; "
 	  "--observe then prints what tools/hostreplay can see)",
 	  "KERNEL" },
+	{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &opt_quiet,
+	  "No progress line (it is only shown on a terminal, for traces that take over a second)",
+	  NULL },
 	{ "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json,
 	  "Print one JSON document with every trace's verdict and failure (docs/json.md)", NULL },
 	G_OPTION_ENTRY_NULL
@@ -82,10 +87,18 @@ static enum verdict replay_file(const char *path, bool verbose, GString *first)
 		return VERDICT_BAD_INPUT;
 	}
 	g_autoptr(GString) out = g_string_new(NULL);
+	struct cli_progress progress;
+	/* Progress only where a person watches, and not mixed into a
+	 * step-by-step log on the same terminal. */
+	cli_progress_start(&progress, path, t->steps->len,
+			   !opt_quiet && !verbose && !opt_observe && isatty(2));
 	const struct replay_opts opts = { .verbose = verbose,
 					  .oracle_on = !opt_no_oracle,
-					  .observe = opt_observe };
+					  .observe = opt_observe,
+					  .step_hook = progress.on ? cli_progress_hook : NULL,
+					  .step_hook_arg = &progress };
 	enum verdict v = engine_replay_with(t, &opts, out, err);
+	cli_progress_end(&progress);
 	trace_free(t);
 	if (verbose || opt_observe)
 		fputs(out->str, stdout);
