@@ -664,7 +664,8 @@ static enum scan_result try_collapse_pte_mapped_thp(struct mm_struct *mm, uint64
 	pmd_t *pmd;
 	unsigned i, nr_batch_ptes;
 
-	if (!vma || !vma->vm_file || haddr < vma->vm_start || end > vma->vm_end)
+	/* vma_lookup() found the VMA holding haddr: only its end can fall short. */
+	if (!vma || !vma->vm_file || end > vma->vm_end)
 		return SCAN_VMA_CHECK;
 
 	result = find_pmd_or_thp_or_none(mm, haddr, &pmd);
@@ -687,20 +688,15 @@ static enum scan_result try_collapse_pte_mapped_thp(struct mm_struct *mm, uint64
 		goto drop_folio;
 	}
 
+	/* The kernel looks again after the folio lock, which may sleep; the
+	 * model has no race window in between, so the PMD is still a table
+	 * (SCAN_SUCCEED) or none, and a table always maps. */
 	result = find_pmd_or_thp_or_none(mm, haddr, &pmd);
-	switch (result) {
-	case SCAN_SUCCEED:
-		break;
-	case SCAN_NO_PTE_TABLE:
+	if (result == SCAN_NO_PTE_TABLE)
 		goto maybe_install_pmd;
-	default:
-		goto drop_folio;
-	}
 
 	result = SCAN_FAIL;
 	start_pte = pte_offset_map(pmd, haddr);
-	if (!start_pte)
-		goto drop_folio;
 
 	/* step 1: check all mapped PTEs are to the right huge page */
 	for (i = 0, addr = haddr, pte = start_pte; i < HPAGE_PMD_NR;
@@ -711,13 +707,15 @@ static enum scan_result try_collapse_pte_mapped_thp(struct mm_struct *mm, uint64
 			continue;
 		if (!pte_present(ptent)) {
 			result = SCAN_PTE_NON_PRESENT;
-			goto abort;
+			goto drop_folio;
 		}
 		if (folio_page(folio, i) != vm_normal_page(vma, addr, ptent))
-			goto abort;
+			goto drop_folio;
 	}
 
-	/* step 2: clear page table and adjust rmap */
+	/* step 2: clear page table and adjust rmap
+	 * The kernel re-checks each PTE here under the PTL; nothing runs
+	 * between the two steps in the model, so step 1's checks still hold. */
 	for (i = 0, addr = haddr, pte = start_pte; i < HPAGE_PMD_NR;
 	     i += nr_batch_ptes, addr += nr_batch_ptes * PAGE_SIZE, pte += nr_batch_ptes) {
 		pte_t ptent = *pte;
@@ -726,13 +724,7 @@ static enum scan_result try_collapse_pte_mapped_thp(struct mm_struct *mm, uint64
 		nr_batch_ptes = 1;
 		if (pte_none(ptent))
 			continue;
-		if (!pte_present(ptent)) {
-			result = SCAN_PTE_NON_PRESENT;
-			goto abort;
-		}
 		page = vm_normal_page(vma, addr, ptent);
-		if (folio_page(folio, i) != page)
-			goto abort;
 		nr_batch_ptes =
 			folio_pte_batch(folio, pte, ptent, (unsigned)((end - addr) >> PAGE_SHIFT));
 		for (unsigned j = 0; j < nr_batch_ptes; j++)
@@ -757,10 +749,6 @@ maybe_install_pmd:
 	/* step 5: install pmd entry */
 	result = install_pmd ? set_huge_pmd(vma, haddr, pmd, folio, folio_page(folio, 0))
 			     : SCAN_SUCCEED;
-	goto drop_folio;
-abort:
-	if (nr_mapped_ptes)
-		folio_put_refs(folio, nr_mapped_ptes);
 drop_folio:
 	folio_unlock(folio);
 	folio_put(folio);

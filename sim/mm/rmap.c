@@ -349,13 +349,6 @@ void rmap_walk(struct folio *folio, struct rmap_walk_control *rwc)
 
 unsigned rmap_last_batch;
 
-/* models pte_unused(): x86 has no "unused" PTE hint (only s390 does). */
-static inline bool pte_unused(pte_t pte)
-{
-	(void)pte;
-	return false;
-}
-
 /*
  * The bits folio_pte_batch() ignores when comparing neighbours. The
  * HUNK_UNSAFE_BATCH mutation models an arch whose compare also drops the uffd
@@ -410,8 +403,8 @@ unsigned folio_unmap_pte_batch(struct folio *folio, struct page_vma_mapped_walk 
 	/* Anon folios going to swap get one swap entry per PTE. */
 	if (folio_test_anon(folio) && folio_test_swapbacked(folio))
 		goto out;
-	if (pte_unused(pte))
-		goto out;
+	/* The kernel's pte_unused() cap is left out: x86 has no such hint. */
+
 	/*
 	 * Hunk 08c: the restore and marker paths handle one pteval per batch,
 	 * so a VMA with per-PTE uffd state (WP or RWP) must not batch.
@@ -543,8 +536,7 @@ static bool try_to_unmap_pte(struct folio *folio, struct page_vma_mapped_walk *p
 		*ptep = swp_entry_to_pte(swp_entry(SWP_HWPOISON, page_to_pfn(page)));
 		goto discard;
 	}
-	if (present && pte_unused(pteval) && !userfaultfd_armed(vma))
-		goto discard;
+	/* The kernel's discard of pte_unused() PTEs is left out: never on x86. */
 
 	if (!folio_test_anon(folio))
 		goto discard; /* file: the PTE stays none (or a uffd-wp marker) */
@@ -766,8 +758,7 @@ static bool try_to_migrate_pte(struct folio *folio, struct vm_area_struct *vma, 
 	*ptep = __pte(0);
 	if (present && pte_dirty(pteval))
 		folio_set_flag(folio, FOLIO_dirty);
-	if (present && pte_unused(pteval) && !userfaultfd_armed(vma))
-		goto discard;
+	/* The kernel's discard of pte_unused() PTEs is left out: never on x86. */
 
 	anon_exclusive = folio_test_anon(folio) && PageAnonExclusive(page);
 	if (anon_exclusive) {
@@ -792,7 +783,6 @@ static bool try_to_migrate_pte(struct folio *folio, struct vm_area_struct *vma, 
 		entry = make_migration_entry_dirty(entry);
 	swp_pte = swp_entry_to_pte(entry);
 	*ptep = swp_pte_carry_bits(swp_pte, pteval);
-discard:
 	folio_remove_rmap_ptes(folio, page, 1, vma);
 	folio_put(folio);
 	return true;

@@ -122,7 +122,7 @@ static void test_batch_stops_at_max_nr_and_at_the_folio_end(void **state)
 }
 
 /* folio_unmap_pte_batch: one row per cap condition. */
-enum kind { K_LAZYFREE, K_SWAPBACKED, K_SMALL };
+enum kind { K_LAZYFREE, K_SWAPBACKED, K_SMALL, K_FILE };
 
 static const struct {
 	const char *what;
@@ -138,6 +138,8 @@ static const struct {
 	{ "TTU_HWPOISON caps", K_LAZYFREE, 0, TTU_HWPOISON, 64, 0, true, 1 },
 	{ "a small folio is one PTE", K_SMALL, 0, 0, 64, 0, true, 1 },
 	{ "anon swapbacked caps (one swap entry each)", K_SWAPBACKED, 0, 0, 64, 0, true, 1 },
+	{ "a file folio batches the whole folio", K_FILE, 0, 0, 64, 0, true, NR },
+	{ "RWP caps a file folio with 08c", K_FILE, VM_UFFD_RWP, 0, 64, 0, true, 1 },
 	{ "the VMA end caps", K_LAZYFREE, 0, 0, 8, 0, true, 8 },
 	{ "the PMD end caps", K_LAZYFREE, 0, 0, 64, PTRS_PER_PTE - 8, true, 8 },
 	{ "uffd-wp caps with 08c", K_LAZYFREE, VM_UFFD_WP, 0, 64, 0, true, 1 },
@@ -163,7 +165,10 @@ static void test_unmap_batch_is_capped_by_every_condition(void **state)
 
 		if (unmap_table[t].kind == K_SMALL)
 			ptes[0] = pfn_pte(folio_pfn(folio), PAGE_COPY);
-		folio_set_flag(folio, FOLIO_anon);
+		if (unmap_table[t].kind != K_FILE)
+			folio_set_flag(folio, FOLIO_anon);
+		else
+			folio_clear_flag(folio, FOLIO_anon);
 		if (unmap_table[t].kind == K_SWAPBACKED)
 			folio_set_flag(folio, FOLIO_swapbacked);
 		patch_hunks[HUNK_08C] = unmap_table[t].hunk08c;
