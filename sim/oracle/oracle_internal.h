@@ -39,6 +39,12 @@ struct pview {
 	uint64_t val; /* raw entry (PTE, or PMD for huge) */
 };
 
+/* pt_is_live(), inline: the oracle asks it for every table of every walk. */
+static inline bool o_table_live(uint64_t nr)
+{
+	return nr && nr < pt_pool.nr && pt_pool.tables[nr] && pt_pool.tables[nr]->in_use;
+}
+
 /* The oracle's own walk of mm's tables at addr (never allocates). */
 struct pview oracle_view(const struct mm_struct *mm, uint64_t addr);
 /* The views of the 512 pages of the 2 MiB range at base with one walk; true
@@ -165,8 +171,12 @@ struct oracle {
 	/* structure check scratch, grown (never per page) */
 	int32_t *pte_maps, *pmd_maps, *pc_refs;
 	uint64_t pfn_cap;
+	uint64_t *pfn_touched; /* pfns with a nonzero count above */
+	uint64_t nr_pfn_touched;
 	uint32_t *slot_refs;
 	uint64_t slot_cap;
+	uint64_t *slot_touched; /* slots with a nonzero slot_refs */
+	uint64_t nr_slot_touched;
 	uint32_t *table_seen;
 	uint64_t table_cap;
 	uint32_t walk_epoch;

@@ -16,29 +16,47 @@ void structure_free(struct oracle *o)
 	g_free(o->pte_maps);
 	g_free(o->pmd_maps);
 	g_free(o->pc_refs);
+	g_free(o->pfn_touched);
 	g_free(o->slot_refs);
+	g_free(o->slot_touched);
 	g_free(o->table_seen);
 }
 
+/* The count arrays are all zero between checks: a check zeroes only the
+ * entries the previous one counted (a failed check stops half-way, so this
+ * is done before, not after), instead of clearing every frame and every
+ * swap slot of the machine after every step. */
 static void scratch_prepare(struct oracle *o)
 {
+	for (uint64_t i = 0; i < o->nr_pfn_touched; i++) {
+		uint64_t pfn = o->pfn_touched[i];
+		o->pte_maps[pfn] = o->pmd_maps[pfn] = o->pc_refs[pfn] = 0;
+	}
+	o->nr_pfn_touched = 0;
+	for (uint64_t i = 0; i < o->nr_slot_touched; i++)
+		o->slot_refs[o->slot_touched[i]] = 0;
+	o->nr_slot_touched = 0;
+
 	uint64_t npfn = mem_map.next_pfn + 1;
 	if (npfn > o->pfn_cap) {
+		uint64_t old = o->pfn_cap;
 		o->pfn_cap = npfn * 2;
 		o->pte_maps = g_renew(int32_t, o->pte_maps, o->pfn_cap);
 		o->pmd_maps = g_renew(int32_t, o->pmd_maps, o->pfn_cap);
 		o->pc_refs = g_renew(int32_t, o->pc_refs, o->pfn_cap);
+		o->pfn_touched = g_renew(uint64_t, o->pfn_touched, o->pfn_cap);
+		memset(o->pte_maps + old, 0, (o->pfn_cap - old) * sizeof(int32_t));
+		memset(o->pmd_maps + old, 0, (o->pfn_cap - old) * sizeof(int32_t));
+		memset(o->pc_refs + old, 0, (o->pfn_cap - old) * sizeof(int32_t));
 	}
-	memset(o->pte_maps, 0, npfn * sizeof(int32_t));
-	memset(o->pmd_maps, 0, npfn * sizeof(int32_t));
-	memset(o->pc_refs, 0, npfn * sizeof(int32_t));
 
 	if (swap_info.nr_slots > o->slot_cap) {
+		uint64_t old = o->slot_cap;
 		o->slot_cap = swap_info.nr_slots;
 		o->slot_refs = g_renew(uint32_t, o->slot_refs, o->slot_cap);
+		o->slot_touched = g_renew(uint64_t, o->slot_touched, o->slot_cap);
+		memset(o->slot_refs + old, 0, (o->slot_cap - old) * sizeof(uint32_t));
 	}
-	if (o->slot_refs)
-		memset(o->slot_refs, 0, o->slot_cap * sizeof(uint32_t));
 
 	if (pt_pool.nr > o->table_cap) {
 		uint64_t old = o->table_cap;
@@ -50,6 +68,22 @@ static void scratch_prepare(struct oracle *o)
 		memset(o->table_seen, 0, o->table_cap * sizeof(uint32_t));
 		o->walk_epoch = 1;
 	}
+}
+
+/* Count one more reference in arr (pte_maps, pmd_maps or pc_refs) at pfn,
+ * remembering the pfn the first time any of the three counts it. */
+static inline void count_pfn(struct oracle *o, int32_t *arr, uint64_t pfn)
+{
+	if (!o->pte_maps[pfn] && !o->pmd_maps[pfn] && !o->pc_refs[pfn])
+		o->pfn_touched[o->nr_pfn_touched++] = pfn;
+	arr[pfn]++;
+}
+
+static inline void count_slot(struct oracle *o, uint64_t slot)
+{
+	if (!o->slot_refs[slot])
+		o->slot_touched[o->nr_slot_touched++] = slot;
+	o->slot_refs[slot]++;
 }
 
 /* A folio head that is allocated and owns pfn. */
@@ -70,7 +104,7 @@ static bool is_zero_folio(uint64_t pfn) { return is_zero_pfn(pfn) || is_huge_zer
 static bool mark_table(struct oracle *o, const struct mm_struct *mm, uint64_t nr,
 		       enum pt_level level, uint64_t addr, const char *what)
 {
-	if (!pt_is_live(nr))
+	if (!o_table_live(nr))
 		return oracle_fail(o, "freed table", mm->id, addr, 0, nr,
 				   "%s references table %" G_GUINT64_FORMAT " which is not live",
 				   what, nr);
@@ -143,6 +177,10 @@ struct walk {
 
 static const struct vm_area_struct *walk_vma(struct walk *wk, uint64_t addr)
 {
+	/* Most entries fall in the VMA of the one before (wk->vma is
+	 * vmas[wk->vi] whenever it is set). */
+	if (wk->vma && addr >= wk->vma->vm_start && addr < wk->vma->vm_end)
+		return wk->vma;
 	GPtrArray *vmas = wk->mm->vmas;
 	while (wk->vi < vmas->len &&
 	       ((struct vm_area_struct *)g_ptr_array_index(vmas, wk->vi))->vm_end <= addr)
@@ -168,7 +206,7 @@ static bool swap_ref(struct oracle *o, const struct mm_struct *mm, uint64_t addr
 				   "a swap PTE references slot %" G_GUINT64_FORMAT
 				   " which is not in use",
 				   slot);
-	o->slot_refs[slot]++;
+	count_slot(o, slot);
 	return true;
 }
 
@@ -191,7 +229,7 @@ static bool device_exclusive_ref(struct oracle *o, struct walk *wk,
 				   "a device-exclusive entry maps pfn %" G_GUINT64_FORMAT
 				   " of a file folio (make_device_exclusive() takes anon only)",
 				   pfn);
-	o->pte_maps[pfn]++;
+	count_pfn(o, o->pte_maps, pfn);
 	return check_rmap(o, wk->mm, vma, addr, f, pfn - folio_pfn(f), &wk->ok_mapping);
 }
 
@@ -225,7 +263,7 @@ static bool walk_pte_table(struct oracle *o, struct walk *wk, const struct pt_ta
 					   "a PTE maps pfn %" G_GUINT64_FORMAT
 					   " which is not part of an allocated folio",
 					   pfn);
-		o->pte_maps[pfn]++;
+		count_pfn(o, o->pte_maps, pfn);
 		if (!check_rmap(o, wk->mm, vma, addr, f, pfn - folio_pfn(f), &wk->ok_mapping))
 			return false;
 	}
@@ -252,7 +290,7 @@ static bool walk_pmd_leaf(struct oracle *o, struct walk *wk, pmd_t pmd, uint64_t
 				   "a PMD leaf maps pfn %" G_GUINT64_FORMAT
 				   " which is not the head of a live PMD-order folio",
 				   pfn);
-	o->pmd_maps[pfn]++;
+	count_pfn(o, o->pmd_maps, pfn);
 	return check_rmap(o, wk->mm, vma, addr, f, 0, &wk->ok_mapping);
 }
 
@@ -342,7 +380,7 @@ static bool scan_page_cache(struct oracle *o, struct address_space *m)
 						   " holds swap slot %" G_GUINT64_FORMAT
 						   " which is not in use",
 						   m->name, i, slot);
-			o->slot_refs[slot]++;
+			count_slot(o, slot);
 			continue;
 		}
 		uint64_t pfn = xa_to_pfn(e);
@@ -359,7 +397,7 @@ static bool scan_page_cache(struct oracle *o, struct address_space *m)
 					   " holds a page whose folio says index %" G_GUINT64_FORMAT
 					   " of another mapping",
 					   m->name, i, f->index + (pfn - folio_pfn(f)));
-		o->pc_refs[folio_pfn(f)]++;
+		count_pfn(o, o->pc_refs, folio_pfn(f));
 	}
 	return true;
 }
@@ -404,10 +442,13 @@ static bool count_held(struct oracle *o, GHashTable *held)
 
 static bool check_folios(struct oracle *o)
 {
+	/* Most steps hold nothing: build the table only when something is. */
 	g_autoptr(GHashTable) held =
-		g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+		o->w->held && o->w->held->len
+			? g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free)
+			: NULL;
 
-	if (!count_held(o, held))
+	if (held && !count_held(o, held))
 		return false;
 	for (uint64_t pfn = 1; pfn < mem_map.next_pfn;) {
 		struct folio *f = &mem_map.folios[pfn];
@@ -433,7 +474,8 @@ static bool check_folios(struct oracle *o)
 					   "folio %" G_GUINT64_FORMAT
 					   " has entire_mapcount %d but %d PMDs map it",
 					   pfn, f->entire_mapcount, o->pmd_maps[pfn]);
-		const struct held_count *hc = g_hash_table_lookup(held, GSIZE_TO_POINTER(pfn));
+		const struct held_count *hc =
+			held ? g_hash_table_lookup(held, GSIZE_TO_POINTER(pfn)) : NULL;
 		int32_t gets = hc ? hc->gets : 0, pins = hc ? hc->pins : 0;
 		if (f->pincount != pins)
 			return oracle_fail(o, "refcount", 0, 0, (uint64_t)f->pincount,

@@ -136,15 +136,15 @@ struct branch {
 	char region[48];
 	uint64_t page;
 	char error[512];
-	char digest[65];
+	char digest[STATE_HASH_HEX];
 };
 
-static void engine_digest(struct engine *e, char out[65])
+static void engine_digest(struct engine *e, char out[STATE_HASH_HEX])
 {
-	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
-	search_state_digest(&e->world, e->tasks->len, sum);
-	g_strlcpy(out, g_checksum_get_string(sum), 65);
-	g_checksum_free(sum);
+	struct state_hash sum;
+	state_hash_init(&sum);
+	search_state_digest(&e->world, e->tasks->len, &sum);
+	state_hash_hex(&sum, out);
 }
 
 /* In the child: run the last step of t (the branch's operation) on the
@@ -328,7 +328,7 @@ unsigned explore_run(const struct explore_options *o, GString *out, struct explo
 				   .timer = timer,
 				   .finds = o->finds };
 	double last_progress = 0;
-	char digest[65];
+	char digest[STATE_HASH_HEX];
 
 	memset(st, 0, sizeof(*st));
 	st->alphabet = explore_alphabet_len;

@@ -48,8 +48,17 @@ void explore_find_clear(gpointer f);
  * Returns the number of invariants violated. */
 unsigned explore_run(const struct explore_options *o, GString *out, struct explore_stats *st);
 
+/* A 128-bit digest, fed 64-bit words (state_hash.c). */
+struct state_hash {
+	uint64_t a, b, n;
+};
+#define STATE_HASH_HEX 33 /* 32 hex digits and the NUL */
+void state_hash_init(struct state_hash *c);
+void state_hash_put(struct state_hash *c, uint64_t v);
+void state_hash_hex(const struct state_hash *c, char out[STATE_HASH_HEX]);
+
 /* The canonical digest of a machine state (state_hash.c). */
-void search_state_digest(const struct world *w, unsigned sleeping, GChecksum *c);
+void search_state_digest(const struct world *w, unsigned sleeping, struct state_hash *c);
 
 /* The setup and alphabet, for docs and tests. */
 extern const char explore_setup[];

@@ -216,6 +216,36 @@ static void page_cache_slot_of_another_index_is_reported(void **state)
 	assert_violation(fx, fx_events_step(fx), "rmap");
 }
 
+/* The check clears only the counts it made: a count left over from the
+ * previous check (clean or failed half-way) must not stand in for a
+ * mapping or a swap reference that is gone. */
+static void counts_of_a_previous_check_do_not_carry_over(void **state)
+{
+	struct fx *fx = *state;
+	anon(fx, 0, 2);
+	pte_t *second = fx_ptep(fx->mm, FX_BASE + PAGE_SIZE);
+	struct folio *f = pfn_folio(pte_pfn(*second));
+	pte_t mapped = *second;
+
+	assert_clean(fx, fx_events_step(fx));
+	*second = __pte(0);
+	assert_violation(fx, fx_events_step(fx), "mapcount"); /* the PTE is gone */
+	*second = mapped;
+	assert_clean(fx, fx_events_step(fx));
+
+	uint64_t slot = swap_alloc_slot();
+	*second = swp_entry_to_pte(swp_entry(0, slot));
+	assert_violation(fx, fx_events_step(fx), "mapcount"); /* rmap still counts it */
+	*second = mapped;
+	assert_violation(fx, fx_events_step(fx), "swap count"); /* slot now unreferenced */
+	*second = swp_entry_to_pte(swp_entry(0, slot));
+	folio_page(f, 0)->mapcount = 0;
+	folio_put(f);
+	assert_clean(fx, fx_events_step(fx));
+	*second = __pte(0); /* the slot's only reference goes, its count stays */
+	assert_violation(fx, fx_events_step(fx), "swap count");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +268,7 @@ int main(void)
 		T(table_of_another_mm_is_reported),
 		T(swap_count_not_matching_references_is_reported),
 		T(shmem_value_entry_counts_as_a_swap_reference),
+		T(counts_of_a_previous_check_do_not_carry_over),
 		T(page_cache_slot_of_another_index_is_reported),
 #undef T
 	};

@@ -141,6 +141,40 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The digest replacing SHA-256: same words, same digest; any one word
+ * changed, moved or added, another; always 32 hex digits. */
+static void the_state_digest_tells_word_sequences_apart(void **state)
+{
+	(void)state;
+	g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	char hex[STATE_HASH_HEX], again[STATE_HASH_HEX];
+	struct state_hash h;
+
+	/* Every sequence of up to 3 words from {0, 1, 2, 1 << 63}: 85 of them. */
+	static const uint64_t words[] = { 0, 1, 2, 1ULL << 63 };
+	for (unsigned n = 0; n <= 3; n++) {
+		unsigned total = 1;
+		for (unsigned i = 0; i < n; i++)
+			total *= G_N_ELEMENTS(words);
+		for (unsigned code = 0; code < total; code++) {
+			state_hash_init(&h);
+			for (unsigned i = 0, c = code; i < n; i++, c /= G_N_ELEMENTS(words))
+				state_hash_put(&h, words[c % G_N_ELEMENTS(words)]);
+			state_hash_hex(&h, hex);
+			assert_int_equal(strlen(hex), 32);
+			assert_true(g_hash_table_add(seen, g_strdup(hex)));
+		}
+	}
+	assert_int_equal(g_hash_table_size(seen), 85);
+	state_hash_init(&h);
+	state_hash_put(&h, 42);
+	state_hash_hex(&h, hex);
+	state_hash_init(&h);
+	state_hash_put(&h, 42);
+	state_hash_hex(&h, again);
+	assert_string_equal(hex, again);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -148,6 +182,7 @@ int main(void)
 		cmocka_unit_test(depth2_finds_nothing_at_v6),
 		cmocka_unit_test(the_counts_are_the_same_every_run),
 		cmocka_unit_test(two_shards_split_the_second_level_and_cover_it),
+		cmocka_unit_test(the_state_digest_tells_word_sequences_apart),
 	};
 
 	return cmocka_run_group_tests_name("search_explore", tests, NULL, teardown);
