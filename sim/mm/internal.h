@@ -209,6 +209,9 @@ uint64_t get_unmapped_area(struct mm_struct *mm, struct address_space *file, uin
 int64_t sys_mmap(struct mm_struct *mm, uint64_t addr, uint64_t len, unsigned prot, unsigned flags,
 		 struct address_space *file, uint64_t pgoff, uint64_t align);
 long sys_munmap(struct mm_struct *mm, uint64_t start, uint64_t len);
+/* munmap without sending the UFFD_EVENT_UNMAP messages: they are gathered
+ * into uf (struct userfaultfd_unmap_ctx) for userfaultfd_unmap_complete(). */
+long do_munmap(struct mm_struct *mm, uint64_t start, uint64_t len, GArray *uf);
 /* Split VMAs so that [start, end) is covered by whole VMAs. */
 void vma_split_range(struct mm_struct *mm, uint64_t start, uint64_t end);
 /* Re-merge neighbours around [start, end) (vma_merge after a flag change). */

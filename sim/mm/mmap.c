@@ -228,8 +228,10 @@ static void free_pgtables(struct mm_struct *mm, uint64_t start, uint64_t end)
 	}
 }
 
-/* models do_vmi_munmap() */
-long sys_munmap(struct mm_struct *mm, uint64_t start, uint64_t len)
+/* models do_vmi_munmap(): UFFD_EVENT_UNMAP messages are gathered into uf
+ * (vms_gather_munmap_vmas()); the caller sends them, after whatever else
+ * it has to report (mremap sends its REMAP first). */
+long do_munmap(struct mm_struct *mm, uint64_t start, uint64_t len, GArray *uf)
 {
 	if ((start & ~PAGE_MASK) || !len || start + len > TASK_SIZE || start + len < start)
 		return -EINVAL;
@@ -237,9 +239,6 @@ long sys_munmap(struct mm_struct *mm, uint64_t start, uint64_t len)
 
 	vma_split_range(mm, start, end);
 	struct vm_area_struct *vma;
-	/* vms_gather_munmap_vmas(): the UFFD_EVENT_UNMAP list. Every caller
-	 * (munmap, mmap MAP_FIXED, mremap) passes one in the kernel. */
-	g_autoptr(GArray) uf = g_array_new(FALSE, FALSE, sizeof(struct userfaultfd_unmap_ctx));
 	for (uint64_t a = start; (vma = find_vma(mm, a)) && vma->vm_start < end; a = vma->vm_end)
 		userfaultfd_unmap_prep(vma, start, end, uf);
 	while ((vma = find_vma(mm, start)) && vma->vm_start < end) {
@@ -248,8 +247,17 @@ long sys_munmap(struct mm_struct *mm, uint64_t start, uint64_t len)
 		vm_area_free(vma);
 	}
 	free_pgtables(mm, start, end);
-	userfaultfd_unmap_complete(uf);
 	return 0;
+}
+
+/* models __vm_munmap(): unmap, then send the UNMAP messages. */
+long sys_munmap(struct mm_struct *mm, uint64_t start, uint64_t len)
+{
+	g_autoptr(GArray) uf = g_array_new(FALSE, FALSE, sizeof(struct userfaultfd_unmap_ctx));
+	long ret = do_munmap(mm, start, len, uf);
+
+	userfaultfd_unmap_complete(uf);
+	return ret;
 }
 
 /* models exit_mmap() */

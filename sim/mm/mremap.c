@@ -33,6 +33,9 @@ struct vma_remap_struct {
 	unsigned flags;
 	uint64_t new_addr;
 	struct userfaultfd_ctx *uf; /* the ctx to send UFFD_EVENT_REMAP to */
+	/* UFFD_EVENT_UNMAP messages: of the MREMAP_FIXED destination (sent
+	 * before the REMAP) and of the source or shrunk tail (sent after). */
+	GArray *uf_unmap_early, *uf_unmap;
 	struct mm_struct *mm;
 	struct vm_area_struct *vma;
 	uint64_t delta;
@@ -333,7 +336,7 @@ static int copy_vma_and_data(struct vma_remap_struct *vrm, struct vm_area_struct
 /* models unmap_source_vma() */
 static void unmap_source_vma(struct vma_remap_struct *vrm)
 {
-	sys_munmap(vrm->mm, vrm->addr, vrm->old_len);
+	do_munmap(vrm->mm, vrm->addr, vrm->old_len, vrm->uf_unmap);
 	vrm->vma = NULL; /* Invalidated. */
 }
 
@@ -378,7 +381,7 @@ static int remap_is_valid(struct vma_remap_struct *vrm)
 /* models shrink_vma() */
 static long shrink_vma(struct vma_remap_struct *vrm)
 {
-	long res = sys_munmap(vrm->mm, vrm->addr + vrm->new_len, vrm->delta);
+	long res = do_munmap(vrm->mm, vrm->addr + vrm->new_len, vrm->delta, vrm->uf_unmap);
 
 	vrm->vma = NULL; /* Invalidated. */
 	if (res)
@@ -401,7 +404,7 @@ static int64_t mremap_to(struct vma_remap_struct *vrm)
 		return -EINVAL;
 	if (vrm->flags & MREMAP_FIXED) {
 		/* The VMA moves to new_addr: munmap it first. */
-		err = sys_munmap(vrm->mm, vrm->new_addr, vrm->new_len);
+		err = do_munmap(vrm->mm, vrm->new_addr, vrm->new_len, vrm->uf_unmap_early);
 		vrm->vma = NULL;
 		if (err)
 			return err;
@@ -542,7 +545,10 @@ static int64_t do_mremap(struct vma_remap_struct *vrm)
 	vrm->remap_type = vrm_remap_type(vrm);
 	res = vrm_implies_new_addr(vrm) ? mremap_to(vrm) : mremap_at(vrm);
 out:
+	/* notify_uffd(): the early unmaps, the remap, then the rest. */
+	userfaultfd_unmap_complete(vrm->uf_unmap_early);
 	mremap_userfaultfd_complete(&vrm->uf, vrm->addr, (uint64_t)res, vrm->old_len);
+	userfaultfd_unmap_complete(vrm->uf_unmap);
 	return res;
 }
 
@@ -550,7 +556,13 @@ out:
 int64_t sys_mremap(struct mm_struct *mm, uint64_t addr, uint64_t old_len, uint64_t new_len,
 		   unsigned flags, uint64_t new_addr)
 {
+	g_autoptr(GArray) uf_unmap_early =
+		g_array_new(FALSE, FALSE, sizeof(struct userfaultfd_unmap_ctx));
+	g_autoptr(GArray) uf_unmap =
+		g_array_new(FALSE, FALSE, sizeof(struct userfaultfd_unmap_ctx));
 	struct vma_remap_struct vrm = { .addr = addr,
+					.uf_unmap_early = uf_unmap_early,
+					.uf_unmap = uf_unmap,
 					.old_len = old_len,
 					.new_len = new_len,
 					.flags = flags,
