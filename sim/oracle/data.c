@@ -8,17 +8,12 @@
 
 #include "linux/mm.h"
 
-static GHashTable *new_table(void)
-{
-	return g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-}
-
 void data_init(struct oracle *o)
 {
 	o->data_mm = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free,
-					   (GDestroyNotify)g_hash_table_destroy);
+					   (GDestroyNotify)dmap_free);
 	o->data_file = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
-					     (GDestroyNotify)g_hash_table_destroy);
+					     (GDestroyNotify)dmap_free);
 }
 
 void data_free(struct oracle *o)
@@ -27,65 +22,61 @@ void data_free(struct oracle *o)
 	g_hash_table_destroy(o->data_file);
 }
 
-static GHashTable *mm_table(struct oracle *o, uint64_t mm_id, bool create)
+/* A process's own copies, keyed by page address >> PAGE_SHIFT. */
+static struct dmap *mm_table(struct oracle *o, uint64_t mm_id, bool create)
 {
-	GHashTable *t = g_hash_table_lookup(o->data_mm, &mm_id);
+	struct dmap *t = g_hash_table_lookup(o->data_mm, &mm_id);
 	if (!t && create) {
 		uint64_t *key = g_new(uint64_t, 1);
 		*key = mm_id;
-		t = new_table();
+		t = dmap_new();
 		g_hash_table_insert(o->data_mm, key, t);
 	}
 	return t;
 }
 
-static GHashTable *file_table(struct oracle *o, struct address_space *f, bool create)
+static struct dmap *file_table(struct oracle *o, struct address_space *f, bool create)
 {
-	GHashTable *t = g_hash_table_lookup(o->data_file, f);
+	struct dmap *t = g_hash_table_lookup(o->data_file, f);
 	if (!t && create) {
-		t = new_table();
+		t = dmap_new();
 		g_hash_table_insert(o->data_file, f, t);
 	}
 	return t;
 }
 
-static void set_value(GHashTable *t, uint64_t key, uint64_t value)
+static void set_value(struct dmap *t, uint64_t key, uint64_t value)
 {
-	struct dval *d = g_hash_table_lookup(t, GSIZE_TO_POINTER(key));
-	if (!d) {
-		d = g_new0(struct dval, 1);
-		g_hash_table_insert(t, GSIZE_TO_POINTER(key), d);
-	}
-	d->value = value;
-	d->lazy = false;
-	d->zero = false;
+	dmap_set(t, key, &(struct dval){ .value = value });
 }
 
 /* The shadow slot a write at addr lands in. */
-static GHashTable *write_table(struct oracle *o, const struct vm_area_struct *vma, uint64_t mm_id,
-			       uint64_t addr, uint64_t *key)
+static struct dmap *write_table(struct oracle *o, const struct vm_area_struct *vma, uint64_t mm_id,
+				uint64_t addr, uint64_t *key)
 {
 	if (vma->vm_file && (vma->vm_flags & VM_SHARED)) {
 		*key = linear_page_index(vma, addr);
 		return file_table(o, vma->vm_file, true);
 	}
-	*key = addr;
+	*key = addr >> PAGE_SHIFT;
 	return mm_table(o, mm_id, true);
 }
 
-/* The value a read at addr must return (own copy first, then the file). */
-static struct dval *expected(struct oracle *o, const struct vm_area_struct *vma, uint64_t mm_id,
-			     uint64_t addr)
+/* The value a read at addr must return (own copy first, then the file);
+ * *t and *key say where it is kept. */
+static bool expected(struct oracle *o, const struct vm_area_struct *vma, uint64_t mm_id,
+		     uint64_t addr, struct dval *d, struct dmap **t, uint64_t *key)
 {
-	struct dval *d = NULL;
 	if (!(vma->vm_file && (vma->vm_flags & VM_SHARED))) {
-		GHashTable *t = mm_table(o, mm_id, false);
-		d = t ? g_hash_table_lookup(t, GSIZE_TO_POINTER(addr)) : NULL;
-		if (d || !vma->vm_file)
-			return d;
+		*t = mm_table(o, mm_id, false);
+		*key = addr >> PAGE_SHIFT;
+		bool found = dmap_get(*t, *key, d);
+		if (found || !vma->vm_file)
+			return found;
 	}
-	GHashTable *t = file_table(o, vma->vm_file, false);
-	return t ? g_hash_table_lookup(t, GSIZE_TO_POINTER(linear_page_index(vma, addr))) : NULL;
+	*t = file_table(o, vma->vm_file, false);
+	*key = linear_page_index(vma, addr);
+	return dmap_get(*t, *key, d);
 }
 
 /* mremap: the process's own copies (private anon, private shmem COW pages)
@@ -93,32 +84,37 @@ static struct dval *expected(struct oracle *o, const struct vm_area_struct *vma,
  * gone. Shared shmem is keyed by file index and does not move. */
 static void data_mremap(struct oracle *o, const struct mm_event *ev)
 {
-	GHashTable *t = mm_table(o, ev->mm_id, false);
+	struct dmap *t = mm_table(o, ev->mm_id, false);
 	uint64_t moved = ev->len < ev->new_len ? ev->len : ev->new_len;
-	GHashTableIter it;
-	gpointer k, val;
+	struct dmap_iter it;
+	uint64_t page;
+	struct dval v;
 
 	if (!t)
 		return;
-	g_autoptr(GHashTable) moved_vals =
-		g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-	g_hash_table_iter_init(&it, t);
-	while (g_hash_table_iter_next(&it, &k, &val)) {
-		uint64_t addr = GPOINTER_TO_SIZE(k);
+	struct moved_val {
+		uint64_t page;
+		struct dval v;
+	};
+	g_autoptr(GArray) moved_vals = g_array_new(FALSE, FALSE, sizeof(struct moved_val));
+	dmap_iter_init(&it, t);
+	while (dmap_iter_next(&it, &page, &v)) {
+		uint64_t addr = page << PAGE_SHIFT;
 		bool in_old = addr >= ev->address && addr < ev->address + ev->len;
 		bool in_new = addr >= ev->new_address && addr < ev->new_address + ev->new_len;
 		if (!in_old && !in_new)
 			continue;
-		if (in_old && addr - ev->address < moved)
-			g_hash_table_insert(moved_vals,
-					    GSIZE_TO_POINTER(addr - ev->address + ev->new_address),
-					    g_memdup2(val, sizeof(struct dval)));
-		g_hash_table_iter_remove(&it);
+		if (in_old && addr - ev->address < moved) {
+			struct moved_val mv = {
+				(addr - ev->address + ev->new_address) >> PAGE_SHIFT, v
+			};
+			g_array_append_val(moved_vals, mv);
+		}
+		dmap_iter_remove(&it);
 	}
-	g_hash_table_iter_init(&it, moved_vals);
-	while (g_hash_table_iter_next(&it, &k, &val)) {
-		g_hash_table_iter_steal(&it);
-		g_hash_table_insert(t, k, val);
+	for (guint i = 0; i < moved_vals->len; i++) {
+		const struct moved_val *mv = &g_array_index(moved_vals, struct moved_val, i);
+		dmap_set(t, mv->page, &mv->v);
 	}
 }
 
@@ -127,36 +123,35 @@ static void data_mremap(struct oracle *o, const struct mm_event *ev)
  * shared shmem stays keyed by the file, so it is shared with the child. */
 static bool data_fork(struct oracle *o, const struct mm_event *ev)
 {
-	GHashTable *pt = ev->ctx_id ? NULL : mm_table(o, ev->mm_id, false);
-	GHashTableIter it;
-	gpointer k, val;
+	struct dmap *pt = ev->ctx_id ? NULL : mm_table(o, ev->mm_id, false);
+	struct dmap_iter it;
+	uint64_t page;
+	struct dval d;
 
 	if (!pt)
 		return true;
-	GHashTable *ct = mm_table(o, ev->value, true);
-	g_hash_table_iter_init(&it, pt);
-	while (g_hash_table_iter_next(&it, &k, &val)) {
-		const struct dval *d = val;
-		set_value(ct, GPOINTER_TO_SIZE(k), d->value);
-		((struct dval *)g_hash_table_lookup(ct, k))->lazy = d->lazy;
-	}
+	struct dmap *ct = mm_table(o, ev->value, true);
+	dmap_iter_init(&it, pt);
+	while (dmap_iter_next(&it, &page, &d))
+		dmap_set(ct, page, &(struct dval){ .value = d.value, .lazy = d.lazy });
 	return true;
 }
 
 /* UFFDIO_MOVE: the private value follows the page (ledger_move.c). */
 static void data_uffd_move(struct oracle *o, const struct mm_event *ev)
 {
-	GHashTable *t = mm_table(o, ev->mm_id, false);
+	struct dmap *t = mm_table(o, ev->mm_id, false);
 
 	for (uint64_t off = 0; t && off < ev->len; off += PAGE_SIZE) {
-		gpointer src = GSIZE_TO_POINTER(ev->new_address + off);
-		gpointer dst = GSIZE_TO_POINTER(ev->address + off);
-		gpointer val = g_hash_table_lookup(t, src);
+		uint64_t src = (ev->new_address + off) >> PAGE_SHIFT;
+		uint64_t dst = (ev->address + off) >> PAGE_SHIFT;
+		struct dval v;
+		bool had = dmap_get(t, src, &v);
 
-		g_hash_table_steal(t, src);
-		g_hash_table_remove(t, dst);
-		if (val)
-			g_hash_table_insert(t, dst, val);
+		dmap_remove(t, src);
+		dmap_remove(t, dst);
+		if (had)
+			dmap_set(t, dst, &v);
 	}
 }
 
@@ -170,20 +165,18 @@ static void data_punch_zero_fills(struct oracle *o, const struct step *s, struct
 {
 	for (guint m = 0; o->w->mms && m < o->w->mms->len; m++) {
 		struct mm_struct *mm = g_ptr_array_index(o->w->mms, m);
-		GHashTable *mt = mm_table(o, mm->id, false);
-		GHashTableIter it;
-		gpointer k, val;
+		struct dmap_iter it;
+		uint64_t page;
+		struct dval v;
 
-		if (!mt)
-			continue;
-		g_hash_table_iter_init(&it, mt);
-		while (g_hash_table_iter_next(&it, &k, &val)) {
-			struct vm_area_struct *vma = vma_lookup(mm, GPOINTER_TO_SIZE(k));
+		dmap_iter_init(&it, mm_table(o, mm->id, false));
+		while (dmap_iter_next(&it, &page, &v)) {
+			uint64_t addr = page << PAGE_SHIFT;
+			struct vm_area_struct *vma = vma_lookup(mm, addr);
 
-			if (((struct dval *)val)->zero && vma && vma->vm_file == f &&
-			    step_page_in_range(s, "pages",
-					       linear_page_index(vma, GPOINTER_TO_SIZE(k))))
-				g_hash_table_iter_remove(&it);
+			if (v.zero && vma && vma->vm_file == f &&
+			    step_page_in_range(s, "pages", linear_page_index(vma, addr)))
+				dmap_iter_remove(&it);
 		}
 	}
 }
@@ -193,31 +186,26 @@ static void data_punch_zero_fills(struct oracle *o, const struct step *s, struct
 static void data_ftruncate(struct oracle *o, const struct step *s)
 {
 	struct address_space *f = step_file(o, s);
-	GHashTable *t = f ? file_table(o, f, false) : NULL;
-	GHashTableIter it;
-	gpointer k, val;
+	struct dmap_iter it;
+	uint64_t page;
+	struct dval v;
 
 	if (!f)
 		return;
-	if (t) {
-		g_hash_table_iter_init(&it, t);
-		while (g_hash_table_iter_next(&it, &k, &val))
-			if (GPOINTER_TO_SIZE(k) >= f->nr_pages)
-				g_hash_table_iter_remove(&it);
-	}
+	dmap_iter_init(&it, file_table(o, f, false));
+	while (dmap_iter_next(&it, &page, &v))
+		if (page >= f->nr_pages)
+			dmap_iter_remove(&it);
 	for (guint m = 0; o->w->mms && m < o->w->mms->len; m++) {
 		struct mm_struct *mm = g_ptr_array_index(o->w->mms, m);
-		GHashTable *mt = mm_table(o, mm->id, false);
 
-		if (!mt)
-			continue;
-		g_hash_table_iter_init(&it, mt);
-		while (g_hash_table_iter_next(&it, &k, &val)) {
-			struct vm_area_struct *vma = vma_lookup(mm, GPOINTER_TO_SIZE(k));
+		dmap_iter_init(&it, mm_table(o, mm->id, false));
+		while (dmap_iter_next(&it, &page, &v)) {
+			uint64_t addr = page << PAGE_SHIFT;
+			struct vm_area_struct *vma = vma_lookup(mm, addr);
 
-			if (vma && vma->vm_file == f &&
-			    linear_page_index(vma, GPOINTER_TO_SIZE(k)) >= f->nr_pages)
-				g_hash_table_iter_remove(&it);
+			if (vma && vma->vm_file == f && linear_page_index(vma, addr) >= f->nr_pages)
+				dmap_iter_remove(&it);
 		}
 	}
 }
@@ -247,28 +235,30 @@ bool data_event(struct oracle *o, const struct mm_event *ev)
 		if (!vma)
 			continue;
 		if (ev->kind == EV_UFFD_FILL || ev->write) {
-			GHashTable *t = write_table(o, vma, mm->id, addr, &key);
-			set_value(t, key, ev->value);
-			if (ev->zero_fill && vma->vm_file && !(vma->vm_flags & VM_SHARED))
-				((struct dval *)g_hash_table_lookup(t, GSIZE_TO_POINTER(key)))
-					->zero = true;
+			struct dmap *t = write_table(o, vma, mm->id, addr, &key);
+			dmap_set(t, key,
+				 &(struct dval){ .value = ev->value,
+						 .zero = ev->zero_fill && vma->vm_file &&
+							 !(vma->vm_flags & VM_SHARED) });
 			continue;
 		}
-		struct dval *d = expected(o, vma, mm->id, addr);
+		struct dval dv;
+		struct dmap *dt;
+		const struct dval *d = expected(o, vma, mm->id, addr, &dv, &dt, &key) ? &dv : NULL;
 		uint64_t want = d ? d->value : 0;
 		/* A FOLL_WRITE access that stores nothing (MADV_POPULATE_WRITE)
 		 * still breaks COW in a private file mapping: from now on the
 		 * page holds its own copy, and later file writes do not show. */
 		if (ev->value == want && (ev->foll_flags & FOLL_WRITE) && vma->vm_file &&
 		    !(vma->vm_flags & VM_SHARED)) {
-			set_value(mm_table(o, mm->id, true), addr, want);
+			set_value(mm_table(o, mm->id, true), addr >> PAGE_SHIFT, want);
 			continue;
 		}
 		if (ev->value == want)
 			continue;
 		if (d && d->lazy && ev->value == 0) {
-			d->value = 0; /* discarded: it reads 0 until written */
-			d->lazy = false;
+			/* discarded: it reads 0 until written */
+			dmap_set(dt, key, &(struct dval){ .zero = d->zero });
 			continue;
 		}
 		return oracle_fail(
@@ -281,25 +271,21 @@ bool data_event(struct oracle *o, const struct mm_event *ev)
 	return true;
 }
 
-/* Apply fn to the shadow entries of mm table t inside the step's range. */
-static void range_apply(GHashTable *t, const struct step *s, const struct region *r, bool drop,
-			bool lazy)
+/* Drop the shadow entries of mm table t inside the step's range. */
+static void range_drop(struct dmap *t, const struct step *s, const struct region *r)
 {
-	GHashTableIter it;
-	gpointer k, val;
-	if (!t)
-		return;
-	g_hash_table_iter_init(&it, t);
-	while (g_hash_table_iter_next(&it, &k, &val)) {
-		uint64_t addr = GPOINTER_TO_SIZE(k);
+	struct dmap_iter it;
+	uint64_t page;
+	struct dval v;
+
+	dmap_iter_init(&it, t);
+	while (dmap_iter_next(&it, &page, &v)) {
+		uint64_t addr = page << PAGE_SHIFT;
 		if (addr < r->start || addr >= r->start + r->len)
 			continue;
 		if (s && !step_page_in_range(s, "pages", (addr - r->start) / PAGE_SIZE))
 			continue;
-		if (drop)
-			g_hash_table_iter_remove(&it);
-		else if (lazy)
-			((struct dval *)val)->lazy = true;
+		dmap_iter_remove(&it);
 	}
 }
 
@@ -310,25 +296,28 @@ static void range_apply(GHashTable *t, const struct step *s, const struct region
 static void data_madvise(struct oracle *o, const struct step *s, const struct region *r,
 			 uint64_t adv)
 {
-	GHashTable *t = mm_table(o, r->mm->id, false);
-	GHashTableIter it;
-	gpointer k, val;
+	struct dmap *t = mm_table(o, r->mm->id, false);
+	struct dmap_iter it;
+	uint64_t page;
+	struct dval v;
 
 	if (!t || (adv != O_MADV_FREE && adv != O_MADV_DONTNEED))
 		return;
-	g_hash_table_iter_init(&it, t);
-	while (g_hash_table_iter_next(&it, &k, &val)) {
-		uint64_t addr = GPOINTER_TO_SIZE(k);
+	dmap_iter_init(&it, t);
+	while (dmap_iter_next(&it, &page, &v)) {
+		uint64_t addr = page << PAGE_SHIFT;
 		struct vm_area_struct *vma;
 
 		if (addr < r->start || addr >= r->start + r->len ||
 		    !step_page_in_range(s, "pages", (addr - r->start) / PAGE_SIZE))
 			continue;
 		vma = vma_lookup(r->mm, addr);
-		if (adv == O_MADV_FREE && vma && vma_is_anonymous(vma))
-			((struct dval *)val)->lazy = true;
+		if (adv == O_MADV_FREE && vma && vma_is_anonymous(vma)) {
+			v.lazy = true;
+			dmap_iter_set(&it, &v);
+		}
 		if (adv == O_MADV_DONTNEED && !(vma && vma->vm_file && (vma->vm_flags & VM_SHARED)))
-			g_hash_table_iter_remove(&it);
+			dmap_iter_remove(&it);
 	}
 }
 
@@ -345,7 +334,7 @@ void data_step_end(struct oracle *o, const struct step *s, int result)
 	case CMD_MMAP: /* fresh memory over whatever was there */
 		r = step_region(o, s);
 		if (r)
-			range_apply(mm_table(o, r->mm->id, false), NULL, r, true, false);
+			range_drop(mm_table(o, r->mm->id, false), NULL, r);
 		break;
 	case CMD_MUNMAP:
 	case CMD_MADVISE:
@@ -359,24 +348,23 @@ void data_step_end(struct oracle *o, const struct step *s, int result)
 		/* Private memory (anon, or private COW copies of shmem) goes back to
 		 * zero-fill or to the file; shared shmem keeps its page cache. */
 		if (!(r->file && r->shared))
-			range_apply(mm_table(o, r->mm->id, false), s, r, true, false);
+			range_drop(mm_table(o, r->mm->id, false), s, r);
 		break;
 	case CMD_FTRUNCATE:
 		data_ftruncate(o, s);
 		break;
 	case CMD_FALLOCATE: {
 		struct address_space *f = step_file(o, s);
-		GHashTable *t = f ? file_table(o, f, false) : NULL;
-		GHashTableIter it;
-		gpointer k, val;
-		if (f)
-			data_punch_zero_fills(o, s, f);
-		if (!t)
+		struct dmap_iter it;
+		uint64_t page;
+		struct dval v;
+		if (!f)
 			break;
-		g_hash_table_iter_init(&it, t);
-		while (g_hash_table_iter_next(&it, &k, &val))
-			if (step_page_in_range(s, "pages", GPOINTER_TO_SIZE(k)))
-				g_hash_table_iter_remove(&it);
+		data_punch_zero_fills(o, s, f);
+		dmap_iter_init(&it, file_table(o, f, false));
+		while (dmap_iter_next(&it, &page, &v))
+			if (step_page_in_range(s, "pages", page))
+				dmap_iter_remove(&it);
 		break;
 	}
 	default:

@@ -180,7 +180,7 @@ static bool grants_drops(const struct step *s, const struct step_facts *f)
  * Inside race windows every page gets them, as nested steps may arm. */
 void ledger_step_begin(struct oracle *o, const struct step *s, bool outermost)
 {
-	GHashTableIter li, ci;
+	GHashTableIter li;
 	gpointer k, val;
 	struct step_facts facts = { 0 };
 	bool drops = false, all = o->depth > 1;
@@ -197,19 +197,31 @@ void ledger_step_begin(struct oracle *o, const struct step *s, bool outermost)
 		struct mm_struct *mm = oracle_mm(o, l->mm_id);
 		if (!mm)
 			continue;
-		g_hash_table_iter_init(&ci, l->chunks);
-		while (g_hash_table_iter_next(&ci, &k, &val)) {
-			struct lchunk *c = val;
+		uint64_t pos = 0;
+		struct lchunk *c;
+		while ((c = ledger_next_chunk(l, &pos))) {
 			if (c->dirty)
 				lchunk_summarise(c);
 			bool perms = drops && (all || !c->quiet);
 			if (!outermost && !perms)
 				continue;
-			if (outermost && !perms && oracle_view_chunk(mm, c->base, NULL)) {
-				c->none_epoch = o->step_epoch;
+			if (outermost && !perms) {
+				/* The snapshot alone: raw entries, no views. */
+				struct pview top;
+				const uint64_t *e = oracle_chunk_entries(mm, c->base, &top);
+				if (!e && top.kind == PV_NOTABLE) {
+					c->none_epoch = o->step_epoch;
+					continue;
+				}
+				lchunk_refresh(o, c);
+				for (unsigned i = 0; i < LCHUNK_PAGES; i++) {
+					c->p[i].before = e ? e[i] : top.val;
+					c->p[i].before_huge =
+						!e && top.huge && top.kind == PV_PRESENT;
+				}
 				continue;
 			}
-			lchunk_touch(o, c);
+			lchunk_refresh(o, c);
 			oracle_view_chunk(mm, c->base, pv);
 			for (unsigned i = 0; i < LCHUNK_PAGES; i++) {
 				if (!lchunk_has(c, i))
@@ -322,13 +334,23 @@ static void ev_close(struct oracle *o, const struct mm_event *ev)
 			ledger_iter_remove(&it);
 }
 
-/* One chunk at a time: one hash lookup and one walk per 512 pages. */
+/* An armed or write-protected page: what makes a chunk not quiet. */
+static bool lpage_loud(const struct lpage *lp)
+{
+	return (lp->rwp && lp->rwp_state == L_ARMED) || (lp->wp && lp->wp_state == W_PROT);
+}
+
+/* One chunk at a time: one walk per 512 pages, and none of a chunk without
+ * a page table (a 64 GiB arm is mostly those). The chunk is not touched:
+ * the per-step fields it reads are read through their epochs, and its
+ * summary is kept up to date here rather than recomputed. */
 static void ev_range(struct oracle *o, const struct mm_event *ev, struct mm_struct *mm)
 {
+	static const struct pview notable = { .kind = PV_NOTABLE };
 	struct mm_ledger *l = ledger_get(o, ev->mm_id, false);
 	struct pview pvs[LCHUNK_PAGES];
 	struct lchunk *c = NULL;
-	uint64_t viewed = 1; /* base of the chunk pvs holds (never 1) */
+	bool tabled = false, nested = false, none = false;
 
 	for (uint64_t i = 0; mm && l && i < ev_pages(ev); i++) {
 		uint64_t addr = ev->address + i * PAGE_SIZE;
@@ -340,22 +362,35 @@ static void ev_range(struct oracle *o, const struct mm_event *ev, struct mm_stru
 				i += LCHUNK_PAGES - ci - 1;
 				continue;
 			}
-			lchunk_touch(o, c);
+			tabled = !oracle_view_chunk(mm, c->base, NULL);
+			nested = c->perm_epoch == o->step_epoch;
+			none = c->none_epoch && c->none_epoch == o->step_epoch;
+			/* A whole chunk of registered pages, none armed, with no
+			 * table now nor before the step: every page ends up
+			 * dropped and unarmed (see below), so say that once and
+			 * write it into the pages only if someone looks. */
+			if (ev->kind == EV_UFFD_ARM && !tabled && none && !nested && !ci &&
+			    ev_pages(ev) - i >= LCHUNK_PAGES && !c->dirty && c->quiet &&
+			    c->uniform && c->u_rwp) {
+				c->arm_pending = true;
+				i += LCHUNK_PAGES - 1;
+				continue;
+			}
+			lchunk_settle(c);
+			if (tabled)
+				oracle_view_chunk(mm, c->base, pvs);
 		}
 		if (!lchunk_has(c, ci))
 			continue;
 		struct lpage *lp = &c->p[ci];
-		if (viewed != c->base) {
-			oracle_view_chunk(mm, c->base, pvs);
-			viewed = c->base;
-		}
-		struct pview pv = pvs[ci];
+		const struct pview *pv = tabled ? &pvs[ci] : &notable;
+		bool loud = lpage_loud(lp);
 		switch (ev->kind) {
 		case EV_UFFD_ARM:
 			/* A none page cannot be armed (no markers), but it must not be
 			 * populated without an access either: fault-around is off for
 			 * RWP VMAs and collapse must not fill none PTEs. */
-			if (lp->rwp && pv_populated(&pv))
+			if (lp->rwp && pv_populated(pv))
 				lp->rwp_state = L_ARMED;
 			else if (lp->rwp && lp->rwp_state != L_ARMED)
 				lp->rwp_state = L_DROPPED;
@@ -366,8 +401,9 @@ static void ev_range(struct oracle *o, const struct mm_event *ev, struct mm_stru
 			 * dropped by some path does not qualify: K2 is exactly that.
 			 * Nor does one registered inside a race window, whose state
 			 * before the step is unknown (K2-retract-race). */
-			lp->unarmed_page = lp->rwp_state == L_DROPPED && !lp->born_nested &&
-					   (lp->before_huge || !lp->before);
+			lp->unarmed_page = lp->rwp_state == L_DROPPED &&
+					   !(nested && lp->born_nested) &&
+					   (none || lp->before_huge || !lp->before);
 			break;
 		case EV_UFFD_RESOLVE:
 			if (lp->rwp && lp->rwp_state == L_ARMED)
@@ -377,7 +413,7 @@ static void ev_range(struct oracle *o, const struct mm_event *ev, struct mm_stru
 		case EV_UFFD_WP: {
 			struct vm_area_struct *vma = vma_lookup(mm, addr);
 			if (lp->wp &&
-			    (pv_populated(&pv) || (vma && wp_uses_markers(o, vma, lp->ctx_id)))) {
+			    (pv_populated(pv) || (vma && wp_uses_markers(o, vma, lp->ctx_id)))) {
 				lp->wp_state = W_PROT;
 				lp->wp_delivered = false;
 			}
@@ -397,6 +433,10 @@ static void ev_range(struct oracle *o, const struct mm_event *ev, struct mm_stru
 		default:
 			break;
 		}
+		if (lpage_loud(lp))
+			c->quiet = false;
+		else if (loud)
+			c->dirty = true; /* may have become quiet */
 	}
 }
 
@@ -682,7 +722,7 @@ bool ledger_check(struct oracle *o)
 					continue;
 				}
 				if (c)
-					lchunk_touch(o, c);
+					lchunk_refresh(o, c);
 				oracle_view_chunk(mm, base, pv);
 				for (uint64_t a = lo; a < hi; a += PAGE_SIZE) {
 					unsigned ci = (a >> PAGE_SHIFT) % LCHUNK_PAGES;
@@ -691,23 +731,26 @@ bool ledger_check(struct oracle *o)
 					if (!check_registration(o, mm, vma, lp, a))
 						return false;
 					lp->seen = o->epoch;
+					bool loud = lpage_loud(lp);
 					if (!check_page(o, mm, vma, c, lp, &pv[ci]))
 						return false;
+					if (loud != lpage_loud(lp))
+						c->dirty = true; /* a drop ended an arming */
 				}
 			}
 		}
 	}
 
 	/* Tracked pages whose VMA lost its flags: unmapped, or a stray clear. */
-	GHashTableIter li, ci;
+	GHashTableIter li;
 	gpointer k, val;
 	g_hash_table_iter_init(&li, o->ledgers);
 	while (g_hash_table_iter_next(&li, &k, &val)) {
 		struct mm_ledger *l = val;
 		struct mm_struct *mm = oracle_mm(o, l->mm_id);
-		g_hash_table_iter_init(&ci, l->chunks);
-		while (g_hash_table_iter_next(&ci, &k, &val)) {
-			struct lchunk *c = val;
+		uint64_t pos = 0;
+		struct lchunk *c;
+		while ((c = ledger_next_chunk(l, &pos))) {
 			if (c->seen_all == o->epoch)
 				continue;
 			for (unsigned i = 0; i < LCHUNK_PAGES; i++) {
@@ -726,8 +769,9 @@ bool ledger_check(struct oracle *o)
 					return false;
 			}
 			if (!c->nr)
-				g_hash_table_iter_remove(&ci);
+				ledger_chunk_free(l, c);
 		}
+		ledger_compact(l);
 	}
 	return true;
 }

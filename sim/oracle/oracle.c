@@ -193,6 +193,12 @@ bool oracle_view_chunk(const struct mm_struct *mm, uint64_t base, struct pview *
 	return !t && top.kind == PV_NOTABLE;
 }
 
+const uint64_t *oracle_chunk_entries(const struct mm_struct *mm, uint64_t base, struct pview *top)
+{
+	const struct pt_table *t = walk_pmd(mm, base, top);
+	return t ? t->e : NULL;
+}
+
 const char *pview_name(const struct pview *pv, bool rwp)
 {
 	switch (pv->kind) {

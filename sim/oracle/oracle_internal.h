@@ -51,6 +51,9 @@ struct pview oracle_view(const struct mm_struct *mm, uint64_t addr);
  * when no table covers the range (all PV_NOTABLE). pv may be NULL to ask
  * only that. */
 bool oracle_view_chunk(const struct mm_struct *mm, uint64_t base, struct pview *pv);
+/* The raw PTEs of the 2 MiB range at base, or NULL with *top saying why
+ * (no table, a freed table, or a PMD leaf or swap entry covering it). */
+const uint64_t *oracle_chunk_entries(const struct mm_struct *mm, uint64_t base, struct pview *top);
 const char *pview_name(const struct pview *pv, bool rwp);
 
 static inline bool pv_populated(const struct pview *pv)
@@ -121,7 +124,7 @@ struct lcache {
 #define LCHUNK_SHIFT 21
 #define LCHUNK_PAGES 512
 struct lchunk {
-	uint64_t key; /* base >> LCHUNK_SHIFT, the hash key */
+	uint64_t key; /* base >> LCHUNK_SHIFT */
 	uint64_t base;
 	uint64_t present[LCHUNK_PAGES / 64];
 	uint32_t nr;
@@ -132,13 +135,33 @@ struct lchunk {
 	bool quiet;	     /* summary: no page RWP-armed or WP-protected */
 	bool uniform;	     /* summary: every page has rwp == u_rwp, wp == u_wp */
 	bool u_rwp, u_wp;
+	/* An arm found no table here and left every page dropped (see
+	 * ev_range); not yet written into the pages (lchunk_settle). */
+	bool arm_pending;
 	struct lcache *cache; /* NULL, or LCHUNK_PAGES slots */
-	struct lpage p[LCHUNK_PAGES];
+	/* Apart from the header, which lives in its directory: a per-step
+	 * pass over 32 K chunk headers then reads 4 MiB in order, not one
+	 * cache line and one TLB entry per 16 KiB. */
+	struct lpage *p; /* LCHUNK_PAGES */
+};
+
+/* Chunks of 1 GiB of address space (512 chunks): the ledger keeps these
+ * sorted by address, so finding a chunk is an array index (plus a binary
+ * search over a handful of directories), never a hash of every chunk. */
+#define LDIR_SHIFT 30
+#define LDIR_CHUNKS 512
+struct ldir {
+	uint64_t key; /* base >> LDIR_SHIFT */
+	unsigned nr;
+	uint64_t used[LDIR_CHUNKS / 64]; /* which c[] are chunks */
+	struct lchunk c[LDIR_CHUNKS];
 };
 
 struct mm_ledger {
 	uint64_t mm_id;
-	GHashTable *chunks; /* base >> LCHUNK_SHIFT -> struct lchunk * */
+	GPtrArray *dirs; /* struct ldir *, sorted by key */
+	guint last;	 /* the directory found last (most lookups are near it) */
+	bool holes;	 /* a directory may be empty (see ledger_compact) */
 };
 
 static inline bool lchunk_has(const struct lchunk *c, unsigned i)
@@ -146,10 +169,18 @@ static inline bool lchunk_has(const struct lchunk *c, unsigned i)
 	return c->present[i / 64] & (1ull << (i % 64));
 }
 
+/* Every chunk of a ledger in address order: *pos starts at 0. A chunk may
+ * be freed (ledger_chunk_free) before asking for the next one. */
+struct lchunk *ledger_next_chunk(struct mm_ledger *l, uint64_t *pos);
+void ledger_chunk_free(struct mm_ledger *l, struct lchunk *c);
+/* Drop the directories emptied since (never during a walk). */
+void ledger_compact(struct mm_ledger *l);
+
 /* Every page of the ledger, chunk by chunk (ledger_store.c). */
 struct ledger_iter {
 	struct oracle *o;
-	GHashTableIter hi;
+	struct mm_ledger *l;
+	uint64_t pos;
 	struct lchunk *c;
 	unsigned i;
 };
@@ -181,8 +212,8 @@ struct oracle {
 	uint64_t table_cap;
 	uint32_t walk_epoch;
 	/* data shadow */
-	GHashTable *data_mm;   /* mm id -> GHashTable(addr -> struct dval *) */
-	GHashTable *data_file; /* struct address_space * -> GHashTable(index -> struct dval *) */
+	GHashTable *data_mm;   /* mm id -> struct dmap * (keyed by page address >> PAGE_SHIFT) */
+	GHashTable *data_file; /* struct address_space * -> struct dmap * (by index) */
 	/* the first violation of this check */
 	struct violation *v;
 	bool failed;
@@ -194,6 +225,26 @@ struct dval {
 	bool zero; /* UFFDIO_ZEROPAGE in a private file mapping: the zero page,
 		    * not a COW copy, so a punch of the file drops it */
 };
+
+/* data_store.c: page number -> struct dval, in 512-page chunks */
+struct dmap;
+struct dmap_iter {
+	struct dmap *m;
+	GHashTableIter hi;
+	struct dchunk *c;
+	unsigned i;
+};
+struct dmap *dmap_new(void);
+void dmap_free(struct dmap *m);
+bool dmap_get(const struct dmap *m, uint64_t page, struct dval *out);
+void dmap_set(struct dmap *m, uint64_t page, const struct dval *v);
+void dmap_remove(struct dmap *m, uint64_t page);
+/* Every value, in no particular order; the map must not grow meanwhile. */
+void dmap_iter_init(struct dmap_iter *it, struct dmap *m);
+bool dmap_iter_next(struct dmap_iter *it, uint64_t *page, struct dval *v);
+/* Replace or remove the value dmap_iter_next returned last. */
+void dmap_iter_set(struct dmap_iter *it, const struct dval *v);
+void dmap_iter_remove(struct dmap_iter *it);
 
 /* oracle.c */
 struct mm_struct *oracle_mm(const struct oracle *o, uint64_t mm_id);
@@ -212,7 +263,11 @@ struct lpage *ledger_page(struct oracle *o, uint64_t mm_id, uint64_t addr, bool 
 void ledger_remove(struct oracle *o, uint64_t mm_id, uint64_t addr);
 void ledger_free(struct mm_ledger *l);
 struct lchunk *ledger_chunk(struct mm_ledger *l, uint64_t addr);
-/* Make the chunk's per-step fields those of the current step; marks it dirty. */
+/* Make the chunk's per-step fields those of the current step; touch also
+ * marks its summary stale (for callers that may change what it sums up). */
+void lchunk_refresh(struct oracle *o, struct lchunk *c);
+/* Write a pending arm into the pages (refresh does it too). */
+void lchunk_settle(struct lchunk *c);
 void lchunk_touch(struct oracle *o, struct lchunk *c);
 void lchunk_summarise(struct lchunk *c);
 /* ledger.c */

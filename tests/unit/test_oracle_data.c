@@ -35,6 +35,30 @@ static void stale_read_is_data_loss(void **state)
 	assert_int_equal(fx->v.after, 0);
 }
 
+/* Values live in 512-page chunks: pages on both sides of a boundary, and
+ * a DONTNEED over a range crossing it, keep their own values. */
+static void values_across_a_shadow_chunk_boundary(void **state)
+{
+	struct fx *fx = *state;
+	fx_vma(fx, fx->mm, "A", FX_BASE, 1024, RW, NULL, 0);
+	for (uint64_t i = 500; i < 520; i++)
+		fx_access(fx->mm, FX_BASE + i * PAGE_SIZE, true, 0x100 + i, ACCESS_USER, 0);
+	assert_clean(fx, fx_events_step(fx));
+	for (uint64_t i = 500; i < 520; i++)
+		fx_access(fx->mm, FX_BASE + i * PAGE_SIZE, false, 0x100 + i, ACCESS_USER, 0);
+	assert_clean(fx, fx_events_step(fx));
+	struct step *s = fx_madvise(fx, MADV_DONTNEED);
+	fx_pages(s, 510, 513);
+	assert_clean(fx, fx_run(fx, s, RESULT_OK));
+	fx_access(fx->mm, FX_BASE + 509 * PAGE_SIZE, false, 0x100 + 509, ACCESS_USER, 0);
+	fx_access(fx->mm, FX_BASE + 512 * PAGE_SIZE, false, 0, ACCESS_USER, 0);
+	fx_access(fx->mm, FX_BASE + 514 * PAGE_SIZE, false, 0x100 + 514, ACCESS_USER, 0);
+	assert_clean(fx, fx_events_step(fx));
+	fx_access(fx->mm, FX_BASE + 515 * PAGE_SIZE, false, 0x100 + 516, ACCESS_USER, 0);
+	assert_violation(fx, fx_events_step(fx), "data loss");
+	assert_int_equal(fx->v.before, 0x100 + 515);
+}
+
 static void dontneed_on_private_anon_reads_zero_afterwards(void **state)
 {
 	struct fx *fx = *state;
@@ -135,6 +159,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 		T(read_back_of_the_last_write_is_clean),
 		T(stale_read_is_data_loss),
+		T(values_across_a_shadow_chunk_boundary),
 		T(dontneed_on_private_anon_reads_zero_afterwards),
 		T(shared_shmem_is_one_backing_for_every_mapping),
 		T(punch_zeroes_the_file_but_not_private_copies),

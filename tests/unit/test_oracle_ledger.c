@@ -298,6 +298,46 @@ static void none_page_armed_then_populated_without_access_is_a_false_access(void
 	assert_int_equal(fx->v.address, FX_BASE + PAGE_SIZE);
 }
 
+/* An arm over whole 2 MiB chunks with no page table is recorded per chunk
+ * and written into the pages only when one is looked at: a page populated
+ * there later without an access must still be caught... */
+static void whole_chunks_armed_without_a_table_then_populated_is_a_false_access(void **state)
+{
+	struct fx *fx = *state;
+	struct vm_area_struct *vma =
+		fx_vma(fx, fx->mm, "A", FX_BASE, 1024, RW | VM_UFFD_RWP, NULL, 0);
+	fx_register(fx->mm, FX_BASE, 1024 * PAGE_SIZE, UFFDIO_REGISTER_MODE_RWP);
+	assert_clean(fx, fx_events_step(fx));
+	fx_emit(EV_UFFD_ARM, fx->mm, FX_BASE, 1024 * PAGE_SIZE);
+	assert_clean(fx, fx_events_step(fx));
+	assert_clean(fx, fx_events_step(fx)); /* and stays clean */
+	fx_anon_page(vma, FX_BASE + 600 * PAGE_SIZE, 0);
+	assert_violation(fx, fx_events_step(fx), "false access");
+	assert_int_equal(fx->v.address, FX_BASE + 600 * PAGE_SIZE);
+}
+
+/* ... while one faulted in with its access is clean, and the next arm arms
+ * it (an armed encoding is then required). */
+static void whole_chunk_armed_without_a_table_then_accessed_is_clean(void **state)
+{
+	struct fx *fx = *state;
+	struct vm_area_struct *vma =
+		fx_vma(fx, fx->mm, "A", FX_BASE, 512, RW | VM_UFFD_RWP, NULL, 0);
+	fx_register(fx->mm, FX_BASE, 512 * PAGE_SIZE, UFFDIO_REGISTER_MODE_RWP);
+	assert_clean(fx, fx_events_step(fx));
+	fx_emit(EV_UFFD_ARM, fx->mm, FX_BASE, 512 * PAGE_SIZE);
+	assert_clean(fx, fx_events_step(fx));
+	fx_anon_page(vma, FX_BASE + 5 * PAGE_SIZE, 1);
+	fx_access(fx->mm, FX_BASE + 5 * PAGE_SIZE, true, 1, ACCESS_USER, 0);
+	assert_clean(fx, fx_events_step(fx));
+	fx_emit(EV_UFFD_ARM, fx->mm, FX_BASE, 512 * PAGE_SIZE);
+	assert_violation(fx, fx_events_step(fx), "false access");
+	pte_t *p = fx_ptep(fx->mm, FX_BASE + 5 * PAGE_SIZE);
+	*p = fx_armed(*p);
+	fx_emit(EV_UFFD_ARM, fx->mm, FX_BASE, 512 * PAGE_SIZE);
+	assert_clean(fx, fx_events_step(fx));
+}
+
 /* Anon WP VMA "A" of npages, registered, page 0 populated and
  * write-protected with its event; returns page 0's PTE. */
 static pte_t *wp_protected(struct fx *fx, uint64_t npages)
@@ -395,6 +435,8 @@ int main(void)
 		T(unregister_event_with_cleared_flags_is_clean),
 		T(async_pmd_resolution_covers_the_whole_pmd),
 		T(none_page_armed_then_populated_without_access_is_a_false_access),
+		T(whole_chunks_armed_without_a_table_then_populated_is_a_false_access),
+		T(whole_chunk_armed_without_a_table_then_accessed_is_clean),
 		T(wp_write_without_fault_is_an_unobserved_write),
 		T(wp_protected_page_made_writable_is_an_unobserved_write),
 		T(wp_bit_cleared_silently_is_lost_wp),
