@@ -23,12 +23,18 @@ struct swap_info {
 	uint64_t nr_slots;
 	uint64_t next_free_hint;
 	uint64_t nr_used;
+	/* Every slot ever claimed is below it: a slot is written only after
+	 * swap_claim_slot(), so the next device of this size clears no more. */
+	uint64_t high_water;
 };
 
 extern struct swap_info swap_info;
 
 void swap_init(uint64_t nr_slots);
 void swap_destroy(void);
+/* Take a free slot (count 1, no content, not in the swap cache); every
+ * allocator goes through it. */
+void swap_claim_slot(uint64_t slot);
 /* Allocate one free slot (count 1); 0 when the device is full. */
 uint64_t swap_alloc_slot(void);
 /* swap_duplicate / swap_free on a slot. */

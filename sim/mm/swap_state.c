@@ -30,14 +30,8 @@ static uint64_t folio_alloc_swap(struct folio *folio)
 				break;
 		if (i < nr)
 			continue;
-		for (i = 0; i < nr; i++) {
-			struct swap_slot *slot = &swap_info.slots[s + i];
-
-			slot->count = 1;
-			slot->content = 0;
-			slot->cache_pfn = 0;
-		}
-		swap_info.nr_used += nr;
+		for (i = 0; i < nr; i++)
+			swap_claim_slot(s + i);
 		return s;
 	}
 	return 0;

@@ -403,6 +403,53 @@ static void folio_split_to_order0_keeps_data_and_spreads_references(void **state
 	assert_int_equal(pfn_folio(base + 8)->in_use, 1);
 }
 
+/* A search replays thousands of traces, each on a new machine of the same
+ * size; mem_map_init() then reuses the last arrays and clears only the
+ * frames the last user could have written. The result must be exactly a
+ * fresh map. */
+static void a_reinit_of_the_same_size_is_a_fresh_map(void **state)
+{
+	const uint64_t cap = CAP + 8; /* a size no other test leaves behind */
+
+	mem_map_init(cap);
+	g_autofree struct page *pages = g_memdup2(mem_map.pages, cap * sizeof(struct page));
+	g_autofree struct folio *folios = g_memdup2(mem_map.folios, cap * sizeof(struct folio));
+	const struct mem_map fresh = mem_map;
+	const struct page *arrays = mem_map.pages;
+
+	/* what a trace leaves: folios of every size, written, mapped, split
+	 * and some freed, and the alignment gaps on the free lists */
+	for (unsigned i = 0; i < 40; i++) {
+		struct folio *f = folio_alloc(i % 3 ? 0 : (i % 2 ? 2 : HPAGE_PMD_ORDER));
+		assert_non_null(f);
+		for (uint64_t p = 0; p < folio_nr_pages(f); p++) {
+			folio_page(f, p)->content = JUNK + p;
+			folio_page(f, p)->mapcount = 3;
+		}
+		f->entire_mapcount = 2;
+		f->flags |= FOLIO_anon | FOLIO_dirty;
+		if (i % 4 == 1) {
+			f->entire_mapcount = 0;
+			for (uint64_t p = 0; p < folio_nr_pages(f); p++)
+				folio_page(f, p)->mapcount = 0;
+			folio_put(f);
+		}
+	}
+	assert_true(mem_map.next_pfn > fresh.next_pfn);
+
+	mem_map_destroy();
+	mem_map_init(cap);
+	assert_ptr_equal(mem_map.pages, arrays); /* reused, not a new calloc */
+	assert_int_equal(mem_map.next_pfn, fresh.next_pfn);
+	assert_int_equal(mem_map.nr_used, fresh.nr_used);
+	for (unsigned o = 0; o <= HPAGE_PMD_ORDER; o++)
+		ROW_EQ(o, mem_map.nr_free[o], fresh.nr_free[o]);
+	for (uint64_t pfn = 0; pfn < cap; pfn++) {
+		ROW_EQ(pfn, memcmp(&mem_map.pages[pfn], &pages[pfn], sizeof(*pages)), 0);
+		ROW_EQ(pfn, memcmp(&mem_map.folios[pfn], &folios[pfn], sizeof(*folios)), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +471,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			folio_split_to_order0_keeps_data_and_spreads_references, map_setup,
 			t_model_teardown),
+		cmocka_unit_test_setup_teardown(a_reinit_of_the_same_size_is_a_fresh_map, map_setup,
+						t_model_teardown),
 	};
 
 	return cmocka_run_group_tests_name("model_folio", tests, NULL, NULL);

@@ -128,6 +128,43 @@ static void freeing_the_last_reference_drops_the_swap_cache_link(void **state)
 	assert_int_equal(swap_info.nr_used, 0);
 }
 
+/* A new device of the same size reuses the last one's slots and clears only
+ * those below its high-water mark (model/swap.c): the result must be a fresh
+ * device, whichever allocator claimed the slots. */
+static void a_reinit_of_the_same_size_is_a_fresh_device(void **state)
+{
+	const uint64_t nr = 64; /* a size no other test leaves behind */
+
+	swap_init(nr);
+	g_autofree struct swap_slot *fresh =
+		g_memdup2(swap_info.slots, (nr + 1) * sizeof(struct swap_slot));
+	const struct swap_slot *slots = swap_info.slots;
+
+	for (unsigned i = 0; i < 10; i++) {
+		uint64_t s = swap_alloc_slot();
+		swap_info.slots[s].content = 0x1000 + s;
+		swap_info.slots[s].cache_pfn = 40 + i;
+		if (i % 3 == 0)
+			swap_free_slot(s);
+	}
+	/* an order-3 run, as folio_alloc_swap() claims for a large folio */
+	for (uint64_t s = 48; s < 56; s++) {
+		swap_claim_slot(s);
+		swap_info.slots[s].content = 0x2000 + s;
+	}
+	assert_int_equal(swap_info.high_water, 56);
+	assert_int_equal(swap_info.nr_used, 6 + 8);
+
+	swap_destroy();
+	swap_init(nr);
+	assert_ptr_equal(swap_info.slots, slots); /* reused, not a new calloc */
+	assert_int_equal(swap_info.nr_used, 0);
+	assert_int_equal(swap_info.next_free_hint, 1);
+	assert_int_equal(swap_info.high_water, 1);
+	for (uint64_t s = 0; s <= nr; s++)
+		ROW_EQ(s, memcmp(&swap_info.slots[s], &fresh[s], sizeof(*fresh)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +178,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			freeing_the_last_reference_drops_the_swap_cache_link, swap_setup,
 			t_model_teardown),
+		cmocka_unit_test_setup_teardown(a_reinit_of_the_same_size_is_a_fresh_device,
+						swap_setup, t_model_teardown),
 	};
 
 	return cmocka_run_group_tests_name("model_swap", tests, NULL, NULL);
