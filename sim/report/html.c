@@ -6,6 +6,7 @@
  * loaded from elsewhere, and the same report gives the same bytes (no
  * clock, no hash order).
  */
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "oracle/oracle.h"
@@ -37,172 +38,155 @@ static const struct {
 	[PAGE_STATE_UNMAPPED] = { "unmapped", "#cdc6b4", "no VMA covers the page" },
 };
 
+/* "</script>" or "<!--" inside the data would end or disturb the block:
+ * '<', '>' and '&' only ever occur inside JSON strings, where \u escapes
+ * mean the same characters. */
+static void append_escaped_json(GString *out, const char *json)
+{
+	for (const char *p = json; *p; p++) {
+		if (*p == '<' || *p == '>' || *p == '&')
+			g_string_append_printf(out, "\\u%04x", (unsigned char)*p);
+		else
+			g_string_append_c(out, *p);
+	}
+}
+
+static void append_json(GString *out, JsonNode *root)
+{
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+
+	json_generator_set_root(gen, root);
+	g_autofree char *text = json_generator_to_data(gen, NULL);
+	append_escaped_json(out, text);
+}
+
 void report_json_string(GString *out, const char *s)
 {
-	g_string_append_c(out, '"');
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		switch (*p) {
-		case '"':
-			g_string_append(out, "\\\"");
-			break;
-		case '\\':
-			g_string_append(out, "\\\\");
-			break;
-		case '\n':
-			g_string_append(out, "\\n");
-			break;
-		case '\t':
-			g_string_append(out, "\\t");
-			break;
-		case '<': /* "</script>", "<!--" */
-		case '>':
-		case '&':
-			g_string_append_printf(out, "\\u%04x", *p);
-			break;
-		default:
-			if (*p < 0x20)
-				g_string_append_printf(out, "\\u%04x", *p);
-			else
-				g_string_append_c(out, (char)*p);
-		}
-	}
-	g_string_append_c(out, '"');
+	g_autoptr(JsonNode) node = json_node_init_string(json_node_alloc(), s ? s : "");
+
+	append_json(out, node);
 }
 
-static void json_key(GString *out, const char *key)
+static void add_string(JsonBuilder *b, const char *key, const char *value)
 {
-	report_json_string(out, key);
-	g_string_append_c(out, ':');
+	json_builder_set_member_name(b, key);
+	if (value)
+		json_builder_add_string_value(b, value);
+	else
+		json_builder_add_null_value(b);
 }
 
-static void json_hex(GString *out, uint64_t v)
+static void add_int(JsonBuilder *b, const char *key, gint64 value)
 {
-	/* As a string: a double cannot hold every 64-bit entry. */
-	g_string_append_printf(out, "\"0x%" G_GINT64_MODIFIER "x\"", v);
+	json_builder_set_member_name(b, key);
+	json_builder_add_int_value(b, value);
 }
 
-static void json_strings(GString *out, const GPtrArray *a)
+/* As a string: a double cannot hold every 64-bit entry. */
+static void add_hex(JsonBuilder *b, const char *key, uint64_t v)
 {
-	g_string_append_c(out, '[');
-	for (guint i = 0; i < a->len; i++) {
-		if (i)
-			g_string_append_c(out, ',');
-		report_json_string(out, g_ptr_array_index(a, i));
-	}
-	g_string_append_c(out, ']');
+	g_autofree char *hex = g_strdup_printf("0x%" G_GINT64_MODIFIER "x", v);
+
+	add_string(b, key, hex);
 }
 
-static void write_states(GString *out)
+static void add_strings(JsonBuilder *b, const char *key, const GPtrArray *a)
 {
-	json_key(out, "states");
-	g_string_append_c(out, '[');
+	json_builder_set_member_name(b, key);
+	json_builder_begin_array(b);
+	for (guint i = 0; i < a->len; i++)
+		json_builder_add_string_value(b, g_ptr_array_index(a, i));
+	json_builder_end_array(b);
+}
+
+static void write_states(JsonBuilder *b)
+{
+	json_builder_set_member_name(b, "states");
+	json_builder_begin_array(b);
 	for (int s = 0; s < NR_PAGE_STATES; s++) {
-		g_string_append(out, s ? ",\n{" : "\n{");
-		json_key(out, "name");
-		report_json_string(out, page_states[s].name);
-		g_string_append_c(out, ',');
-		json_key(out, "color");
-		report_json_string(out, page_states[s].color);
-		g_string_append_c(out, ',');
-		json_key(out, "what");
-		report_json_string(out, page_states[s].what);
-		g_string_append_c(out, '}');
+		json_builder_begin_object(b);
+		add_string(b, "name", page_states[s].name);
+		add_string(b, "color", page_states[s].color);
+		add_string(b, "what", page_states[s].what);
+		json_builder_end_object(b);
 	}
-	g_string_append(out, "],\n");
+	json_builder_end_array(b);
 }
 
-static void write_regions(GString *out, const struct report *rep)
+static void write_regions(JsonBuilder *b, const struct report *rep)
 {
-	json_key(out, "regions");
-	g_string_append_c(out, '[');
+	json_builder_set_member_name(b, "regions");
+	json_builder_begin_array(b);
 	for (guint i = 0; i < rep->regions->len; i++) {
 		const struct report_region *rr = g_ptr_array_index(rep->regions, i);
-		g_string_append(out, i ? ",\n{" : "\n{");
-		json_key(out, "name");
-		report_json_string(out, rr->name);
-		g_string_append_c(out, ',');
-		json_key(out, "proc");
-		report_json_string(out, rr->proc);
-		g_string_append_c(out, ',');
-		json_key(out, "file");
-		if (rr->file)
-			report_json_string(out, rr->file);
-		else
-			g_string_append(out, "null");
-		g_string_append_c(out, ',');
-		json_key(out, "start");
-		json_hex(out, rr->start);
-		g_string_append_printf(out, ",\"pages\":%" G_GUINT64_FORMAT ",\"first\":%u}",
-				       rr->pages, rr->first_step);
+		json_builder_begin_object(b);
+		add_string(b, "name", rr->name);
+		add_string(b, "proc", rr->proc);
+		add_string(b, "file", rr->file);
+		add_hex(b, "start", rr->start);
+		add_int(b, "pages", (gint64)rr->pages);
+		add_int(b, "first", rr->first_step);
+		json_builder_end_object(b);
 	}
-	g_string_append(out, "],\n");
+	json_builder_end_array(b);
 }
 
-static void write_queues(GString *out, const GPtrArray *queues)
+static void write_queues(JsonBuilder *b, const GPtrArray *queues)
 {
-	g_string_append_c(out, '[');
+	json_builder_set_member_name(b, "q");
+	json_builder_begin_array(b);
 	for (guint i = 0; i < queues->len; i++) {
 		const struct report_queue *q = g_ptr_array_index(queues, i);
-		g_string_append(out, i ? ",{" : "{");
-		json_key(out, "name");
-		report_json_string(out, q->name);
-		g_string_append_c(out, ',');
-		json_key(out, "msgs");
-		json_strings(out, q->msgs);
-		g_string_append_c(out, ',');
-		json_key(out, "waiting");
-		json_strings(out, q->waiting);
-		g_string_append_c(out, '}');
+		json_builder_begin_object(b);
+		add_string(b, "name", q->name);
+		add_strings(b, "msgs", q->msgs);
+		add_strings(b, "waiting", q->waiting);
+		json_builder_end_object(b);
 	}
-	g_string_append_c(out, ']');
+	json_builder_end_array(b);
 }
 
-static void write_steps(GString *out, const struct report *rep)
+static void write_steps(JsonBuilder *b, const struct report *rep)
 {
-	json_key(out, "steps");
-	g_string_append_c(out, '[');
+	json_builder_set_member_name(b, "steps");
+	json_builder_begin_array(b);
 	for (guint i = 0; i < rep->steps->len; i++) {
 		const struct report_step *st = g_ptr_array_index(rep->steps, i);
-		g_string_append(out, i ? ",\n{" : "\n{");
-		g_string_append_printf(out, "\"i\":%u,\"line\":%u,\"depth\":%u,", st->index,
-				       st->line, st->depth);
-		json_key(out, "text");
-		report_json_string(out, st->text);
-		g_string_append_c(out, ',');
-		json_key(out, "res");
-		report_json_string(out, st->result);
+		json_builder_begin_object(b);
+		add_int(b, "i", st->index);
+		add_int(b, "line", st->line);
+		add_int(b, "depth", st->depth);
+		add_string(b, "text", st->text);
+		add_string(b, "res", st->result);
 		/* Flat [region, first, count, state, ...]: the bulk of a big
 		 * report, so no keys. */
-		g_string_append(out, ",\"runs\":[");
+		json_builder_set_member_name(b, "runs");
+		json_builder_begin_array(b);
 		for (guint j = 0; j < st->runs->len; j++) {
 			const struct report_run *run =
 				&g_array_index(st->runs, struct report_run, j);
-			g_string_append_printf(
-				out, "%s%u,%" G_GUINT64_FORMAT ",%" G_GUINT64_FORMAT ",%u",
-				j ? "," : "", run->region, run->first, run->count, run->state);
+			json_builder_add_int_value(b, run->region);
+			json_builder_add_int_value(b, (gint64)run->first);
+			json_builder_add_int_value(b, (gint64)run->count);
+			json_builder_add_int_value(b, run->state);
 		}
-		g_string_append_c(out, ']');
-		if (st->queues) {
-			g_string_append(out, ",\"q\":");
-			write_queues(out, st->queues);
-		}
-		if (st->failure) {
-			g_string_append(out, ",\"fail\":");
-			report_json_string(out, st->failure);
-		}
-		g_string_append_c(out, '}');
+		json_builder_end_array(b);
+		if (st->queues)
+			write_queues(b, st->queues);
+		if (st->failure)
+			add_string(b, "fail", st->failure);
+		json_builder_end_object(b);
 	}
-	g_string_append(out, "],\n");
+	json_builder_end_array(b);
 }
 
 /* Trace steps that never ran (the replay stops at its first failure). */
-static void write_not_run(GString *out, const struct report *rep)
+static void write_not_run(JsonBuilder *b, const struct report *rep)
 {
 	const GArray *steps = rep->trace->steps;
-	bool first = true;
 
-	json_key(out, "notrun");
-	g_string_append_c(out, '[');
+	json_builder_set_member_name(b, "notrun");
+	json_builder_begin_array(b);
 	for (guint i = 0; i < steps->len; i++) {
 		const struct step *s = &g_array_index(steps, struct step, i);
 		g_autoptr(GString) text = g_string_new(NULL);
@@ -210,58 +194,38 @@ static void write_not_run(GString *out, const struct report *rep)
 			continue;
 		trace_write_step(text, s);
 		g_strchomp(text->str);
-		g_string_append_printf(out, "%s{\"line\":%u,\"text\":", first ? "\n" : ",\n",
-				       s->line);
-		report_json_string(out, text->str);
-		g_string_append_c(out, '}');
-		first = false;
+		json_builder_begin_object(b);
+		add_int(b, "line", s->line);
+		add_string(b, "text", text->str);
+		json_builder_end_object(b);
 	}
-	g_string_append(out, "],\n");
+	json_builder_end_array(b);
 }
 
-static void write_violation(GString *out, const struct report *rep)
+static void write_violation(JsonBuilder *b, const struct report *rep)
 {
 	const struct report_violation *v = &rep->violation;
 
-	json_key(out, "violation");
+	json_builder_set_member_name(b, "violation");
 	if (!rep->have_violation) {
-		g_string_append(out, "null\n");
+		json_builder_add_null_value(b);
 		return;
 	}
-	g_string_append_printf(out, "{\"step\":%u,\"line\":%u,", v->step, v->line);
-	json_key(out, "invariant");
-	report_json_string(out, v->invariant);
-	g_string_append_c(out, ',');
-	json_key(out, "proc");
-	report_json_string(out, v->proc);
-	g_string_append_c(out, ',');
-	json_key(out, "address");
-	json_hex(out, v->address);
-	g_string_append_c(out, ',');
-	json_key(out, "region");
-	if (v->region)
-		report_json_string(out, v->region);
-	else
-		g_string_append(out, "null");
-	g_string_append_printf(out, ",\"page\":%" G_GUINT64_FORMAT ",", v->page);
-	json_key(out, "before");
-	json_hex(out, v->before);
-	g_string_append_c(out, ',');
-	json_key(out, "before_state");
-	report_json_string(out, entry_state_name(v->before));
-	g_string_append_c(out, ',');
-	json_key(out, "after");
-	json_hex(out, v->after);
-	g_string_append_c(out, ',');
-	json_key(out, "after_state");
-	report_json_string(out, entry_state_name(v->after));
-	g_string_append_c(out, ',');
-	json_key(out, "detail");
-	report_json_string(out, v->detail);
-	g_string_append_c(out, ',');
-	json_key(out, "message");
-	report_json_string(out, v->message);
-	g_string_append(out, "}\n");
+	json_builder_begin_object(b);
+	add_int(b, "step", v->step);
+	add_int(b, "line", v->line);
+	add_string(b, "invariant", v->invariant);
+	add_string(b, "proc", v->proc);
+	add_hex(b, "address", v->address);
+	add_string(b, "region", v->region);
+	add_int(b, "page", (gint64)v->page);
+	add_hex(b, "before", v->before);
+	add_string(b, "before_state", entry_state_name(v->before));
+	add_hex(b, "after", v->after);
+	add_string(b, "after_state", entry_state_name(v->after));
+	add_string(b, "detail", v->detail);
+	add_string(b, "message", v->message);
+	json_builder_end_object(b);
 }
 
 static void write_data(GString *out, const struct report *rep)
@@ -269,28 +233,23 @@ static void write_data(GString *out, const struct report *rep)
 	const char *verdict = rep->verdict == VERDICT_PASS   ? "PASS"
 			      : rep->verdict == VERDICT_FAIL ? "FAIL"
 							     : "BAD INPUT";
-	g_string_append_c(out, '{');
-	json_key(out, "trace");
-	report_json_string(out, rep->trace->path);
-	g_string_append_c(out, ',');
-	json_key(out, "level");
-	report_json_string(out, rep->level);
-	g_string_append_c(out, ',');
-	json_key(out, "kernel");
-	report_json_string(out, rep->kernel);
-	g_string_append_c(out, ',');
-	json_key(out, "verdict");
-	report_json_string(out, verdict);
-	g_string_append_c(out, ',');
-	json_key(out, "error");
-	report_json_string(out, rep->error->str);
-	g_string_append_printf(out, ",\"failed\":%d,\n", rep->failed_step);
-	write_states(out);
-	write_regions(out, rep);
-	write_steps(out, rep);
-	write_not_run(out, rep);
-	write_violation(out, rep);
-	g_string_append(out, "}");
+	g_autoptr(JsonBuilder) b = json_builder_new();
+
+	json_builder_begin_object(b);
+	add_string(b, "trace", rep->trace->path);
+	add_string(b, "level", rep->level);
+	add_string(b, "kernel", rep->kernel);
+	add_string(b, "verdict", verdict);
+	add_string(b, "error", rep->error->str);
+	add_int(b, "failed", rep->failed_step);
+	write_states(b);
+	write_regions(b, rep);
+	write_steps(b, rep);
+	write_not_run(b, rep);
+	write_violation(b, rep);
+	json_builder_end_object(b);
+	g_autoptr(JsonNode) root = json_builder_get_root(b);
+	append_json(out, root);
 }
 
 void report_write_html(const struct report *rep, GString *out)

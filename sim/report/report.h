@@ -92,7 +92,7 @@ void report_step_hook(const struct engine *e, const struct step_report *r, void 
 
 /* html.c: the page. Same report, same bytes. */
 void report_write_html(const struct report *rep, GString *out);
-/* Append s as a JSON string; '<' is written \u003c so no "</script>" or
+/* Append s as a JSON string (json-glib); <, > and & are written \u003c.. so no "</script>" or
  * "<!--" can end the page's data block early. */
 void report_json_string(GString *out, const char *s);
 
