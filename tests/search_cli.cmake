@@ -33,19 +33,41 @@ endif()
 set(MMSIM_SEARCH_CLI ${CMAKE_CURRENT_LIST_FILE})
 set(P08 ${CMAKE_SOURCE_DIR}/traces/patch08)
 
-# mmsim_search_cli(NAME RC ARGS... [OUT regex] [ERR regex])
+# mmsim_search_cli(NAME RC ARGS... [OUT regex] [ERR regex] [PREFIX p] [LABEL l]
+#                  [RUNNER program] [ENV VAR=value])
+# registers test PREFIX.NAME (default ${MMSIM_CLI_PREFIX}, else search.cli;
+# label ${MMSIM_CLI_LABEL}, else search) running RUNNER ARGS (default: mmsim
+# ARGS) through this file's script part. Files that register a family of
+# tests set MMSIM_CLI_PREFIX and MMSIM_CLI_LABEL around their calls.
 function(mmsim_search_cli name rc)
-  cmake_parse_arguments(PARSE_ARGV 2 A "" "OUT;ERR" "")
+  cmake_parse_arguments(PARSE_ARGV 2 A "" "OUT;ERR;PREFIX;LABEL;RUNNER;ENV" "")
   string(REPLACE ";" "|" args "${A_UNPARSED_ARGUMENTS}")
-  set(defs -DMMSIM=$<TARGET_FILE:mmsim> -DRC=${rc} -DARGS=${args})
-  if(DEFINED A_OUT)
-    list(APPEND defs "-DOUT=${A_OUT}")
+  if(NOT DEFINED A_PREFIX)
+    set(A_PREFIX ${MMSIM_CLI_PREFIX})
+    if(NOT A_PREFIX)
+      set(A_PREFIX search.cli)
+    endif()
   endif()
-  if(DEFINED A_ERR)
-    list(APPEND defs "-DERR=${A_ERR}")
+  if(NOT DEFINED A_LABEL)
+    set(A_LABEL ${MMSIM_CLI_LABEL})
+    if(NOT A_LABEL)
+      set(A_LABEL search)
+    endif()
   endif()
-  add_test(NAME search.cli.${name} COMMAND ${CMAKE_COMMAND} ${defs} -P ${MMSIM_SEARCH_CLI})
-  set_tests_properties(search.cli.${name} PROPERTIES LABELS "search" TIMEOUT 30)
+  if(NOT DEFINED A_RUNNER)
+    set(A_RUNNER $<TARGET_FILE:mmsim>)
+  endif()
+  set(defs -DMMSIM=${A_RUNNER} -DRC=${rc} -DARGS=${args})
+  foreach(k OUT ERR)
+    if(DEFINED A_${k})
+      list(APPEND defs "-D${k}=${A_${k}}")
+    endif()
+  endforeach()
+  add_test(NAME ${A_PREFIX}.${name} COMMAND ${CMAKE_COMMAND} ${defs} -P ${MMSIM_SEARCH_CLI})
+  set_tests_properties(${A_PREFIX}.${name} PROPERTIES LABELS "${A_LABEL}" TIMEOUT 30)
+  if(DEFINED A_ENV)
+    set_tests_properties(${A_PREFIX}.${name} PROPERTIES ENVIRONMENT "${A_ENV}")
+  endif()
 endfunction()
 
 # diff: the G1 trace's GUP (line 12) is where no08 and v6 part.
@@ -116,11 +138,8 @@ mmsim_search_cli(replay-no-progress-off-terminal 0 replay ${P08}/R1-lazyfree-res
                  ERR "^$")
 find_program(SCRIPT_PROGRAM script)
 if(SCRIPT_PROGRAM)
-  add_test(NAME search.cli.replay-progress-on-terminal
-           COMMAND ${CMAKE_COMMAND} -DMMSIM=${SCRIPT_PROGRAM} -DRC=0
-                   "-DARGS=-qec|$<TARGET_FILE:mmsim> replay ${P08}/R1-lazyfree-restore.trace|/dev/null"
-                   "-DOUT=R1-lazyfree-restore.trace: step 1 of [0-9]+ .*PASS "
-                   -P ${MMSIM_SEARCH_CLI})
-  set_tests_properties(search.cli.replay-progress-on-terminal PROPERTIES LABELS "search"
-                       ENVIRONMENT "MMSIM_PROGRESS_DELAY=0" TIMEOUT 30)
+  mmsim_search_cli(replay-progress-on-terminal 0 -qec
+                   "$<TARGET_FILE:mmsim> replay ${P08}/R1-lazyfree-restore.trace" /dev/null
+                   RUNNER ${SCRIPT_PROGRAM} ENV MMSIM_PROGRESS_DELAY=0
+                   OUT "R1-lazyfree-restore.trace: step 1 of [0-9]+ .*PASS ")
 endif()
