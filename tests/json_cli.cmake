@@ -8,14 +8,7 @@
 # compares string(JSON TYPE) instead (NULL, OBJECT, ARRAY, ...), "path#=N" the
 # number of elements.
 if(CMAKE_SCRIPT_MODE_FILE)
-  string(REPLACE "|" ";" ARGS "${ARGS}")
-  execute_process(COMMAND ${MMSIM} ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out
-                  ERROR_VARIABLE err)
-  string(REPLACE ";" " " cmd "${ARGS}")
-  if(NOT rc STREQUAL RC)
-    message(FATAL_ERROR "mmsim ${cmd}: expected exit status ${RC}, got ${rc}\n"
-                        "stdout:\n${out}\nstderr:\n${err}")
-  endif()
+  include(${CMAKE_CURRENT_LIST_DIR}/support/run_cli.cmake)
   string(JSON exit_member ERROR_VARIABLE jerr GET "${out}" exit)
   if(jerr)
     message(FATAL_ERROR "mmsim ${cmd}: stdout is not a document with an exit member: "

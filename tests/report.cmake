@@ -6,23 +6,10 @@
 # with either PAGE_HAS (a regular expression it must match) or PAGE_NONE
 # (it must not be written).
 if(CMAKE_SCRIPT_MODE_FILE)
-  string(REPLACE "|" ";" ARGS "${ARGS}")
   if(DEFINED PAGE)
     file(REMOVE ${PAGE}) # a page left by an earlier run proves nothing
   endif()
-  execute_process(COMMAND ${MMSIM} ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out
-                  ERROR_VARIABLE err)
-  string(REPLACE ";" " " cmd "${ARGS}")
-  if(NOT rc STREQUAL RC)
-    message(FATAL_ERROR "mmsim ${cmd}: expected exit status ${RC}, got ${rc}\n"
-                        "stdout:\n${out}\nstderr:\n${err}")
-  endif()
-  if(DEFINED OUT AND NOT out MATCHES "${OUT}")
-    message(FATAL_ERROR "mmsim ${cmd}: stdout does not match '${OUT}':\n${out}")
-  endif()
-  if(DEFINED ERR AND NOT err MATCHES "${ERR}")
-    message(FATAL_ERROR "mmsim ${cmd}: stderr does not match '${ERR}':\n${err}")
-  endif()
+  include(${CMAKE_CURRENT_LIST_DIR}/support/run_cli.cmake)
   if(DEFINED PAGE_NONE AND EXISTS ${PAGE})
     message(FATAL_ERROR "mmsim ${cmd}: wrote ${PAGE} on bad input")
   endif()

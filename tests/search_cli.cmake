@@ -4,20 +4,7 @@
 # MMSIM, ARGS (the arguments joined by '|'), RC (the exit status wanted) and optionally OUT and
 # ERR (regular expressions stdout and stderr must match), and REPLAY (see tests/import.cmake).
 if(CMAKE_SCRIPT_MODE_FILE)
-  string(REPLACE "|" ";" ARGS "${ARGS}")
-  execute_process(COMMAND ${MMSIM} ${ARGS} RESULT_VARIABLE rc OUTPUT_VARIABLE out
-                  ERROR_VARIABLE err)
-  string(REPLACE ";" " " cmd "${ARGS}")
-  if(NOT rc STREQUAL RC)
-    message(FATAL_ERROR "mmsim ${cmd}: expected exit status ${RC}, got ${rc}\n"
-                        "stdout:\n${out}\nstderr:\n${err}")
-  endif()
-  if(DEFINED OUT AND NOT out MATCHES "${OUT}")
-    message(FATAL_ERROR "mmsim ${cmd}: stdout does not match '${OUT}':\n${out}")
-  endif()
-  if(DEFINED ERR AND NOT err MATCHES "${ERR}")
-    message(FATAL_ERROR "mmsim ${cmd}: stderr does not match '${ERR}':\n${err}")
-  endif()
+  include(${CMAKE_CURRENT_LIST_DIR}/support/run_cli.cmake)
   # REPLAY (tests/import.cmake): the trace the command wrote must replay so.
   if(DEFINED REPLAY)
     execute_process(COMMAND ${MMSIM} replay ${REPLAY_TRACE} RESULT_VARIABLE rc
