@@ -99,18 +99,9 @@ static void append_states_rle(GString *out, struct region *r)
 	}
 }
 
-static gint compare_names(gconstpointer a, gconstpointer b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 void engine_observe_step(struct engine *e, const struct step *s, int res)
 {
 	const char *rn = flag_name_of(result_names, res);
-	g_autoptr(GPtrArray) names = g_ptr_array_new();
-	GHashTableIter it;
-	gpointer key, value;
-
 	g_string_append_printf(e->out, "@%u %s -> %s\n", s->line, cmd_descs[s->cmd].name,
 			       rn ? rn : "?");
 	/* What a PAGEMAP_SCAN reported, as pages of its region. */
@@ -133,11 +124,7 @@ void engine_observe_step(struct engine *e, const struct step *s, int res)
 		append_states_rle(e->out, r);
 		g_string_append_c(e->out, '\n');
 	}
-	/* Hash order is not stable across GLib versions: sort by name. */
-	g_hash_table_iter_init(&it, e->world.uffd_by_name);
-	while (g_hash_table_iter_next(&it, &key, &value))
-		g_ptr_array_add(names, key);
-	g_ptr_array_sort(names, compare_names);
+	g_autoptr(GPtrArray) names = world_uffd_names(&e->world);
 	for (guint i = 0; i < names->len; i++) {
 		const char *name = g_ptr_array_index(names, i);
 		struct userfaultfd_ctx *ctx = g_hash_table_lookup(e->world.uffd_by_name, name);

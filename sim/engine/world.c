@@ -5,6 +5,8 @@
  */
 #include "world.h"
 
+#include <string.h>
+
 struct region *world_region_of(const struct world *w, const struct mm_struct *mm, uint64_t addr,
 			       uint64_t *page)
 {
@@ -18,4 +20,22 @@ struct region *world_region_of(const struct world *w, const struct mm_struct *mm
 		return r;
 	}
 	return NULL;
+}
+
+static gint compare_names(gconstpointer a, gconstpointer b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+GPtrArray *world_uffd_names(const struct world *w)
+{
+	GPtrArray *names = g_ptr_array_new();
+	GHashTableIter it;
+	gpointer key, value;
+
+	g_hash_table_iter_init(&it, w->uffd_by_name);
+	while (g_hash_table_iter_next(&it, &key, &value))
+		g_ptr_array_add(names, key);
+	g_ptr_array_sort(names, compare_names);
+	return names;
 }

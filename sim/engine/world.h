@@ -52,6 +52,10 @@ static inline uint64_t region_page_addr(const struct region *r, uint64_t page)
 	return r->start + page * PAGE_SIZE;
 }
 
+/* The names of the userfaultfd contexts, sorted (hash order is not stable
+ * across GLib versions); the caller frees the array, not the names. */
+GPtrArray *world_uffd_names(const struct world *w);
+
 /* The region (and page index in it) containing addr of mm, or NULL. */
 struct region *world_region_of(const struct world *w, const struct mm_struct *mm, uint64_t addr,
 			       uint64_t *page);

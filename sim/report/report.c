@@ -118,25 +118,13 @@ static char *describe_msg(const struct world *w, const struct userfaultfd_ctx *c
 	}
 }
 
-static gint compare_names(gconstpointer a, gconstpointer b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Every context's queue, by name (hash order is not stable); kept on the
  * step only when it differs from the last one kept. */
 static GPtrArray *snapshot_queues(struct report *rep, const struct world *w)
 {
-	g_autoptr(GPtrArray) names = g_ptr_array_new();
+	g_autoptr(GPtrArray) names = world_uffd_names(w);
 	g_autoptr(GString) key = g_string_new(NULL);
 	GPtrArray *queues = g_ptr_array_new_with_free_func(queue_free);
-	GHashTableIter it;
-	gpointer name, value;
-
-	g_hash_table_iter_init(&it, w->uffd_by_name);
-	while (g_hash_table_iter_next(&it, &name, &value))
-		g_ptr_array_add(names, name);
-	g_ptr_array_sort(names, compare_names);
 	for (guint i = 0; i < names->len; i++) {
 		const char *n = g_ptr_array_index(names, i);
 		const struct userfaultfd_ctx *ctx = g_hash_table_lookup(w->uffd_by_name, n);
